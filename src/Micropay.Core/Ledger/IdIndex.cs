@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Micropay.Core.Ledger;
+
+/// <summary>
+/// An open-addressing hash index from 128-bit ids to 32-bit values (row numbers), with linear probing.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each slot is 8 bytes: the low 32 bits of the id's hash as a fingerprint in the high half, and
+/// <c>value + 1</c> in the low half (0 marks an empty slot). The home bucket is taken from the hash's high
+/// bits, so fingerprint and bucket are independent. The id itself lives in the row the value names, read
+/// through an <see cref="IIdSource"/> only when a fingerprint matches; this keeps the index at 8 bytes a slot
+/// (16 to 32 bytes per entry at the load factors kept), which is what lets the ledger stay inside its memory
+/// budget.
+/// </para>
+/// <para>
+/// Invariants: the load factor stays at or below 1/2 (so a probe for a missing id ends after about 2.5
+/// slots, usually within one cache line); no tombstones: removal shifts later entries of the cluster back,
+/// so every entry is reachable from its home bucket without crossing an empty slot.
+/// </para>
+/// <para>
+/// The slots live in a pinned array so that <see cref="Prefetch"/> can hand the processor a raw address:
+/// the ledger resolves a whole run of ids ahead of applying them to overlap their cache misses.
+/// </para>
+/// </remarks>
+internal sealed unsafe class IdIndex
+{
+    public const uint NotFound = uint.MaxValue;
+
+    // Max value storable: value + 1 must fit in 32 bits and differ from 0.
+    public const uint MaxValue = uint.MaxValue - 1;
+
+    private ulong[] _slots;
+    private ulong* _base;
+    private ulong _mask;
+    private int _shift;
+    private int _count;
+    private int _growAt;
+
+    public IdIndex(int capacity)
+    {
+        long wanted = Math.Max(16L, (long)capacity * 2);
+        int size = (int)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)wanted), 1UL << 30);
+        Allocate(size);
+    }
+
+    public int Count => _count;
+
+    public long MemoryBytes => (long)_slots.Length * sizeof(ulong);
+
+    [MemberNotNull(nameof(_slots))]
+    private void Allocate(int size)
+    {
+        _slots = GC.AllocateArray<ulong>(size, pinned: true);
+        _base = (ulong*)Unsafe.AsPointer(ref _slots[0]);
+        _mask = (ulong)size - 1;
+        _shift = 64 - BitOperations.Log2((uint)size);
+        _growAt = size / 2;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Bucket(ulong hash) => hash >> _shift;
+
+    // The value half of a slot; the cast deliberately drops the fingerprint half.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint ValueOf(ulong slot) => unchecked((uint)slot) - 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Fingerprint(ulong hash) => hash << 32;
+
+    /// <summary>Asks the processor to start loading the cache line of <paramref name="hash"/>'s home bucket.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(ulong hash)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(_base + Bucket(hash));
+        }
+    }
+
+    /// <summary>
+    /// The value of the first entry in the probe sequence whose fingerprint matches, without reading any id:
+    /// almost always the entry for the id. <see cref="NotFound"/> means the id is certainly absent.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint FindCandidate(ulong hash)
+    {
+        ulong fingerprint = Fingerprint(hash);
+        ulong pos = Bucket(hash);
+        while (true)
+        {
+            ulong slot = _base[pos];
+            if (slot == 0)
+            {
+                return NotFound;
+            }
+
+            if ((slot & 0xFFFF_FFFF_0000_0000UL) == fingerprint)
+            {
+                return ValueOf(slot);
+            }
+
+            pos = (pos + 1) & _mask;
+        }
+    }
+
+    /// <summary>The value stored for <paramref name="id"/>, or <see cref="NotFound"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint Find<TSource>(ulong hash, UInt128 id, in TSource source)
+        where TSource : struct, IIdSource
+    {
+        ulong fingerprint = Fingerprint(hash);
+        ulong pos = Bucket(hash);
+        while (true)
+        {
+            ulong slot = _base[pos];
+            if (slot == 0)
+            {
+                return NotFound;
+            }
+
+            if ((slot & 0xFFFF_FFFF_0000_0000UL) == fingerprint)
+            {
+                uint value = ValueOf(slot);
+                if (source.IdAt(value) == id)
+                {
+                    return value;
+                }
+            }
+
+            pos = (pos + 1) & _mask;
+        }
+    }
+
+    /// <summary>Adds an entry. The caller guarantees the id is absent and has called <see cref="EnsureRoomForOne"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Insert(ulong hash, uint value)
+    {
+        Debug.Assert(value <= MaxValue);
+        Debug.Assert(_count < _growAt);
+        ulong pos = Bucket(hash);
+        while (_base[pos] != 0)
+        {
+            pos = (pos + 1) & _mask;
+        }
+
+        _base[pos] = Fingerprint(hash) | (value + 1);
+        _count++;
+    }
+
+    /// <summary>Grows (re-hashing every id through <paramref name="source"/>) if one more entry would pass the load limit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnsureRoomForOne<TSource>(in TSource source)
+        where TSource : struct, IIdSource
+    {
+        if (_count >= _growAt)
+        {
+            Grow(source);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow<TSource>(in TSource source)
+        where TSource : struct, IIdSource
+    {
+        if (_slots.Length >= 1 << 30)
+        {
+            ThrowHelper.ThrowInvalidOperationException_TableFull("id index", (long)_growAt);
+        }
+
+        ulong[] old = _slots;
+        Allocate(old.Length * 2);
+        int count = _count;
+        _count = 0;
+        foreach (ulong slot in old)
+        {
+            if (slot != 0)
+            {
+                uint value = ValueOf(slot);
+                Insert(IdHash.Hash(source.IdAt(value)), value);
+            }
+        }
+
+        Debug.Assert(_count == count);
+    }
+
+    /// <summary>
+    /// Removes the entry holding <paramref name="value"/> for an id with <paramref name="hash"/>, shifting later
+    /// entries of its cluster back (their ids are re-hashed through <paramref name="source"/>). Used only to undo
+    /// inserts of a failed linked chain, so it is off the hot path.
+    /// </summary>
+    public void Remove<TSource>(ulong hash, uint value, in TSource source)
+        where TSource : struct, IIdSource
+    {
+        ulong wanted = Fingerprint(hash) | (value + 1);
+        ulong hole = Bucket(hash);
+        while (_base[hole] != wanted)
+        {
+            Debug.Assert(_base[hole] != 0, "Removing an entry that is not in the index.");
+            hole = (hole + 1) & _mask;
+        }
+
+        ulong pos = hole;
+        while (true)
+        {
+            pos = (pos + 1) & _mask;
+            ulong slot = _base[pos];
+            if (slot == 0)
+            {
+                break;
+            }
+
+            ulong home = Bucket(IdHash.Hash(source.IdAt(ValueOf(slot))));
+
+            // The entry at pos may fill the hole unless its home lies cyclically in (hole, pos].
+            bool homeBetween = hole <= pos
+                ? home > hole && home <= pos
+                : home > hole || home <= pos;
+            if (!homeBetween)
+            {
+                _base[hole] = slot;
+                hole = pos;
+            }
+        }
+
+        _base[hole] = 0;
+        _count--;
+    }
+}

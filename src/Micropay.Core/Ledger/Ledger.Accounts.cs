@@ -1,0 +1,195 @@
+namespace Micropay.Core.Ledger;
+
+/// <content>Creating accounts.</content>
+public sealed partial class Ledger
+{
+    private const AccountFlags KnownAccountFlags =
+        AccountFlags.Linked | AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits | AccountFlags.Closed;
+
+    /// <summary>Creates a batch of accounts, writing one result per account.</summary>
+    /// <param name="timestamp">The batch timestamp (see the class remarks).</param>
+    /// <param name="accounts">The accounts; balances and timestamps must be zero.</param>
+    /// <param name="results">Receives one result per account; at least as long as <paramref name="accounts"/>.</param>
+    /// <returns>The number of accounts that were not created (results other than <see cref="CreateAccountResult.Ok"/>).</returns>
+    /// <exception cref="ArgumentException"><paramref name="results"/> is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The batch's timestamps would overflow the clock.</exception>
+    public int CreateAccounts(ulong timestamp, ReadOnlySpan<Account> accounts, Span<CreateAccountResult> results)
+    {
+        if (results.Length < accounts.Length)
+        {
+            ThrowHelper.ThrowArgumentException_ResultsTooShort(nameof(results));
+        }
+
+        ulong start = BeginBatch(timestamp, accounts.Length);
+        int chainStart = -1;
+        bool chainBroken = false;
+        int failed = 0;
+        for (int i = 0; i < accounts.Length; i++)
+        {
+            ref readonly Account account = ref accounts[i];
+            bool linked = (account.Flags & AccountFlags.Linked) != 0;
+            if (linked && chainStart < 0)
+            {
+                chainStart = i;
+                chainBroken = false;
+                _undo.Clear();
+            }
+
+            CreateAccountResult result;
+            if (chainStart >= 0 && chainBroken)
+            {
+                result = CreateAccountResult.LinkedEventFailed;
+            }
+            else if (linked && i == accounts.Length - 1)
+            {
+                result = CreateAccountResult.LinkedEventChainOpen;
+                RollbackChain();
+                failed += MarkChainFailed(results, chainStart, i);
+            }
+            else
+            {
+                result = CreateAccountCore(account, start + (ulong)i, inChain: chainStart >= 0);
+                if (result != CreateAccountResult.Ok && chainStart >= 0)
+                {
+                    RollbackChain();
+                    failed += MarkChainFailed(results, chainStart, i);
+                    chainBroken = true;
+                }
+            }
+
+            results[i] = result;
+            if (result != CreateAccountResult.Ok)
+            {
+                failed++;
+            }
+
+            if (!linked)
+            {
+                chainStart = -1;
+            }
+        }
+
+        return failed;
+    }
+
+    private static int MarkChainFailed(Span<CreateAccountResult> results, int from, int to)
+    {
+        // Every earlier event of a chain succeeded (the first failure stops the chain), so each one turns into a failure.
+        for (int k = from; k < to; k++)
+        {
+            results[k] = CreateAccountResult.LinkedEventFailed;
+        }
+
+        return to - from;
+    }
+
+    private CreateAccountResult CreateAccountCore(in Account a, ulong timestamp, bool inChain)
+    {
+        if (a.Timestamp != 0)
+        {
+            return CreateAccountResult.TimestampMustBeZero;
+        }
+
+        if (a.Reserved != 0)
+        {
+            return CreateAccountResult.ReservedField;
+        }
+
+        if ((a.Flags & ~KnownAccountFlags) != 0)
+        {
+            return CreateAccountResult.ReservedFlag;
+        }
+
+        if (a.Id == UInt128.Zero)
+        {
+            return CreateAccountResult.IdMustNotBeZero;
+        }
+
+        if (a.Id == UInt128.MaxValue)
+        {
+            return CreateAccountResult.IdMustNotBeIntMax;
+        }
+
+        ulong hash = IdHash.Hash(a.Id);
+        int existing = _accounts.Find(hash, a.Id);
+        if (existing >= 0)
+        {
+            return AccountExists(a, _accounts[existing]);
+        }
+
+        if ((a.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0 && (a.Flags & AccountFlags.CreditsMustNotExceedDebits) != 0)
+        {
+            return CreateAccountResult.FlagsAreMutuallyExclusive;
+        }
+
+        if (a.DebitsPending != UInt128.Zero)
+        {
+            return CreateAccountResult.DebitsPendingMustBeZero;
+        }
+
+        if (a.DebitsPosted != UInt128.Zero)
+        {
+            return CreateAccountResult.DebitsPostedMustBeZero;
+        }
+
+        if (a.CreditsPending != UInt128.Zero)
+        {
+            return CreateAccountResult.CreditsPendingMustBeZero;
+        }
+
+        if (a.CreditsPosted != UInt128.Zero)
+        {
+            return CreateAccountResult.CreditsPostedMustBeZero;
+        }
+
+        if (a.LedgerId == 0)
+        {
+            return CreateAccountResult.LedgerMustNotBeZero;
+        }
+
+        if (a.Code == 0)
+        {
+            return CreateAccountResult.CodeMustNotBeZero;
+        }
+
+        Account stored = a;
+        stored.Timestamp = timestamp;
+        int row = _accounts.Add(stored, hash);
+        if (inChain)
+        {
+            _undo.AccountAdded(row);
+        }
+
+        return CreateAccountResult.Ok;
+    }
+
+    private static CreateAccountResult AccountExists(in Account a, in Account e)
+    {
+        if (a.Flags != e.Flags)
+        {
+            return CreateAccountResult.ExistsWithDifferentFlags;
+        }
+
+        if (a.UserData128 != e.UserData128)
+        {
+            return CreateAccountResult.ExistsWithDifferentUserData128;
+        }
+
+        if (a.UserData64 != e.UserData64)
+        {
+            return CreateAccountResult.ExistsWithDifferentUserData64;
+        }
+
+        if (a.UserData32 != e.UserData32)
+        {
+            return CreateAccountResult.ExistsWithDifferentUserData32;
+        }
+
+        if (a.LedgerId != e.LedgerId)
+        {
+            return CreateAccountResult.ExistsWithDifferentLedger;
+        }
+
+        return a.Code != e.Code ? CreateAccountResult.ExistsWithDifferentCode : CreateAccountResult.Exists;
+    }
+}

@@ -1,0 +1,115 @@
+namespace Micropay.Core.Ledger;
+
+/// <content>The ledger's state, the batch clock, pending-transfer expiry and linked-chain rollback.</content>
+public sealed partial class Ledger
+{
+    private const ulong NanosecondsPerSecond = 1_000_000_000UL;
+
+    // Only the writer thread touches any of these (the ledger is single-threaded by contract).
+    private readonly AccountTable _accounts;
+    private readonly TransferTable _transfers;
+    private readonly ExpiryQueue _expiries = new();
+    private readonly UndoLog _undo = new();
+    private ulong _lastTimestamp;
+
+    /// <summary>Managed bytes held by the ledger's tables, for the memory budget (see the benchmarks).</summary>
+    internal long MemoryBytes => _accounts.MemoryBytes + _transfers.MemoryBytes;
+
+    /// <summary>Transfer ids burnt by transient failures.</summary>
+    internal int BurntIdCount => _transfers.FailedCount;
+
+    /// <summary>
+    /// Assigns a batch of <paramref name="count"/> events its first timestamp, advances the clock past the batch
+    /// and expires the holds due by then.
+    /// </summary>
+    private ulong BeginBatch(ulong timestamp, int count)
+    {
+        if (_lastTimestamp == ulong.MaxValue)
+        {
+            ThrowHelper.ThrowArgumentOutOfRangeException_TimestampOverflow(nameof(timestamp));
+        }
+
+        ulong start = Math.Max(timestamp, _lastTimestamp + 1);
+        ulong span = count == 0 ? 0UL : (ulong)(count - 1);
+        if (start > ulong.MaxValue - span)
+        {
+            ThrowHelper.ThrowArgumentOutOfRangeException_TimestampOverflow(nameof(timestamp));
+        }
+
+        ExpireDue(start);
+        _lastTimestamp = start + span;
+        return start;
+    }
+
+    /// <summary>The time a pending transfer expires, or 0 when it never does. Creation rejected every overflow.</summary>
+    private static ulong ExpiresAt(in Transfer pending) =>
+        pending.Timeout == 0 ? 0UL : pending.Timestamp + ((ulong)pending.Timeout * NanosecondsPerSecond);
+
+    /// <summary>Releases every hold that expires at or before <paramref name="now"/>, earliest first.</summary>
+    private void ExpireDue(ulong now)
+    {
+        while (_expiries.TryPopDue(now, out ulong expiresAt, out int row))
+        {
+            // Stale entries (the hold was posted or voided, or its chain rolled back) are skipped.
+            if (row >= _transfers.Count || _transfers.GetStatus(row) != PendingStatus.Pending)
+            {
+                continue;
+            }
+
+            ref Transfer pending = ref _transfers[row];
+            if (ExpiresAt(pending) != expiresAt)
+            {
+                continue;
+            }
+
+            ref Account debit = ref _accounts[_accounts.Find(pending.DebitAccountId)];
+            ref Account credit = ref _accounts[_accounts.Find(pending.CreditAccountId)];
+            debit.DebitsPending -= pending.Amount;
+            credit.CreditsPending -= pending.Amount;
+            Reopen(ref debit, ref credit, pending.Flags);
+            _transfers.SetStatus(row, PendingStatus.Expired);
+        }
+    }
+
+    /// <summary>Reopens the accounts a closing pending transfer closed, when that transfer is voided or expires.</summary>
+    private static void Reopen(ref Account debit, ref Account credit, TransferFlags flags)
+    {
+        if ((flags & TransferFlags.ClosingDebit) != 0)
+        {
+            debit.Flags &= ~AccountFlags.Closed;
+        }
+
+        if ((flags & TransferFlags.ClosingCredit) != 0)
+        {
+            credit.Flags &= ~AccountFlags.Closed;
+        }
+    }
+
+    /// <summary>Undoes everything the open chain changed, newest first.</summary>
+    private void RollbackChain()
+    {
+        for (int i = _undo.Count - 1; i >= 0; i--)
+        {
+            ref readonly UndoLog.Entry entry = ref _undo[i];
+            switch (entry.Kind)
+            {
+                case UndoLog.UndoKind.AccountChanged:
+                    _accounts[entry.Row] = entry.Account;
+                    break;
+                case UndoLog.UndoKind.AccountAdded:
+                    System.Diagnostics.Debug.Assert(entry.Row == _accounts.Count - 1);
+                    _accounts.RemoveLast();
+                    break;
+                case UndoLog.UndoKind.TransferAdded:
+                    System.Diagnostics.Debug.Assert(entry.Row == _transfers.Count - 1);
+                    _transfers.RemoveLast();
+                    break;
+                case UndoLog.UndoKind.StatusChanged:
+                    _transfers.SetStatus(entry.Row, entry.Status);
+                    break;
+            }
+        }
+
+        _undo.Clear();
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace Micropay.Core.Ledger;
+
+/// <summary>
+/// The transfers: 128-byte <see cref="Transfer"/> rows in arrival order, stored in fixed-size chunks (so growth
+/// never copies what is stored), a parallel byte per row for the state of pending transfers, an
+/// <see cref="IdIndex"/> from id to row, and the list of burnt ids (transfers that failed transiently).
+/// </summary>
+/// <remarks>
+/// Index values: a row number, or <see cref="FailedBit"/> | the position of a burnt id in
+/// <c>_failedIds</c>. One probe therefore answers "exists", "burnt" and "new" together. Rows are only ever
+/// removed from the end (undo of a failed linked chain); burnt ids are never removed.
+/// </remarks>
+internal sealed class TransferTable
+{
+    public const int MaxCapacity = int.MaxValue - ChunkSize;
+
+    public const uint FailedBit = 0x8000_0000;
+
+    private const int ChunkShift = 14;
+    private const int ChunkSize = 1 << ChunkShift;
+    private const int ChunkMask = ChunkSize - 1;
+
+    private Transfer[][] _chunks = [];
+    private byte[][] _status = [];
+    private int _count;
+    private UInt128[] _failedIds = new UInt128[16];
+    private int _failedCount;
+    private readonly IdIndex _index;
+
+    public TransferTable(int capacity)
+    {
+        _index = new IdIndex(capacity);
+    }
+
+    public int Count => _count;
+
+    public int FailedCount => _failedCount;
+
+    /// <summary>Bytes this table holds (rows, states, index, burnt ids), for the memory budget.</summary>
+    public long MemoryBytes =>
+        ((long)_chunks.Length * ChunkSize * (Transfer.Size + 1)) + _index.MemoryBytes + ((long)_failedIds.Length * 16);
+
+    public ref Transfer this[int row]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            Debug.Assert((uint)row < (uint)_count);
+            return ref _chunks[row >> ChunkShift][row & ChunkMask];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public PendingStatus GetStatus(int row) => (PendingStatus)_status[row >> ChunkShift][row & ChunkMask];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetStatus(int row, PendingStatus status) => _status[row >> ChunkShift][row & ChunkMask] = (byte)status;
+
+    /// <summary>The row of a transfer, or -1 when there is none (including when the id is burnt).</summary>
+    public int Find(UInt128 id)
+    {
+        uint value = FindEntry(IdHash.Hash(id), id);
+        return value == IdIndex.NotFound || (value & FailedBit) != 0 ? -1 : (int)value;
+    }
+
+    /// <summary>The raw index value for an id: a row, <see cref="FailedBit"/> | burnt position, or <see cref="IdIndex.NotFound"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint FindEntry(ulong hash, UInt128 id) => _index.Find(hash, id, new Source(this));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchIndex(ulong hash) => _index.Prefetch(hash);
+
+    /// <summary>Appends a row; the caller guarantees the id is absent. The row's status starts as <paramref name="status"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Add(in Transfer transfer, ulong hash, PendingStatus status)
+    {
+        int row = _count;
+        if ((row & ChunkMask) == 0)
+        {
+            AddChunk(row);
+        }
+
+        _index.EnsureRoomForOne(new Source(this));
+        _chunks[row >> ChunkShift][row & ChunkMask] = transfer;
+        _status[row >> ChunkShift][row & ChunkMask] = (byte)status;
+        _count = row + 1;
+        _index.Insert(hash, (uint)row);
+        return row;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddChunk(int row)
+    {
+        if (row >= MaxCapacity)
+        {
+            ThrowHelper.ThrowInvalidOperationException_TableFull("transfer", MaxCapacity);
+        }
+
+        int chunk = row >> ChunkShift;
+        if (chunk < _chunks.Length)
+        {
+            return; // Kept from before an undo shrank the table.
+        }
+
+        Array.Resize(ref _chunks, chunk + 1);
+        Array.Resize(ref _status, chunk + 1);
+        _chunks[chunk] = new Transfer[ChunkSize];
+        _status[chunk] = new byte[ChunkSize];
+    }
+
+    /// <summary>Removes the newest row (undo of a failed chain).</summary>
+    public void RemoveLast()
+    {
+        int row = _count - 1;
+        _index.Remove(IdHash.Hash(this[row].Id), (uint)row, new Source(this));
+        _count = row;
+    }
+
+    /// <summary>Burns an id: later transfers with it fail with <see cref="CreateTransferResult.IdAlreadyFailed"/>.</summary>
+    public void Burn(UInt128 id, ulong hash)
+    {
+        if (_failedCount == _failedIds.Length)
+        {
+            Array.Resize(ref _failedIds, _failedIds.Length * 2);
+        }
+
+        _index.EnsureRoomForOne(new Source(this));
+        _failedIds[_failedCount] = id;
+        _index.Insert(hash, FailedBit | (uint)_failedCount);
+        _failedCount++;
+    }
+
+    private readonly struct Source(TransferTable table) : IIdSource
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public UInt128 IdAt(uint value) =>
+            (value & FailedBit) != 0
+                ? table._failedIds[value & ~FailedBit]
+                : table._chunks[value >> ChunkShift][value & ChunkMask].Id;
+    }
+}
