@@ -32,6 +32,7 @@ internal sealed unsafe class AccountTable
     {
         _index = new IdIndex(capacity);
         Allocate(Math.Max(capacity, 64));
+        MemoryCommit.Touch(_bytes);
     }
 
     public int Count => _count;

@@ -47,6 +47,7 @@ internal sealed unsafe class IdIndex
         long wanted = Math.Max(16L, (long)capacity * 2);
         int size = (int)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)wanted), 1UL << 30);
         Allocate(size);
+        MemoryCommit.Touch(_slots);
     }
 
     public int Count => _count;

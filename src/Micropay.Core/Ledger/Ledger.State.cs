@@ -64,8 +64,8 @@ public sealed partial class Ledger
 
             ref Account debit = ref _accounts[_accounts.Find(pending.DebitAccountId)];
             ref Account credit = ref _accounts[_accounts.Find(pending.CreditAccountId)];
-            debit.DebitsPending -= pending.Amount;
-            credit.CreditsPending -= pending.Amount;
+            debit.DebitsPending = UInt128Math.Subtract(debit.DebitsPending, pending.Amount);
+            credit.CreditsPending = UInt128Math.Subtract(credit.CreditsPending, pending.Amount);
             Reopen(ref debit, ref credit, pending.Flags);
             _transfers.SetStatus(row, PendingStatus.Expired);
         }

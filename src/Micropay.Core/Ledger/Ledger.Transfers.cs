@@ -187,12 +187,12 @@ public sealed partial class Ledger
             return CreateTransferResult.ReservedFlag;
         }
 
-        if (t.Id == UInt128.Zero)
+        if (UInt128Math.IsZero(t.Id))
         {
             return CreateTransferResult.IdMustNotBeZero;
         }
 
-        if (t.Id == UInt128.MaxValue)
+        if (UInt128Math.IsMax(t.Id))
         {
             return CreateTransferResult.IdMustNotBeIntMax;
         }
@@ -217,22 +217,22 @@ public sealed partial class Ledger
             return PostOrVoidPendingTransfer(t, timestamp, hash, inChain);
         }
 
-        if (t.DebitAccountId == UInt128.Zero)
+        if (UInt128Math.IsZero(t.DebitAccountId))
         {
             return CreateTransferResult.DebitAccountIdMustNotBeZero;
         }
 
-        if (t.DebitAccountId == UInt128.MaxValue)
+        if (UInt128Math.IsMax(t.DebitAccountId))
         {
             return CreateTransferResult.DebitAccountIdMustNotBeIntMax;
         }
 
-        if (t.CreditAccountId == UInt128.Zero)
+        if (UInt128Math.IsZero(t.CreditAccountId))
         {
             return CreateTransferResult.CreditAccountIdMustNotBeZero;
         }
 
-        if (t.CreditAccountId == UInt128.MaxValue)
+        if (UInt128Math.IsMax(t.CreditAccountId))
         {
             return CreateTransferResult.CreditAccountIdMustNotBeIntMax;
         }
@@ -307,50 +307,53 @@ public sealed partial class Ledger
 
         // Every account keeps DebitsPending + DebitsPosted and CreditsPending + CreditsPosted representable
         // (the OverflowsDebits / OverflowsCredits checks below), so these sums cannot overflow.
-        UInt128 drDebits = dr.DebitsPending + dr.DebitsPosted;
-        UInt128 crCredits = cr.CreditsPending + cr.CreditsPosted;
+        UInt128 drDebits = UInt128Math.Add(dr.DebitsPending, dr.DebitsPosted);
+        UInt128 crCredits = UInt128Math.Add(cr.CreditsPending, cr.CreditsPosted);
         UInt128 amount = t.Amount;
         if ((t.Flags & TransferFlags.BalancingDebit) != 0)
         {
-            amount = UInt128.Min(amount, SaturatingSubtract(dr.CreditsPosted, drDebits));
+            amount = UInt128Math.Min(amount, UInt128Math.SaturatingSubtract(dr.CreditsPosted, drDebits));
         }
 
         if ((t.Flags & TransferFlags.BalancingCredit) != 0)
         {
-            amount = UInt128.Min(amount, SaturatingSubtract(cr.DebitsPosted, crCredits));
+            amount = UInt128Math.Min(amount, UInt128Math.SaturatingSubtract(cr.DebitsPosted, crCredits));
         }
 
+        // The balance this transfer adds to: pending for a hold, posted otherwise.
+        UInt128 drBalance;
+        UInt128 crBalance;
         if (pending)
         {
-            if (AddOverflows(dr.DebitsPending, amount))
+            if (!UInt128Math.TryAdd(dr.DebitsPending, amount, out drBalance))
             {
                 return CreateTransferResult.OverflowsDebitsPending;
             }
 
-            if (AddOverflows(cr.CreditsPending, amount))
+            if (!UInt128Math.TryAdd(cr.CreditsPending, amount, out crBalance))
             {
                 return CreateTransferResult.OverflowsCreditsPending;
             }
         }
         else
         {
-            if (AddOverflows(dr.DebitsPosted, amount))
+            if (!UInt128Math.TryAdd(dr.DebitsPosted, amount, out drBalance))
             {
                 return CreateTransferResult.OverflowsDebitsPosted;
             }
 
-            if (AddOverflows(cr.CreditsPosted, amount))
+            if (!UInt128Math.TryAdd(cr.CreditsPosted, amount, out crBalance))
             {
                 return CreateTransferResult.OverflowsCreditsPosted;
             }
         }
 
-        if (AddOverflows(drDebits, amount))
+        if (!UInt128Math.TryAdd(drDebits, amount, out UInt128 drDebitsAfter))
         {
             return CreateTransferResult.OverflowsDebits;
         }
 
-        if (AddOverflows(crCredits, amount))
+        if (!UInt128Math.TryAdd(crCredits, amount, out UInt128 crCreditsAfter))
         {
             return CreateTransferResult.OverflowsCredits;
         }
@@ -367,12 +370,12 @@ public sealed partial class Ledger
             expiresAt = timestamp + timeout;
         }
 
-        if ((dr.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0 && drDebits + amount > dr.CreditsPosted)
+        if ((dr.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0 && UInt128Math.LessThan(dr.CreditsPosted, drDebitsAfter))
         {
             return CreateTransferResult.ExceedsCredits;
         }
 
-        if ((cr.Flags & AccountFlags.CreditsMustNotExceedDebits) != 0 && crCredits + amount > cr.DebitsPosted)
+        if ((cr.Flags & AccountFlags.CreditsMustNotExceedDebits) != 0 && UInt128Math.LessThan(cr.DebitsPosted, crCreditsAfter))
         {
             return CreateTransferResult.ExceedsDebits;
         }
@@ -385,8 +388,8 @@ public sealed partial class Ledger
 
         if (pending)
         {
-            dr.DebitsPending += amount;
-            cr.CreditsPending += amount;
+            dr.DebitsPending = drBalance;
+            cr.CreditsPending = crBalance;
             if ((t.Flags & TransferFlags.ClosingDebit) != 0)
             {
                 dr.Flags |= AccountFlags.Closed;
@@ -399,14 +402,15 @@ public sealed partial class Ledger
         }
         else
         {
-            dr.DebitsPosted += amount;
-            cr.CreditsPosted += amount;
+            dr.DebitsPosted = drBalance;
+            cr.CreditsPosted = crBalance;
         }
 
-        Transfer stored = t;
+        // Written in place: the record goes straight from the caller's batch into the table.
+        ref Transfer stored = ref _transfers.Add(hash, pending ? PendingStatus.Pending : PendingStatus.None, out int row);
+        stored = t;
         stored.Amount = amount;
         stored.Timestamp = timestamp;
-        int row = _transfers.Add(stored, hash, pending ? PendingStatus.Pending : PendingStatus.None);
         if (inChain)
         {
             _undo.TransferAdded(row);
@@ -422,12 +426,12 @@ public sealed partial class Ledger
 
     private CreateTransferResult PostOrVoidPendingTransfer(in Transfer t, ulong timestamp, ulong hash, bool inChain)
     {
-        if (t.PendingId == UInt128.Zero)
+        if (UInt128Math.IsZero(t.PendingId))
         {
             return CreateTransferResult.PendingIdMustNotBeZero;
         }
 
-        if (t.PendingId == UInt128.MaxValue)
+        if (UInt128Math.IsMax(t.PendingId))
         {
             return CreateTransferResult.PendingIdMustNotBeIntMax;
         }
@@ -479,7 +483,7 @@ public sealed partial class Ledger
         if (post)
         {
             amount = t.Amount == UInt128.MaxValue ? p.Amount : t.Amount;
-            if (amount > p.Amount)
+            if (UInt128Math.LessThan(p.Amount, amount))
             {
                 return CreateTransferResult.ExceedsPendingTransferAmount;
             }
@@ -531,12 +535,12 @@ public sealed partial class Ledger
 
         // The hold's amount is part of the pending balances, and pending + posted was kept representable when
         // the hold was made, so moving (part of) it to posted cannot overflow nor break a balance flag.
-        dr.DebitsPending -= p.Amount;
-        cr.CreditsPending -= p.Amount;
+        dr.DebitsPending = UInt128Math.Subtract(dr.DebitsPending, p.Amount);
+        cr.CreditsPending = UInt128Math.Subtract(cr.CreditsPending, p.Amount);
         if (post)
         {
-            dr.DebitsPosted += amount;
-            cr.CreditsPosted += amount;
+            dr.DebitsPosted = UInt128Math.Add(dr.DebitsPosted, amount);
+            cr.CreditsPosted = UInt128Math.Add(cr.CreditsPosted, amount);
         }
         else
         {
@@ -545,14 +549,19 @@ public sealed partial class Ledger
 
         _transfers.SetStatus(pendingRow, post ? PendingStatus.Posted : PendingStatus.Voided);
 
-        Transfer stored = t;
-        stored.DebitAccountId = p.DebitAccountId;
-        stored.CreditAccountId = p.CreditAccountId;
-        stored.LedgerId = p.LedgerId;
-        stored.Code = p.Code;
+        // Read the pending transfer's fields before adding: the add may move nothing, but keeps this obviously safe.
+        UInt128 debitAccountId = p.DebitAccountId;
+        UInt128 creditAccountId = p.CreditAccountId;
+        uint ledgerId = p.LedgerId;
+        ushort code = p.Code;
+        ref Transfer stored = ref _transfers.Add(hash, PendingStatus.None, out int row);
+        stored = t;
+        stored.DebitAccountId = debitAccountId;
+        stored.CreditAccountId = creditAccountId;
+        stored.LedgerId = ledgerId;
+        stored.Code = code;
         stored.Amount = amount;
         stored.Timestamp = timestamp;
-        int row = _transfers.Add(stored, hash, PendingStatus.None);
         if (inChain)
         {
             _undo.TransferAdded(row);
@@ -592,7 +601,7 @@ public sealed partial class Ledger
         bool differentAmount;
         if ((e.Flags & BalancingFlags) != 0)
         {
-            differentAmount = t.Amount < e.Amount;
+            differentAmount = UInt128Math.LessThan(t.Amount, e.Amount);
         }
         else if ((e.Flags & TransferFlags.PostPendingTransfer) != 0)
         {
@@ -639,9 +648,4 @@ public sealed partial class Ledger
             : CreateTransferResult.Exists;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool AddOverflows(UInt128 a, UInt128 b) => a > UInt128.MaxValue - b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static UInt128 SaturatingSubtract(UInt128 a, UInt128 b) => a > b ? a - b : UInt128.Zero;
 }

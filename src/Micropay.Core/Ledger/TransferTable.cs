@@ -33,6 +33,24 @@ internal sealed class TransferTable
     public TransferTable(int capacity)
     {
         _index = new IdIndex(capacity);
+
+        // Capacity is reserved and committed now, so the hot path neither allocates nor faults pages in.
+        int chunks = (int)(((long)capacity + ChunkSize - 1) >> ChunkShift);
+        _chunks = new Transfer[chunks][];
+        _status = new byte[chunks][];
+        for (int i = 0; i < chunks; i++)
+        {
+            _chunks[i] = NewChunk();
+            _status[i] = new byte[ChunkSize];
+        }
+    }
+
+    private static Transfer[] NewChunk()
+    {
+        // Rows at or past Count are never read, so the chunk need not be zeroed; committing it is what matters.
+        Transfer[] chunk = GC.AllocateUninitializedArray<Transfer>(ChunkSize);
+        MemoryCommit.Touch(chunk);
+        return chunk;
     }
 
     public int Count => _count;
@@ -73,22 +91,25 @@ internal sealed class TransferTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrefetchIndex(ulong hash) => _index.Prefetch(hash);
 
-    /// <summary>Appends a row; the caller guarantees the id is absent. The row's status starts as <paramref name="status"/>.</summary>
+    /// <summary>
+    /// Appends a row for an absent id and returns it for the caller to fill in at once (before any other call on
+    /// this table). The row's status starts as <paramref name="status"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Add(in Transfer transfer, ulong hash, PendingStatus status)
+    public ref Transfer Add(ulong hash, PendingStatus status, out int row)
     {
-        int row = _count;
+        row = _count;
         if ((row & ChunkMask) == 0)
         {
             AddChunk(row);
         }
 
+        // Grow the index before the new row is counted: growth re-hashes the ids of existing rows only.
         _index.EnsureRoomForOne(new Source(this));
-        _chunks[row >> ChunkShift][row & ChunkMask] = transfer;
         _status[row >> ChunkShift][row & ChunkMask] = (byte)status;
         _count = row + 1;
         _index.Insert(hash, (uint)row);
-        return row;
+        return ref _chunks[row >> ChunkShift][row & ChunkMask];
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -107,7 +128,7 @@ internal sealed class TransferTable
 
         Array.Resize(ref _chunks, chunk + 1);
         Array.Resize(ref _status, chunk + 1);
-        _chunks[chunk] = new Transfer[ChunkSize];
+        _chunks[chunk] = NewChunk();
         _status[chunk] = new byte[ChunkSize];
     }
 
