@@ -17,6 +17,11 @@ internal static class ThrowHelper
         throw new ArgumentOutOfRangeException(paramName, "The batch's event timestamps would overflow the 64-bit clock.");
 
     [DoesNotReturn]
-    public static void ThrowInvalidOperationException_TableFull(string table, long capacity) =>
-        throw new InvalidOperationException($"The {table} table is full: it holds at most {capacity} entries.");
+    public static void ThrowLedgerFullException(string table, long capacity, long requested) =>
+        throw new Micropay.Core.Ledger.LedgerFullException(
+            $"The ledger's {table} table is full: it holds at most {capacity} entries and the batch needs room for {requested}. Nothing in the batch was applied.");
+
+    [DoesNotReturn]
+    public static void ThrowInvalidOperationException_InvariantBroken(string what) =>
+        throw new InvalidOperationException($"A ledger invariant was broken ({what}). This is a bug in Micropay.Core; the ledger must not be used further.");
 }

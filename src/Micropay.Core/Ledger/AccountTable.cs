@@ -11,19 +11,25 @@ namespace Micropay.Core.Ledger;
 /// <see cref="IdIndex"/> from id to row.
 /// </summary>
 /// <remarks>
-/// Rows live in a pinned byte array, aligned to 128 bytes, so that each account occupies exactly two cache
-/// lines (an unaligned row would straddle three) and can be prefetched by address. Rows are appended and only
-/// ever removed from the end (undo of a failed linked chain), so row numbers are stable.
+/// <para>
+/// Rows live in a pinned array of 64-byte cache lines, offset so that every row starts on a cache-line boundary
+/// and occupies exactly two lines (an unaligned row would straddle three), and so that rows can be prefetched
+/// by address. Rows are appended and only ever removed from the end (undo of a failed linked chain), so row
+/// numbers are stable.
+/// </para>
+/// <para>
+/// Growth happens only in <see cref="Reserve"/>, before a batch changes anything, by a factor of 1.5: with the
+/// index's 16 to 32 bytes per entry this keeps the table under 256 bytes per account even right after growing.
+/// </para>
 /// </remarks>
 internal sealed unsafe class AccountTable
 {
     public const int MaxCapacity = 1 << 28;
 
-    private const int Alignment = 128;
+    private const int DefaultCapacity = 64;
 
-    private byte[] _bytes;
+    private CacheLine[] _lines;
     private Account* _rows;
-    private int _rowOffset;
     private int _capacity;
     private int _count;
     private readonly IdIndex _index;
@@ -31,14 +37,14 @@ internal sealed unsafe class AccountTable
     public AccountTable(int capacity)
     {
         _index = new IdIndex(capacity);
-        Allocate(Math.Max(capacity, 64));
-        MemoryCommit.Touch(_bytes);
+        Allocate(Math.Max(capacity, DefaultCapacity));
+        MemoryCommit.Touch(_lines);
     }
 
     public int Count => _count;
 
     /// <summary>Bytes this table holds (rows and index), for the memory budget.</summary>
-    public long MemoryBytes => _bytes.LongLength + _index.MemoryBytes;
+    public long MemoryBytes => ((long)_lines.Length * CacheLine.Size) + _index.MemoryBytes;
 
     public ref Account this[int row]
     {
@@ -50,25 +56,45 @@ internal sealed unsafe class AccountTable
         }
     }
 
-    public ReadOnlySpan<Account> AsSpan() =>
-        MemoryMarshal.Cast<byte, Account>(_bytes.AsSpan(_rowOffset, _count * Account.Size));
+    // The rows are inside a pinned array that this table keeps alive; the span's interior reference keeps it
+    // alive for as long as the caller holds the span, even after the table has grown into a new array.
+    public ReadOnlySpan<Account> AsSpan() => new(_rows, _count);
 
-    [MemberNotNull(nameof(_bytes))]
+    [MemberNotNull(nameof(_lines))]
     private void Allocate(int capacity)
     {
-        byte[] bytes = GC.AllocateUninitializedArray<byte>(checked((capacity * Account.Size) + Alignment), pinned: true);
-        byte* start = (byte*)Unsafe.AsPointer(ref bytes[0]);
-        int offset = (int)((Alignment - ((nuint)start % Alignment)) % Alignment);
+        // Two lines per row, plus one so the rows can start on a line boundary whatever the array's address.
+        CacheLine[] lines = GC.AllocateUninitializedArray<CacheLine>(checked((capacity * 2) + 1), pinned: true);
+        byte* start = (byte*)Unsafe.AsPointer(ref lines[0]);
+        int offset = (int)((CacheLine.Size - ((nuint)start % CacheLine.Size)) % CacheLine.Size);
         Account* rows = (Account*)(start + offset);
-        if (_bytes is not null)
+        if (_lines is not null)
         {
             Buffer.MemoryCopy(_rows, rows, (long)capacity * Account.Size, (long)_count * Account.Size);
         }
 
-        _bytes = bytes;
-        _rowOffset = offset;
+        _lines = lines;
         _rows = rows;
         _capacity = capacity;
+    }
+
+    /// <summary>Makes room for <paramref name="additional"/> more accounts, so that adds never grow midway through a batch.</summary>
+    /// <exception cref="LedgerFullException">The table would pass <see cref="MaxCapacity"/>.</exception>
+    public void Reserve(int additional)
+    {
+        long needed = (long)_count + additional;
+        if (needed > _capacity)
+        {
+            if (needed > MaxCapacity)
+            {
+                ThrowHelper.ThrowLedgerFullException("account", MaxCapacity, needed);
+            }
+
+            long capacity = Math.Max(needed, Math.Min((long)_capacity * 3 / 2, MaxCapacity));
+            Allocate((int)capacity);
+        }
+
+        _index.Reserve(additional, new Source(_rows), "account");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -107,24 +133,14 @@ internal sealed unsafe class AccountTable
         {
             byte* row = (byte*)(_rows + candidate);
             Sse.Prefetch0(row);
-            Sse.Prefetch0(row + 64);
+            Sse.Prefetch0(row + CacheLine.Size);
         }
     }
 
-    /// <summary>Appends a row; the caller guarantees the id is absent.</summary>
+    /// <summary>Appends a row; the caller guarantees the id is absent and has reserved room.</summary>
     public int Add(in Account account, ulong hash)
     {
-        if (_count == _capacity)
-        {
-            if (_capacity == MaxCapacity)
-            {
-                ThrowHelper.ThrowInvalidOperationException_TableFull("account", MaxCapacity);
-            }
-
-            Allocate((int)Math.Min((long)_capacity * 2, MaxCapacity));
-        }
-
-        _index.EnsureRoomForOne(new Source(_rows));
+        Debug.Assert(_count < _capacity, "Reserve was not called for this batch.");
         int row = _count;
         _rows[row] = account;
         _count = row + 1;
@@ -144,5 +160,13 @@ internal sealed unsafe class AccountTable
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public UInt128 IdAt(uint value) => rows[value].Id;
+    }
+
+    [StructLayout(LayoutKind.Sequential, Size = Size)]
+    private struct CacheLine
+    {
+        public const int Size = 64;
+
+        private readonly long _first;
     }
 }

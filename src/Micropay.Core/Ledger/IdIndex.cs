@@ -32,6 +32,9 @@ internal sealed unsafe class IdIndex
 {
     public const uint NotFound = uint.MaxValue;
 
+    /// <summary>The most entries an index holds: half of its largest slot array (2^30 slots).</summary>
+    public const int MaxEntries = 1 << 29;
+
     // Max value storable: value + 1 must fit in 32 bits and differ from 0.
     public const uint MaxValue = uint.MaxValue - 1;
 
@@ -138,7 +141,7 @@ internal sealed unsafe class IdIndex
         }
     }
 
-    /// <summary>Adds an entry. The caller guarantees the id is absent and has called <see cref="EnsureRoomForOne"/>.</summary>
+    /// <summary>Adds an entry. The caller guarantees the id is absent and has reserved room (<see cref="Reserve"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Insert(ulong hash, uint value)
     {
@@ -154,28 +157,40 @@ internal sealed unsafe class IdIndex
         _count++;
     }
 
-    /// <summary>Grows (re-hashing every id through <paramref name="source"/>) if one more entry would pass the load limit.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void EnsureRoomForOne<TSource>(in TSource source)
+    /// <summary>
+    /// Makes room for <paramref name="additional"/> more entries, growing (and re-hashing every id through
+    /// <paramref name="source"/>) as needed, so that the inserts that follow never grow the index midway.
+    /// </summary>
+    /// <exception cref="LedgerFullException">The index would pass <see cref="MaxEntries"/>.</exception>
+    public void Reserve<TSource>(int additional, in TSource source, string table)
         where TSource : struct, IIdSource
     {
-        if (_count >= _growAt)
+        long needed = (long)_count + additional;
+        if (needed <= _growAt)
         {
-            Grow(source);
+            return;
         }
+
+        if (needed > MaxEntries)
+        {
+            ThrowHelper.ThrowLedgerFullException(table, MaxEntries, needed);
+        }
+
+        int size = _slots.Length;
+        while (size / 2 < needed)
+        {
+            size *= 2;
+        }
+
+        Grow(size, source);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Grow<TSource>(in TSource source)
+    private void Grow<TSource>(int size, in TSource source)
         where TSource : struct, IIdSource
     {
-        if (_slots.Length >= 1 << 30)
-        {
-            ThrowHelper.ThrowInvalidOperationException_TableFull("id index", (long)_growAt);
-        }
-
         ulong[] old = _slots;
-        Allocate(old.Length * 2);
+        Allocate(size);
         int count = _count;
         _count = 0;
         foreach (ulong slot in old)

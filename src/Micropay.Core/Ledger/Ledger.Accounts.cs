@@ -13,6 +13,7 @@ public sealed partial class Ledger
     /// <returns>The number of accounts that were not created (results other than <see cref="CreateAccountResult.Ok"/>).</returns>
     /// <exception cref="ArgumentException"><paramref name="results"/> is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The batch's timestamps would overflow the clock.</exception>
+    /// <exception cref="LedgerFullException">The batch does not fit in the ledger's tables; nothing was applied.</exception>
     public int CreateAccounts(ulong timestamp, ReadOnlySpan<Account> accounts, Span<CreateAccountResult> results)
     {
         if (results.Length < accounts.Length)
@@ -20,6 +21,7 @@ public sealed partial class Ledger
             ThrowHelper.ThrowArgumentException_ResultsTooShort(nameof(results));
         }
 
+        _accounts.Reserve(accounts.Length);
         ulong start = BeginBatch(timestamp, accounts.Length);
         int chainStart = -1;
         bool chainBroken = false;

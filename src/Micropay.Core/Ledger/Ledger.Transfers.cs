@@ -36,6 +36,7 @@ public sealed partial class Ledger
     /// <returns>The number of transfers that were not applied (results other than <see cref="CreateTransferResult.Ok"/>).</returns>
     /// <exception cref="ArgumentException"><paramref name="results"/> is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The batch's timestamps would overflow the clock.</exception>
+    /// <exception cref="LedgerFullException">The batch does not fit in the ledger's tables; nothing was applied.</exception>
     public int CreateTransfers(ulong timestamp, ReadOnlySpan<Transfer> transfers, Span<CreateTransferResult> results)
     {
         if (results.Length < transfers.Length)
@@ -43,6 +44,7 @@ public sealed partial class Ledger
             ThrowHelper.ThrowArgumentException_ResultsTooShort(nameof(results));
         }
 
+        _transfers.Reserve(transfers.Length);
         ulong start = BeginBatch(timestamp, transfers.Length);
         int n = transfers.Length;
         int chainStart = -1;

@@ -22,7 +22,9 @@ namespace Micropay.Core.Ledger;
 /// Batches: results are written one per event, in order. Events flagged <c>Linked</c> form chains that
 /// succeed or fail as a whole (see <see cref="CreateTransferResult"/> for the order of checks). The call
 /// never throws for a business outcome; it throws <see cref="ArgumentException"/> only for caller bugs
-/// (a results span shorter than the batch, a batch whose timestamps would overflow).
+/// (a results span shorter than the batch, a batch whose timestamps would overflow) and
+/// <see cref="LedgerFullException"/> when a table is at its maximum size. Both are thrown before the batch
+/// changes anything: room for the whole batch is reserved first, so tables never grow midway through a batch.
 /// </para>
 /// <para>
 /// Invariants after every call: the sum of all accounts' <c>DebitsPosted</c> equals the sum of their
@@ -37,7 +39,11 @@ public sealed partial class Ledger
     {
     }
 
-    /// <summary>Creates an empty ledger with room for the given numbers of accounts and transfers before it grows.</summary>
+    /// <summary>
+    /// Creates an empty ledger with room for the given numbers of accounts and transfers before it grows. The room
+    /// is allocated and committed now (TigerBeetle-style static allocation), so applying batches within it takes
+    /// no page faults and allocates nothing.
+    /// </summary>
     /// <param name="accountCapacity">Accounts to reserve room for; 0 for a small default.</param>
     /// <param name="transferCapacity">Transfers to reserve room for (in the id index); 0 for a small default.</param>
     /// <exception cref="ArgumentOutOfRangeException">A capacity is negative or larger than the ledger supports.</exception>

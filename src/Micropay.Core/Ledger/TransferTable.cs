@@ -15,7 +15,8 @@ namespace Micropay.Core.Ledger;
 /// </remarks>
 internal sealed class TransferTable
 {
-    public const int MaxCapacity = int.MaxValue - ChunkSize;
+    /// <summary>The most transfers a ledger holds: what its id index can hold (burnt ids share that index).</summary>
+    public const int MaxCapacity = IdIndex.MaxEntries;
 
     public const uint FailedBit = 0x8000_0000;
 
@@ -92,44 +93,40 @@ internal sealed class TransferTable
     public void PrefetchIndex(ulong hash) => _index.Prefetch(hash);
 
     /// <summary>
+    /// Makes room for <paramref name="additional"/> more rows or burnt ids (each event adds at most one of either),
+    /// so that nothing grows midway through a batch.
+    /// </summary>
+    /// <exception cref="LedgerFullException">The table would pass <see cref="MaxCapacity"/>.</exception>
+    public void Reserve(int additional)
+    {
+        _index.Reserve(additional, new Source(this), "transfer");
+        int chunksNeeded = (int)(((long)_count + additional + ChunkSize - 1) >> ChunkShift);
+        if (chunksNeeded > _chunks.Length)
+        {
+            int old = _chunks.Length;
+            Array.Resize(ref _chunks, chunksNeeded);
+            Array.Resize(ref _status, chunksNeeded);
+            for (int i = old; i < chunksNeeded; i++)
+            {
+                _chunks[i] = NewChunk();
+                _status[i] = new byte[ChunkSize];
+            }
+        }
+    }
+
+    /// <summary>
     /// Appends a row for an absent id and returns it for the caller to fill in at once (before any other call on
-    /// this table). The row's status starts as <paramref name="status"/>.
+    /// this table). The row's status starts as <paramref name="status"/>. Room was reserved for the batch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref Transfer Add(ulong hash, PendingStatus status, out int row)
     {
         row = _count;
-        if ((row & ChunkMask) == 0)
-        {
-            AddChunk(row);
-        }
-
-        // Grow the index before the new row is counted: growth re-hashes the ids of existing rows only.
-        _index.EnsureRoomForOne(new Source(this));
+        Debug.Assert(row < (long)_chunks.Length << ChunkShift, "Reserve was not called for this batch.");
         _status[row >> ChunkShift][row & ChunkMask] = (byte)status;
         _count = row + 1;
         _index.Insert(hash, (uint)row);
         return ref _chunks[row >> ChunkShift][row & ChunkMask];
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void AddChunk(int row)
-    {
-        if (row >= MaxCapacity)
-        {
-            ThrowHelper.ThrowInvalidOperationException_TableFull("transfer", MaxCapacity);
-        }
-
-        int chunk = row >> ChunkShift;
-        if (chunk < _chunks.Length)
-        {
-            return; // Kept from before an undo shrank the table.
-        }
-
-        Array.Resize(ref _chunks, chunk + 1);
-        Array.Resize(ref _status, chunk + 1);
-        _chunks[chunk] = NewChunk();
-        _status[chunk] = new byte[ChunkSize];
     }
 
     /// <summary>Removes the newest row (undo of a failed chain).</summary>
@@ -140,7 +137,10 @@ internal sealed class TransferTable
         _count = row;
     }
 
-    /// <summary>Burns an id: later transfers with it fail with <see cref="CreateTransferResult.IdAlreadyFailed"/>.</summary>
+    /// <summary>
+    /// Burns an id: later transfers with it fail with <see cref="CreateTransferResult.IdAlreadyFailed"/>. The event
+    /// that failed added no row, so the room reserved for it in the index is free for this entry.
+    /// </summary>
     public void Burn(UInt128 id, ulong hash)
     {
         if (_failedCount == _failedIds.Length)
@@ -148,7 +148,6 @@ internal sealed class TransferTable
             Array.Resize(ref _failedIds, _failedIds.Length * 2);
         }
 
-        _index.EnsureRoomForOne(new Source(this));
         _failedIds[_failedCount] = id;
         _index.Insert(hash, FailedBit | (uint)_failedCount);
         _failedCount++;

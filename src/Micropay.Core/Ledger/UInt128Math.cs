@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Micropay.Core.Ledger;
@@ -38,8 +37,13 @@ internal static class UInt128Math
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static UInt128 Add(UInt128 a, UInt128 b)
     {
-        bool ok = TryAdd(a, b, out UInt128 sum);
-        Debug.Assert(ok, "A 128-bit sum the ledger proved representable overflowed.");
+        // Never taken while the ledger's invariants hold; kept in release builds so a broken proof fails loudly
+        // instead of wrapping a balance.
+        if (!TryAdd(a, b, out UInt128 sum))
+        {
+            ThrowHelper.ThrowInvalidOperationException_InvariantBroken("a balance sum overflowed");
+        }
+
         return sum;
     }
 
@@ -47,7 +51,11 @@ internal static class UInt128Math
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static UInt128 Subtract(UInt128 a, UInt128 b)
     {
-        Debug.Assert(!LessThan(a, b), "A 128-bit difference the ledger proved non-negative underflowed.");
+        if (LessThan(a, b))
+        {
+            ThrowHelper.ThrowInvalidOperationException_InvariantBroken("a balance went below zero");
+        }
+
         unchecked
         {
             ulong aLo = Lo(a);
