@@ -70,6 +70,14 @@ internal sealed unsafe class IdIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Bucket(ulong hash) => hash >> _shift;
 
+    // Probe positions are always below the slot count, so stepping and indexing need no overflow checks
+    // (which would otherwise cost a multiply-with-check per probe under CheckForOverflowUnderflow).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Next(ulong pos) => unchecked(pos + 1) & _mask;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong SlotAt(ulong pos) => unchecked(_base[pos]);
+
     // The value half of a slot; the cast deliberately drops the fingerprint half.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint ValueOf(ulong slot) => unchecked((uint)slot) - 1;
@@ -83,7 +91,7 @@ internal sealed unsafe class IdIndex
     {
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0(_base + Bucket(hash));
+            Sse.Prefetch0(unchecked(_base + Bucket(hash)));
         }
     }
 
@@ -98,7 +106,7 @@ internal sealed unsafe class IdIndex
         ulong pos = Bucket(hash);
         while (true)
         {
-            ulong slot = _base[pos];
+            ulong slot = SlotAt(pos);
             if (slot == 0)
             {
                 return NotFound;
@@ -109,7 +117,7 @@ internal sealed unsafe class IdIndex
                 return ValueOf(slot);
             }
 
-            pos = (pos + 1) & _mask;
+            pos = Next(pos);
         }
     }
 
@@ -122,7 +130,7 @@ internal sealed unsafe class IdIndex
         ulong pos = Bucket(hash);
         while (true)
         {
-            ulong slot = _base[pos];
+            ulong slot = SlotAt(pos);
             if (slot == 0)
             {
                 return NotFound;
@@ -137,8 +145,56 @@ internal sealed unsafe class IdIndex
                 }
             }
 
-            pos = (pos + 1) & _mask;
+            pos = Next(pos);
         }
+    }
+
+    /// <summary>
+    /// Like <see cref="Find{TSource}(ulong, UInt128, in TSource)"/>, and when the id is absent also gives the slot where it would be inserted
+    /// (the empty slot that ended the probe), for <see cref="InsertAt"/> to use if nothing changes the index first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint Find<TSource>(ulong hash, UInt128 id, in TSource source, out ulong insertSlot)
+        where TSource : struct, IIdSource
+    {
+        ulong fingerprint = Fingerprint(hash);
+        ulong pos = Bucket(hash);
+        while (true)
+        {
+            ulong slot = SlotAt(pos);
+            if (slot == 0)
+            {
+                insertSlot = pos;
+                return NotFound;
+            }
+
+            if ((slot & 0xFFFF_FFFF_0000_0000UL) == fingerprint)
+            {
+                uint value = ValueOf(slot);
+                if (source.IdAt(value) == id)
+                {
+                    insertSlot = 0;
+                    return value;
+                }
+            }
+
+            pos = Next(pos);
+        }
+    }
+
+    /// <summary>Adds an entry at the slot a <see cref="Find{TSource}(ulong, UInt128, in TSource, out ulong)"/> for the same id just gave.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void InsertAt(ulong insertSlot, ulong hash, uint value)
+    {
+        Debug.Assert(value <= MaxValue);
+        Debug.Assert(_count < _growAt);
+        Debug.Assert(SlotAt(insertSlot) == 0);
+        unchecked
+        {
+            _base[insertSlot] = Fingerprint(hash) | (value + 1);
+        }
+
+        _count++;
     }
 
     /// <summary>Adds an entry. The caller guarantees the id is absent and has reserved room (<see cref="Reserve"/>).</summary>
@@ -148,13 +204,12 @@ internal sealed unsafe class IdIndex
         Debug.Assert(value <= MaxValue);
         Debug.Assert(_count < _growAt);
         ulong pos = Bucket(hash);
-        while (_base[pos] != 0)
+        while (SlotAt(pos) != 0)
         {
-            pos = (pos + 1) & _mask;
+            pos = Next(pos);
         }
 
-        _base[pos] = Fingerprint(hash) | (value + 1);
-        _count++;
+        InsertAt(pos, hash, value);
     }
 
     /// <summary>
@@ -218,14 +273,14 @@ internal sealed unsafe class IdIndex
         while (_base[hole] != wanted)
         {
             Debug.Assert(_base[hole] != 0, "Removing an entry that is not in the index.");
-            hole = (hole + 1) & _mask;
+            hole = Next(hole);
         }
 
         ulong pos = hole;
         while (true)
         {
-            pos = (pos + 1) & _mask;
-            ulong slot = _base[pos];
+            pos = Next(pos);
+            ulong slot = SlotAt(pos);
             if (slot == 0)
             {
                 break;

@@ -113,6 +113,7 @@ public sealed partial class Ledger
             }
         }
 
+        TransferTable.Publish();
         return failed;
     }
 
@@ -200,7 +201,7 @@ public sealed partial class Ledger
         }
 
         ulong hash = _hashTransfer[slot];
-        uint entry = _transfers.FindEntry(hash, t.Id);
+        uint entry = _transfers.FindEntry(hash, t.Id, out ulong insertSlot);
         if (entry != IdIndex.NotFound)
         {
             return (entry & TransferTable.FailedBit) != 0
@@ -216,7 +217,7 @@ public sealed partial class Ledger
 
         if ((t.Flags & PostOrVoidFlags) != 0)
         {
-            return PostOrVoidPendingTransfer(t, timestamp, hash, inChain);
+            return PostOrVoidPendingTransfer(t, timestamp, hash, insertSlot, inChain);
         }
 
         if (UInt128Math.IsZero(t.DebitAccountId))
@@ -409,10 +410,8 @@ public sealed partial class Ledger
         }
 
         // Written in place: the record goes straight from the caller's batch into the table.
-        ref Transfer stored = ref _transfers.Add(hash, pending ? PendingStatus.Pending : PendingStatus.None, out int row);
-        stored = t;
-        stored.Amount = amount;
-        stored.Timestamp = timestamp;
+        ref Transfer stored = ref _transfers.Add(hash, insertSlot, pending ? PendingStatus.Pending : PendingStatus.None, out int row);
+        TransferTable.WriteRow(ref stored, t, amount, timestamp);
         if (inChain)
         {
             _undo.TransferAdded(row);
@@ -426,7 +425,7 @@ public sealed partial class Ledger
         return CreateTransferResult.Ok;
     }
 
-    private CreateTransferResult PostOrVoidPendingTransfer(in Transfer t, ulong timestamp, ulong hash, bool inChain)
+    private CreateTransferResult PostOrVoidPendingTransfer(in Transfer t, ulong timestamp, ulong hash, ulong insertSlot, bool inChain)
     {
         if (UInt128Math.IsZero(t.PendingId))
         {
@@ -556,7 +555,7 @@ public sealed partial class Ledger
         UInt128 creditAccountId = p.CreditAccountId;
         uint ledgerId = p.LedgerId;
         ushort code = p.Code;
-        ref Transfer stored = ref _transfers.Add(hash, PendingStatus.None, out int row);
+        ref Transfer stored = ref _transfers.Add(hash, insertSlot, PendingStatus.None, out int row);
         stored = t;
         stored.DebitAccountId = debitAccountId;
         stored.CreditAccountId = creditAccountId;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Micropay.Core.Ledger;
 
@@ -49,7 +50,8 @@ internal sealed class TransferTable
     private static Transfer[] NewChunk()
     {
         // Rows at or past Count are never read, so the chunk need not be zeroed; committing it is what matters.
-        Transfer[] chunk = GC.AllocateUninitializedArray<Transfer>(ChunkSize);
+        // Pinned, so rows can be written with streaming stores through a raw address (see WriteRow).
+        Transfer[] chunk = GC.AllocateUninitializedArray<Transfer>(ChunkSize, pinned: true);
         MemoryCommit.Touch(chunk);
         return chunk;
     }
@@ -89,6 +91,10 @@ internal sealed class TransferTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint FindEntry(ulong hash, UInt128 id) => _index.Find(hash, id, new Source(this));
 
+    /// <summary>As <see cref="FindEntry(ulong, UInt128)"/>; for an absent id also the index slot <see cref="Add"/> may use if called next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint FindEntry(ulong hash, UInt128 id, out ulong insertSlot) => _index.Find(hash, id, new Source(this), out insertSlot);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrefetchIndex(ulong hash) => _index.Prefetch(hash);
 
@@ -117,16 +123,64 @@ internal sealed class TransferTable
     /// <summary>
     /// Appends a row for an absent id and returns it for the caller to fill in at once (before any other call on
     /// this table). The row's status starts as <paramref name="status"/>. Room was reserved for the batch.
+    /// <paramref name="insertSlot"/> comes from the <see cref="FindEntry(ulong, UInt128, out ulong)"/> that found the
+    /// id absent; no other change to this table may come between the two.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref Transfer Add(ulong hash, PendingStatus status, out int row)
+    public ref Transfer Add(ulong hash, ulong insertSlot, PendingStatus status, out int row)
     {
         row = _count;
         Debug.Assert(row < (long)_chunks.Length << ChunkShift, "Reserve was not called for this batch.");
         _status[row >> ChunkShift][row & ChunkMask] = (byte)status;
         _count = row + 1;
-        _index.Insert(hash, (uint)row);
+        _index.InsertAt(insertSlot, hash, (uint)row);
         return ref _chunks[row >> ChunkShift][row & ChunkMask];
+    }
+
+    /// <summary>
+    /// Writes a new row: <paramref name="source"/> with its amount and timestamp replaced. Uses streaming
+    /// (non-temporal) stores where the processor has them: the row is written once and not read again soon, so
+    /// fetching its cache lines first (what a normal store does) would only spend memory bandwidth the apply
+    /// loop needs for account rows and index slots. Streaming stores are weakly ordered: <see cref="Publish"/>
+    /// must run before another thread may read the rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void WriteRow(ref Transfer destination, in Transfer source, UInt128 amount, ulong timestamp)
+    {
+        if (!Sse2.X64.IsSupported)
+        {
+            destination = source;
+            destination.Amount = amount;
+            destination.Timestamp = timestamp;
+            return;
+        }
+
+        // Word offsets from the byte table in Transfer.cs: 6-7 Amount, 15 Timestamp.
+        ulong* d = (ulong*)Unsafe.AsPointer(ref destination);
+        ref ulong s = ref Unsafe.As<Transfer, ulong>(ref Unsafe.AsRef(in source));
+        for (int w = 0; w < 6; w++)
+        {
+            Sse2.X64.StoreNonTemporal(d + w, Unsafe.Add(ref s, w));
+        }
+
+        Sse2.X64.StoreNonTemporal(d + 6, UInt128Math.Lo(amount));
+        Sse2.X64.StoreNonTemporal(d + 7, UInt128Math.Hi(amount));
+        for (int w = 8; w < 15; w++)
+        {
+            Sse2.X64.StoreNonTemporal(d + w, Unsafe.Add(ref s, w));
+        }
+
+        Sse2.X64.StoreNonTemporal(d + 15, timestamp);
+    }
+
+    /// <summary>Orders every earlier streaming store before any later store (called at the end of each batch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Publish()
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.StoreFence();
+        }
     }
 
     /// <summary>Removes the newest row (undo of a failed chain).</summary>

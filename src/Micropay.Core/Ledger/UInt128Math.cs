@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Micropay.Core.Ledger;
 
@@ -7,14 +8,18 @@ namespace Micropay.Core.Ledger;
 /// and comparisons are not inlined by the JIT (each is a call passing both operands through the stack), which
 /// cost the apply loop more than its cache misses; these work on the two 64-bit halves in registers.
 /// </summary>
-/// <remarks>The halves are read in little-endian order, the only byte order .NET runs on today.</remarks>
+/// <remarks>
+/// The halves are taken with <see cref="Unsafe.BitCast{TFrom, TTo}"/> rather than through a reference to the
+/// struct: taking a struct's address forces it onto the stack, and <see cref="UInt128"/>'s shift operator (the
+/// other way to reach the upper half) is not inlined. Little-endian layout, the only one .NET runs on today.
+/// </remarks>
 internal static class UInt128Math
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Lo(UInt128 value) => Unsafe.As<UInt128, ulong>(ref value);
+    public static ulong Lo(UInt128 value) => Unsafe.BitCast<UInt128, Halves>(value).Lo;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Hi(UInt128 value) => Unsafe.Add(ref Unsafe.As<UInt128, ulong>(ref value), 1);
+    public static ulong Hi(UInt128 value) => Unsafe.BitCast<UInt128, Halves>(value).Hi;
 
     /// <summary><paramref name="a"/> + <paramref name="b"/>; false (and <paramref name="sum"/> undefined) when it would overflow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,4 +90,11 @@ internal static class UInt128Math
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsMax(UInt128 value) => (Lo(value) & Hi(value)) == ulong.MaxValue;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly struct Halves
+    {
+        public readonly ulong Lo;
+        public readonly ulong Hi;
+    }
 }

@@ -1,0 +1,27 @@
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using Micropay.Core.Benchmarks.Ledger;
+
+namespace Micropay.Core.Benchmarks;
+
+/// <summary>
+/// Entry point: BenchmarkDotNet's switcher over every benchmark in this assembly (pass <c>--filter</c>, <c>--job</c>
+/// and so on after <c>--</c>), or <c>--memory-footprint</c> for the console memory report.
+/// </summary>
+public static class Program
+{
+    /// <summary>Runs the benchmarks selected by <paramref name="args"/>.</summary>
+    /// <returns>0 when every selected benchmark ran; 1 otherwise, so that CI fails on a broken benchmark.</returns>
+    public static int Main(string[] args)
+    {
+        if (args is ["--memory-footprint"])
+        {
+            MemoryFootprintReport.Run(Console.Out);
+            return 0;
+        }
+
+        IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+        return failed ? 1 : 0;
+    }
+}
