@@ -32,6 +32,13 @@ public struct Account : IEquatable<Account>
     /// <summary>The size of the record in bytes: 128.</summary>
     public const int Size = 128;
 
+    // Offsets of the balances in 64-bit words (byte offset / 8), for the ledger's in-place arithmetic; each
+    // balance is two words, low half first. Pinned by the layout tests together with the byte offsets.
+    internal const int DebitsPendingWord = 2;
+    internal const int DebitsPostedWord = 4;
+    internal const int CreditsPendingWord = 6;
+    internal const int CreditsPostedWord = 8;
+
     /// <summary>The account's identifier, chosen by the user. 0 and <see cref="UInt128.MaxValue"/> are reserved.</summary>
     [field: FieldOffset(0)]
     public UInt128 Id { get; set; }

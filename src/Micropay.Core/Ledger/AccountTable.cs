@@ -58,6 +58,14 @@ internal sealed unsafe class AccountTable
 
     // The rows are inside a pinned array that this table keeps alive; the span's interior reference keeps it
     // alive for as long as the caller holds the span, even after the table has grown into a new array.
+    /// <summary>The address of a row: stable until the table grows, which happens only between batches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Account* RowPointer(int row)
+    {
+        Debug.Assert((uint)row < (uint)_count);
+        return _rows + row;
+    }
+
     public ReadOnlySpan<Account> AsSpan() => new(_rows, _count);
 
     [MemberNotNull(nameof(_lines))]
@@ -131,9 +139,10 @@ internal sealed unsafe class AccountTable
     {
         if (Sse.IsSupported && candidate < (uint)_count)
         {
-            byte* row = (byte*)(_rows + candidate);
+            // The candidate is a row number below Count, so the address arithmetic cannot overflow.
+            byte* row = unchecked((byte*)(_rows + candidate));
             Sse.Prefetch0(row);
-            Sse.Prefetch0(row + CacheLine.Size);
+            Sse.Prefetch0(unchecked(row + CacheLine.Size));
         }
     }
 

@@ -15,19 +15,19 @@ public sealed partial class Ledger
     private const TransferFlags BalancingFlags = TransferFlags.BalancingDebit | TransferFlags.BalancingCredit;
     private const TransferFlags ClosingFlags = TransferFlags.ClosingDebit | TransferFlags.ClosingCredit;
 
-    // The look-ahead pipeline. Event i's ids are hashed and their index slots prefetched (stage A) two stages
-    // before it is applied; one stage before, its account rows are located from the prefetched slots and
-    // prefetched in turn (stage B). By the time the event is applied (stage C) its cache misses have overlapped
-    // with those of ~2 * Stage other events instead of being paid one after another. Ring slots are indexed
-    // by event number & RingMask; the ring must hold the 3 * Stage events in flight.
-    private const int Stage = 16;
-    private const int RingSize = 64;
+    // The look-ahead pipeline. While event i is applied (stage C), event i + LocateDistance has its account
+    // rows located from already-prefetched index slots and prefetched in turn (stage B), and event
+    // i + HashDistance has its three ids hashed and their index slots prefetched (stage A). Each event's cache
+    // misses thus overlap with those of the events around it instead of being paid one after another. The
+    // distances were tuned on the target machine (2-core VM, 1M accounts): one event at a time keeps the
+    // prefetches spread out (bursts of a whole stage measured slower, as they overrun the processor's miss
+    // buffers), and these distances give each miss a few hundred nanoseconds to land. The ring holds the
+    // per-event scratch of the HashDistance + 1 events in flight, indexed by event number & RingMask.
+    private const int HashDistance = 8;
+    private const int LocateDistance = 4;
+    private const int RingSize = 16;
     private const int RingMask = RingSize - 1;
-    private readonly ulong[] _hashTransfer = new ulong[RingSize];
-    private readonly ulong[] _hashDebit = new ulong[RingSize];
-    private readonly ulong[] _hashCredit = new ulong[RingSize];
-    private readonly uint[] _candidateDebit = new uint[RingSize];
-    private readonly uint[] _candidateCredit = new uint[RingSize];
+    private readonly Lookahead[] _ring = new Lookahead[RingSize];
 
     /// <summary>Applies a batch of transfers, writing one result per transfer.</summary>
     /// <param name="timestamp">The batch timestamp (see the class remarks).</param>
@@ -51,16 +51,29 @@ public sealed partial class Ledger
         bool chainBroken = false;
         int failed = 0;
 
-        HashAhead(transfers, 0, Math.Min(n, Stage));
-        HashAhead(transfers, Stage, Math.Min(n, 2 * Stage));
-        LocateAhead(0, Math.Min(n, Stage));
-        for (int stage = 0; stage < n; stage += Stage)
+        for (int i = 0; i < Math.Min(n, HashDistance); i++)
         {
-            HashAhead(transfers, stage + (2 * Stage), Math.Min(n, stage + (3 * Stage)));
-            LocateAhead(stage + Stage, Math.Min(n, stage + (2 * Stage)));
-            int stageEnd = Math.Min(n, stage + Stage);
-            for (int i = stage; i < stageEnd; i++)
+            HashAhead(transfers, i);
+        }
+
+        for (int i = 0; i < Math.Min(n, LocateDistance); i++)
+        {
+            LocateAhead(i);
+        }
+
+        {
+            for (int i = 0; i < n; i++)
             {
+                if (i + HashDistance < n)
+                {
+                    HashAhead(transfers, i + HashDistance);
+                }
+
+                if (i + LocateDistance < n)
+                {
+                    LocateAhead(i + LocateDistance);
+                }
+
                 ref readonly Transfer transfer = ref transfers[i];
                 bool linked = (transfer.Flags & TransferFlags.Linked) != 0;
                 if (linked && chainStart < 0)
@@ -95,7 +108,7 @@ public sealed partial class Ledger
 
                         if (IsTransient(result))
                         {
-                            _transfers.Burn(transfer.Id, _hashTransfer[i & RingMask]);
+                            _transfers.Burn(transfer.Id, _ring[i & RingMask].HashTransfer);
                         }
                     }
                 }
@@ -113,7 +126,6 @@ public sealed partial class Ledger
             }
         }
 
-        TransferTable.Publish();
         return failed;
     }
 
@@ -142,40 +154,29 @@ public sealed partial class Ledger
         return to - from;
     }
 
-    /// <summary>Stage A: hash the ids of events [from, to) and prefetch their index slots.</summary>
+    /// <summary>Stage A: hash event <paramref name="i"/>'s ids and prefetch their index slots.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void HashAhead(ReadOnlySpan<Transfer> transfers, int from, int to)
+    private void HashAhead(ReadOnlySpan<Transfer> transfers, int i)
     {
-        for (int i = from; i < to; i++)
-        {
-            ref readonly Transfer t = ref transfers[i];
-            int slot = i & RingMask;
-            ulong hashTransfer = IdHash.Hash(t.Id);
-            ulong hashDebit = IdHash.Hash(t.DebitAccountId);
-            ulong hashCredit = IdHash.Hash(t.CreditAccountId);
-            _hashTransfer[slot] = hashTransfer;
-            _hashDebit[slot] = hashDebit;
-            _hashCredit[slot] = hashCredit;
-            _transfers.PrefetchIndex(hashTransfer);
-            _accounts.PrefetchIndex(hashDebit);
-            _accounts.PrefetchIndex(hashCredit);
-        }
+        ref readonly Transfer t = ref transfers[i];
+        ref Lookahead slot = ref _ring[i & RingMask];
+        slot.HashTransfer = IdHash.Hash(t.Id);
+        slot.HashDebit = IdHash.Hash(t.DebitAccountId);
+        slot.HashCredit = IdHash.Hash(t.CreditAccountId);
+        _transfers.PrefetchIndex(slot.HashTransfer);
+        _accounts.PrefetchIndex(slot.HashDebit);
+        _accounts.PrefetchIndex(slot.HashCredit);
     }
 
-    /// <summary>Stage B: read the prefetched index slots of events [from, to) and prefetch the account rows they name.</summary>
+    /// <summary>Stage B: read event <paramref name="i"/>'s prefetched index slots and prefetch the account rows they name.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void LocateAhead(int from, int to)
+    private void LocateAhead(int i)
     {
-        for (int i = from; i < to; i++)
-        {
-            int slot = i & RingMask;
-            uint debit = _accounts.FindCandidate(_hashDebit[slot]);
-            uint credit = _accounts.FindCandidate(_hashCredit[slot]);
-            _candidateDebit[slot] = debit;
-            _candidateCredit[slot] = credit;
-            _accounts.PrefetchRow(debit);
-            _accounts.PrefetchRow(credit);
-        }
+        ref Lookahead slot = ref _ring[i & RingMask];
+        slot.CandidateDebit = _accounts.FindCandidate(slot.HashDebit);
+        slot.CandidateCredit = _accounts.FindCandidate(slot.HashCredit);
+        _accounts.PrefetchRow(slot.CandidateDebit);
+        _accounts.PrefetchRow(slot.CandidateCredit);
     }
 
     private CreateTransferResult CreateTransferCore(in Transfer t, ulong timestamp, int slot, bool inChain)
@@ -200,7 +201,7 @@ public sealed partial class Ledger
             return CreateTransferResult.IdMustNotBeIntMax;
         }
 
-        ulong hash = _hashTransfer[slot];
+        ulong hash = _ring[slot].HashTransfer;
         uint entry = _transfers.FindEntry(hash, t.Id, out ulong insertSlot);
         if (entry != IdIndex.NotFound)
         {
@@ -220,6 +221,14 @@ public sealed partial class Ledger
             return PostOrVoidPendingTransfer(t, timestamp, hash, insertSlot, inChain);
         }
 
+        return CreateDebitCreditTransfer(t, timestamp, slot, hash, insertSlot, inChain);
+    }
+
+    // The checks of a single-phase or pending transfer that need no account. Kept apart from the prologue and
+    // from the balance arithmetic so that each method stays within the JIT's inlining budget: past it, the
+    // small helpers below stop being inlined and each becomes a call passing 128-bit values through memory.
+    private CreateTransferResult CreateDebitCreditTransfer(in Transfer t, ulong timestamp, int slot, ulong hash, ulong insertSlot, bool inChain)
+    {
         if (UInt128Math.IsZero(t.DebitAccountId))
         {
             return CreateTransferResult.DebitAccountIdMustNotBeZero;
@@ -245,13 +254,12 @@ public sealed partial class Ledger
             return CreateTransferResult.AccountsMustBeDifferent;
         }
 
-        if (t.PendingId != UInt128.Zero)
+        if (!UInt128Math.IsZero(t.PendingId))
         {
             return CreateTransferResult.PendingIdMustBeZero;
         }
 
-        bool pending = (t.Flags & TransferFlags.Pending) != 0;
-        if (!pending)
+        if ((t.Flags & TransferFlags.Pending) == 0)
         {
             if (t.Timeout != 0)
             {
@@ -274,89 +282,89 @@ public sealed partial class Ledger
             return CreateTransferResult.CodeMustNotBeZero;
         }
 
-        int debitRow = _accounts.Resolve(_candidateDebit[slot], _hashDebit[slot], t.DebitAccountId);
+        ref Lookahead ahead = ref _ring[slot];
+        int debitRow = _accounts.Resolve(ahead.CandidateDebit, ahead.HashDebit, t.DebitAccountId);
         if (debitRow < 0)
         {
             return CreateTransferResult.DebitAccountNotFound;
         }
 
-        int creditRow = _accounts.Resolve(_candidateCredit[slot], _hashCredit[slot], t.CreditAccountId);
+        int creditRow = _accounts.Resolve(ahead.CandidateCredit, ahead.HashCredit, t.CreditAccountId);
         if (creditRow < 0)
         {
             return CreateTransferResult.CreditAccountNotFound;
         }
 
-        ref Account dr = ref _accounts[debitRow];
-        ref Account cr = ref _accounts[creditRow];
-        if (dr.LedgerId != cr.LedgerId)
+        return ApplyDebitCredit(t, timestamp, debitRow, creditRow, hash, insertSlot, inChain);
+    }
+
+    // The account checks, the balance arithmetic and the apply of a single-phase or pending transfer. Balances
+    // are worked on as 64-bit words in place (word offsets from the byte table in Account.cs) so the JIT keeps
+    // them in registers.
+    private unsafe CreateTransferResult ApplyDebitCredit(in Transfer t, ulong timestamp, int debitRow, int creditRow, ulong hash, ulong insertSlot, bool inChain)
+    {
+        Account* dr = _accounts.RowPointer(debitRow);
+        Account* cr = _accounts.RowPointer(creditRow);
+        if (dr->LedgerId != cr->LedgerId)
         {
             return CreateTransferResult.AccountsMustHaveTheSameLedger;
         }
 
-        if (t.LedgerId != dr.LedgerId)
+        if (t.LedgerId != dr->LedgerId)
         {
             return CreateTransferResult.TransferMustHaveTheSameLedgerAsAccounts;
         }
 
-        if ((dr.Flags & AccountFlags.Closed) != 0)
+        AccountFlags drFlags = dr->Flags;
+        AccountFlags crFlags = cr->Flags;
+        if ((drFlags & AccountFlags.Closed) != 0)
         {
             return CreateTransferResult.DebitAccountAlreadyClosed;
         }
 
-        if ((cr.Flags & AccountFlags.Closed) != 0)
+        if ((crFlags & AccountFlags.Closed) != 0)
         {
             return CreateTransferResult.CreditAccountAlreadyClosed;
         }
 
+        TransferFlags flags = t.Flags;
+        ulong* d = (ulong*)dr;
+        ulong* c = (ulong*)cr;
+
         // Every account keeps DebitsPending + DebitsPosted and CreditsPending + CreditsPosted representable
-        // (the OverflowsDebits / OverflowsCredits checks below), so these sums cannot overflow.
-        UInt128 drDebits = UInt128Math.Add(dr.DebitsPending, dr.DebitsPosted);
-        UInt128 crCredits = UInt128Math.Add(cr.CreditsPending, cr.CreditsPosted);
+        // (the OverflowsDebits / OverflowsCredits checks below), so these two sums cannot overflow.
+        UInt128Math.AddProven(d[Account.DebitsPendingWord], d[Account.DebitsPendingWord + 1], d[Account.DebitsPostedWord], d[Account.DebitsPostedWord + 1], out ulong drDebitsLo, out ulong drDebitsHi);
+        UInt128Math.AddProven(c[Account.CreditsPendingWord], c[Account.CreditsPendingWord + 1], c[Account.CreditsPostedWord], c[Account.CreditsPostedWord + 1], out ulong crCreditsLo, out ulong crCreditsHi);
+
         UInt128 amount = t.Amount;
-        if ((t.Flags & TransferFlags.BalancingDebit) != 0)
+        if ((flags & BalancingFlags) != 0)
         {
-            amount = UInt128Math.Min(amount, UInt128Math.SaturatingSubtract(dr.CreditsPosted, drDebits));
+            amount = CapBalancingAmount(flags, amount, dr, cr);
         }
 
-        if ((t.Flags & TransferFlags.BalancingCredit) != 0)
-        {
-            amount = UInt128Math.Min(amount, UInt128Math.SaturatingSubtract(cr.DebitsPosted, crCredits));
-        }
+        ulong amountLo = UInt128Math.Lo(amount);
+        ulong amountHi = UInt128Math.Hi(amount);
 
         // The balance this transfer adds to: pending for a hold, posted otherwise.
-        UInt128 drBalance;
-        UInt128 crBalance;
-        if (pending)
+        bool pending = (flags & TransferFlags.Pending) != 0;
+        int drWord = pending ? Account.DebitsPendingWord : Account.DebitsPostedWord;
+        int crWord = pending ? Account.CreditsPendingWord : Account.CreditsPostedWord;
+        if (!UInt128Math.TryAdd(d[drWord], d[drWord + 1], amountLo, amountHi, out ulong drLo, out ulong drHi))
         {
-            if (!UInt128Math.TryAdd(dr.DebitsPending, amount, out drBalance))
-            {
-                return CreateTransferResult.OverflowsDebitsPending;
-            }
-
-            if (!UInt128Math.TryAdd(cr.CreditsPending, amount, out crBalance))
-            {
-                return CreateTransferResult.OverflowsCreditsPending;
-            }
-        }
-        else
-        {
-            if (!UInt128Math.TryAdd(dr.DebitsPosted, amount, out drBalance))
-            {
-                return CreateTransferResult.OverflowsDebitsPosted;
-            }
-
-            if (!UInt128Math.TryAdd(cr.CreditsPosted, amount, out crBalance))
-            {
-                return CreateTransferResult.OverflowsCreditsPosted;
-            }
+            return pending ? CreateTransferResult.OverflowsDebitsPending : CreateTransferResult.OverflowsDebitsPosted;
         }
 
-        if (!UInt128Math.TryAdd(drDebits, amount, out UInt128 drDebitsAfter))
+        if (!UInt128Math.TryAdd(c[crWord], c[crWord + 1], amountLo, amountHi, out ulong crLo, out ulong crHi))
+        {
+            return pending ? CreateTransferResult.OverflowsCreditsPending : CreateTransferResult.OverflowsCreditsPosted;
+        }
+
+        if (!UInt128Math.TryAdd(drDebitsLo, drDebitsHi, amountLo, amountHi, out ulong drDebitsAfterLo, out ulong drDebitsAfterHi))
         {
             return CreateTransferResult.OverflowsDebits;
         }
 
-        if (!UInt128Math.TryAdd(crCredits, amount, out UInt128 crCreditsAfter))
+        if (!UInt128Math.TryAdd(crCreditsLo, crCreditsHi, amountLo, amountHi, out ulong crCreditsAfterLo, out ulong crCreditsAfterHi))
         {
             return CreateTransferResult.OverflowsCredits;
         }
@@ -373,45 +381,38 @@ public sealed partial class Ledger
             expiresAt = timestamp + timeout;
         }
 
-        if ((dr.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0 && UInt128Math.LessThan(dr.CreditsPosted, drDebitsAfter))
+        if ((drFlags & AccountFlags.DebitsMustNotExceedCredits) != 0 &&
+            UInt128Math.LessThan(d[Account.CreditsPostedWord], d[Account.CreditsPostedWord + 1], drDebitsAfterLo, drDebitsAfterHi))
         {
             return CreateTransferResult.ExceedsCredits;
         }
 
-        if ((cr.Flags & AccountFlags.CreditsMustNotExceedDebits) != 0 && UInt128Math.LessThan(cr.DebitsPosted, crCreditsAfter))
+        if ((crFlags & AccountFlags.CreditsMustNotExceedDebits) != 0 &&
+            UInt128Math.LessThan(c[Account.DebitsPostedWord], c[Account.DebitsPostedWord + 1], crCreditsAfterLo, crCreditsAfterHi))
         {
             return CreateTransferResult.ExceedsDebits;
         }
 
         if (inChain)
         {
-            _undo.AccountChanged(debitRow, dr);
-            _undo.AccountChanged(creditRow, cr);
+            _undo.AccountChanged(debitRow, *dr);
+            _undo.AccountChanged(creditRow, *cr);
         }
 
-        if (pending)
+        d[drWord] = drLo;
+        d[drWord + 1] = drHi;
+        c[crWord] = crLo;
+        c[crWord + 1] = crHi;
+        if ((flags & ClosingFlags) != 0)
         {
-            dr.DebitsPending = drBalance;
-            cr.CreditsPending = crBalance;
-            if ((t.Flags & TransferFlags.ClosingDebit) != 0)
-            {
-                dr.Flags |= AccountFlags.Closed;
-            }
-
-            if ((t.Flags & TransferFlags.ClosingCredit) != 0)
-            {
-                cr.Flags |= AccountFlags.Closed;
-            }
-        }
-        else
-        {
-            dr.DebitsPosted = drBalance;
-            cr.CreditsPosted = crBalance;
+            Close(dr, cr, flags);
         }
 
         // Written in place: the record goes straight from the caller's batch into the table.
         ref Transfer stored = ref _transfers.Add(hash, insertSlot, pending ? PendingStatus.Pending : PendingStatus.None, out int row);
-        TransferTable.WriteRow(ref stored, t, amount, timestamp);
+        stored = t;
+        stored.Amount = amount;
+        stored.Timestamp = timestamp;
         if (inChain)
         {
             _undo.TransferAdded(row);
@@ -423,6 +424,40 @@ public sealed partial class Ledger
         }
 
         return CreateTransferResult.Ok;
+    }
+
+    /// <summary>Caps a balancing transfer's amount at what the debit (and/or credit) account's balance allows.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe UInt128 CapBalancingAmount(TransferFlags flags, UInt128 amount, Account* dr, Account* cr)
+    {
+        if ((flags & TransferFlags.BalancingDebit) != 0)
+        {
+            UInt128 drDebits = UInt128Math.Add(dr->DebitsPending, dr->DebitsPosted);
+            amount = UInt128Math.Min(amount, UInt128Math.SaturatingSubtract(dr->CreditsPosted, drDebits));
+        }
+
+        if ((flags & TransferFlags.BalancingCredit) != 0)
+        {
+            UInt128 crCredits = UInt128Math.Add(cr->CreditsPending, cr->CreditsPosted);
+            amount = UInt128Math.Min(amount, UInt128Math.SaturatingSubtract(cr->DebitsPosted, crCredits));
+        }
+
+        return amount;
+    }
+
+    /// <summary>Closes the accounts a pending closing transfer names (it is undone by voiding or expiry).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Close(Account* dr, Account* cr, TransferFlags flags)
+    {
+        if ((flags & TransferFlags.ClosingDebit) != 0)
+        {
+            dr->Flags |= AccountFlags.Closed;
+        }
+
+        if ((flags & TransferFlags.ClosingCredit) != 0)
+        {
+            cr->Flags |= AccountFlags.Closed;
+        }
     }
 
     private CreateTransferResult PostOrVoidPendingTransfer(in Transfer t, ulong timestamp, ulong hash, ulong insertSlot, bool inChain)
@@ -649,4 +684,14 @@ public sealed partial class Ledger
             : CreateTransferResult.Exists;
     }
 
+
+    /// <summary>One event's scratch in the look-ahead ring: its id hashes and its accounts' candidate rows.</summary>
+    private struct Lookahead
+    {
+        public ulong HashTransfer;
+        public ulong HashDebit;
+        public ulong HashCredit;
+        public uint CandidateDebit;
+        public uint CandidateCredit;
+    }
 }

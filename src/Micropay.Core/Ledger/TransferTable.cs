@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Micropay.Core.Ledger;
 
@@ -50,8 +49,7 @@ internal sealed class TransferTable
     private static Transfer[] NewChunk()
     {
         // Rows at or past Count are never read, so the chunk need not be zeroed; committing it is what matters.
-        // Pinned, so rows can be written with streaming stores through a raw address (see WriteRow).
-        Transfer[] chunk = GC.AllocateUninitializedArray<Transfer>(ChunkSize, pinned: true);
+        Transfer[] chunk = GC.AllocateUninitializedArray<Transfer>(ChunkSize);
         MemoryCommit.Touch(chunk);
         return chunk;
     }
@@ -135,52 +133,6 @@ internal sealed class TransferTable
         _count = row + 1;
         _index.InsertAt(insertSlot, hash, (uint)row);
         return ref _chunks[row >> ChunkShift][row & ChunkMask];
-    }
-
-    /// <summary>
-    /// Writes a new row: <paramref name="source"/> with its amount and timestamp replaced. Uses streaming
-    /// (non-temporal) stores where the processor has them: the row is written once and not read again soon, so
-    /// fetching its cache lines first (what a normal store does) would only spend memory bandwidth the apply
-    /// loop needs for account rows and index slots. Streaming stores are weakly ordered: <see cref="Publish"/>
-    /// must run before another thread may read the rows.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void WriteRow(ref Transfer destination, in Transfer source, UInt128 amount, ulong timestamp)
-    {
-        if (!Sse2.X64.IsSupported)
-        {
-            destination = source;
-            destination.Amount = amount;
-            destination.Timestamp = timestamp;
-            return;
-        }
-
-        // Word offsets from the byte table in Transfer.cs: 6-7 Amount, 15 Timestamp.
-        ulong* d = (ulong*)Unsafe.AsPointer(ref destination);
-        ref ulong s = ref Unsafe.As<Transfer, ulong>(ref Unsafe.AsRef(in source));
-        for (int w = 0; w < 6; w++)
-        {
-            Sse2.X64.StoreNonTemporal(d + w, Unsafe.Add(ref s, w));
-        }
-
-        Sse2.X64.StoreNonTemporal(d + 6, UInt128Math.Lo(amount));
-        Sse2.X64.StoreNonTemporal(d + 7, UInt128Math.Hi(amount));
-        for (int w = 8; w < 15; w++)
-        {
-            Sse2.X64.StoreNonTemporal(d + w, Unsafe.Add(ref s, w));
-        }
-
-        Sse2.X64.StoreNonTemporal(d + 15, timestamp);
-    }
-
-    /// <summary>Orders every earlier streaming store before any later store (called at the end of each batch).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Publish()
-    {
-        if (Sse.IsSupported)
-        {
-            Sse.StoreFence();
-        }
     }
 
     /// <summary>Removes the newest row (undo of a failed chain).</summary>

@@ -74,6 +74,34 @@ internal static class UInt128Math
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static UInt128 SaturatingSubtract(UInt128 a, UInt128 b) => LessThan(b, a) ? Subtract(a, b) : UInt128.Zero;
 
+    /// <summary>(aLo, aHi) + (bLo, bHi) on 64-bit halves; false when the 128-bit sum would overflow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryAdd(ulong aLo, ulong aHi, ulong bLo, ulong bHi, out ulong lo, out ulong hi)
+    {
+        unchecked
+        {
+            lo = aLo + bLo;
+            ulong carry = lo < aLo ? 1UL : 0UL;
+            ulong hiPartial = aHi + bHi;
+            hi = hiPartial + carry;
+            return hiPartial >= aHi && hi >= hiPartial;
+        }
+    }
+
+    /// <summary>A sum on 64-bit halves that the caller has proven representable (checked even in release builds).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddProven(ulong aLo, ulong aHi, ulong bLo, ulong bHi, out ulong lo, out ulong hi)
+    {
+        if (!TryAdd(aLo, aHi, bLo, bHi, out lo, out hi))
+        {
+            ThrowHelper.ThrowInvalidOperationException_InvariantBroken("a balance sum overflowed");
+        }
+    }
+
+    /// <summary>(aLo, aHi) &lt; (bLo, bHi) as 128-bit numbers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool LessThan(ulong aLo, ulong aHi, ulong bLo, ulong bHi) => aHi < bHi || (aHi == bHi && aLo < bLo);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool LessThan(UInt128 a, UInt128 b)
     {
