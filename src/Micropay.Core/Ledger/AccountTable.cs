@@ -38,7 +38,6 @@ internal sealed unsafe class AccountTable
     {
         _index = new IdIndex(capacity);
         Allocate(Math.Max(capacity, DefaultCapacity));
-        MemoryCommit.Touch(_lines);
     }
 
     public int Count => _count;
@@ -72,7 +71,7 @@ internal sealed unsafe class AccountTable
     private void Allocate(int capacity)
     {
         // Two lines per row, plus one so the rows can start on a line boundary whatever the array's address.
-        CacheLine[] lines = GC.AllocateUninitializedArray<CacheLine>(checked((capacity * 2) + 1), pinned: true);
+        CacheLine[] lines = MemoryCommit.AllocatePinned<CacheLine>(checked((capacity * 2) + 1), zeroed: false);
         byte* start = (byte*)Unsafe.AsPointer(ref lines[0]);
         int offset = (int)((CacheLine.Size - ((nuint)start % CacheLine.Size)) % CacheLine.Size);
         Account* rows = (Account*)(start + offset);

@@ -50,7 +50,6 @@ internal sealed unsafe class IdIndex
         long wanted = Math.Max(16L, (long)capacity * 2);
         int size = (int)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)wanted), 1UL << 30);
         Allocate(size);
-        MemoryCommit.Touch(_slots);
     }
 
     public int Count => _count;
@@ -60,7 +59,7 @@ internal sealed unsafe class IdIndex
     [MemberNotNull(nameof(_slots))]
     private void Allocate(int size)
     {
-        _slots = GC.AllocateArray<ulong>(size, pinned: true);
+        _slots = MemoryCommit.AllocatePinned<ulong>(size, zeroed: true);
         _base = (ulong*)Unsafe.AsPointer(ref _slots[0]);
         _mask = (ulong)size - 1;
         _shift = 64 - BitOperations.Log2((uint)size);

@@ -37,6 +37,7 @@ public sealed partial class Ledger
     /// <exception cref="ArgumentException"><paramref name="results"/> is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The batch's timestamps would overflow the clock.</exception>
     /// <exception cref="LedgerFullException">The batch does not fit in the ledger's tables; nothing was applied.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int CreateTransfers(ulong timestamp, ReadOnlySpan<Transfer> transfers, Span<CreateTransferResult> results)
     {
         if (results.Length < transfers.Length)

@@ -4,14 +4,47 @@ using System.Runtime.InteropServices;
 namespace Micropay.Core.Ledger;
 
 /// <summary>
-/// Commits memory up front by touching one byte of every page, so that the first write of a row on the hot path
-/// does not take a page fault (on a virtual machine a first touch can cost microseconds: the guest clears the
-/// page and the host may have to back it). This is how capacity hints become TigerBeetle-style static
-/// allocation: the cost is paid once, when the ledger is built.
+/// Allocates the ledger's big tables and commits their memory up front, so that the hot path neither allocates
+/// nor takes page faults. This is how capacity hints become TigerBeetle-style static allocation: the cost is paid
+/// once, when the ledger is built (or when a batch's <c>Reserve</c> grows a table), never per event.
 /// </summary>
-internal static class MemoryCommit
+/// <remarks>
+/// <para>
+/// Committing means touching one byte of every page: on a virtual machine a first touch can cost microseconds
+/// (the guest clears the page and the host may have to back it).
+/// </para>
+/// <para>
+/// On Linux the pinned tables that are probed at random (account rows, id indexes) are also advised to use
+/// transparent huge pages (<c>madvise(MADV_HUGEPAGE)</c>) before they are touched. Every random probe of a
+/// 100 MB table otherwise misses the TLB, and on a virtual machine each miss is a two-level page walk; measured
+/// on the 2-core VM this raised the apply rate by about 14%. The advice is best effort: where it is refused or
+/// unsupported the tables work the same on normal pages.
+/// </para>
+/// </remarks>
+internal static unsafe partial class MemoryCommit
 {
     private const int PageSize = 4096;
+    private const nuint HugePageSize = 2 * 1024 * 1024;
+    private const int MadviseHugePage = 14;
+
+    /// <summary>A pinned array, advised to use huge pages and committed; zeroed when <paramref name="zeroed"/>.</summary>
+    public static T[] AllocatePinned<T>(int length, bool zeroed)
+        where T : unmanaged
+    {
+        T[] array = GC.AllocateUninitializedArray<T>(length, pinned: true);
+        AdviseHugePages(array);
+        if (zeroed)
+        {
+            // Clearing writes every page, so it commits as it goes.
+            Array.Clear(array);
+        }
+        else
+        {
+            Touch(array);
+        }
+
+        return array;
+    }
 
     /// <summary>Touches every page of <paramref name="array"/> without changing its contents.</summary>
     public static void Touch<T>(T[] array)
@@ -26,4 +59,37 @@ internal static class MemoryCommit
             Volatile.Write(ref b, Volatile.Read(ref b));
         }
     }
+
+    private static void AdviseHugePages<T>(T[] pinned)
+        where T : unmanaged
+    {
+        if (!OperatingSystem.IsLinux() || pinned.Length == 0)
+        {
+            return;
+        }
+
+        nuint start = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+        nuint end = start + ((nuint)pinned.Length * (nuint)sizeof(T));
+        nuint alignedStart = (start + HugePageSize - 1) & ~(HugePageSize - 1);
+        nuint alignedEnd = end & ~(HugePageSize - 1);
+        if (alignedEnd <= alignedStart)
+        {
+            return;
+        }
+
+        try
+        {
+            // Advice only: a failure (an old kernel, huge pages disabled) changes nothing but speed.
+            _ = Madvise((void*)alignedStart, alignedEnd - alignedStart, MadviseHugePage);
+        }
+        catch (DllNotFoundException)
+        {
+        }
+        catch (EntryPointNotFoundException)
+        {
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(void* address, nuint length, int advice);
 }
