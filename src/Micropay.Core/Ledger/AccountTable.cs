@@ -87,6 +87,7 @@ internal sealed unsafe class AccountTable
 
     /// <summary>Makes room for <paramref name="additional"/> more accounts, so that adds never grow midway through a batch.</summary>
     /// <exception cref="LedgerFullException">The table would pass <see cref="MaxCapacity"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reserve(int additional)
     {
         long needed = (long)_count + additional;
@@ -146,6 +147,7 @@ internal sealed unsafe class AccountTable
     }
 
     /// <summary>Appends a row; the caller guarantees the id is absent and has reserved room.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Add(in Account account, ulong hash)
     {
         Debug.Assert(_count < _capacity, "Reserve was not called for this batch.");
@@ -157,6 +159,7 @@ internal sealed unsafe class AccountTable
     }
 
     /// <summary>Removes the newest row (undo of a failed chain).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RemoveLast()
     {
         int row = _count - 1;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Micropay.Core.Ledger;
 
 /// <summary>
@@ -16,6 +18,7 @@ internal sealed class ExpiryQueue
 
     public int Count => _count;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Push(ulong expiresAt, int row)
     {
         if (_count == _heap.Length)
@@ -41,6 +44,7 @@ internal sealed class ExpiryQueue
     }
 
     /// <summary>Pops the earliest entry if it expires at or before <paramref name="now"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryPopDue(ulong now, out ulong expiresAt, out int row)
     {
         if (_count == 0 || _heap[0].ExpiresAt > now)

@@ -216,6 +216,7 @@ internal sealed unsafe class IdIndex
     /// <paramref name="source"/>) as needed, so that the inserts that follow never grow the index midway.
     /// </summary>
     /// <exception cref="LedgerFullException">The index would pass <see cref="MaxEntries"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reserve<TSource>(int additional, in TSource source, string table)
         where TSource : struct, IIdSource
     {
@@ -264,6 +265,7 @@ internal sealed unsafe class IdIndex
     /// entries of its cluster back (their ids are re-hashed through <paramref name="source"/>). Used only to undo
     /// inserts of a failed linked chain, so it is off the hot path.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Remove<TSource>(ulong hash, uint value, in TSource source)
         where TSource : struct, IIdSource
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Micropay.Core.Ledger;
 
 /// <content>Creating accounts.</content>
@@ -14,6 +16,7 @@ public sealed partial class Ledger
     /// <exception cref="ArgumentException"><paramref name="results"/> is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The batch's timestamps would overflow the clock.</exception>
     /// <exception cref="LedgerFullException">The batch does not fit in the ledger's tables; nothing was applied.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int CreateAccounts(ulong timestamp, ReadOnlySpan<Account> accounts, Span<CreateAccountResult> results)
     {
         if (results.Length < accounts.Length)
@@ -74,6 +77,7 @@ public sealed partial class Ledger
         return failed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int MarkChainFailed(Span<CreateAccountResult> results, int from, int to)
     {
         // Every earlier event of a chain succeeded (the first failure stops the chain), so each one turns into a failure.
@@ -85,6 +89,7 @@ public sealed partial class Ledger
         return to - from;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CreateAccountResult CreateAccountCore(in Account a, ulong timestamp, bool inChain)
     {
         if (a.Timestamp != 0)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Micropay.Core.Ledger;
 
 /// <content>The ledger's state, the batch clock, pending-transfer expiry and linked-chain rollback.</content>
@@ -46,6 +48,7 @@ public sealed partial class Ledger
         pending.Timeout == 0 ? 0UL : pending.Timestamp + ((ulong)pending.Timeout * NanosecondsPerSecond);
 
     /// <summary>Releases every hold that expires at or before <paramref name="now"/>, earliest first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExpireDue(ulong now)
     {
         while (_expiries.TryPopDue(now, out ulong expiresAt, out int row))
@@ -86,6 +89,7 @@ public sealed partial class Ledger
     }
 
     /// <summary>Undoes everything the open chain changed, newest first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RollbackChain()
     {
         for (int i = _undo.Count - 1; i >= 0; i--)

@@ -37,6 +37,9 @@ public sealed partial class Ledger
     /// <exception cref="ArgumentException"><paramref name="results"/> is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The batch's timestamps would overflow the clock.</exception>
     /// <exception cref="LedgerFullException">The batch does not fit in the ledger's tables; nothing was applied.</exception>
+    // The apply path is compiled fully optimised at its first call rather than tiered up: a ledger's first
+    // batches are as fast as its later ones, and no tiering transition (instrumented code, on-stack replacement)
+    // ever runs, or allocates, in the middle of a batch.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int CreateTransfers(ulong timestamp, ReadOnlySpan<Transfer> transfers, Span<CreateTransferResult> results)
     {
@@ -144,6 +147,7 @@ public sealed partial class Ledger
         _ => false,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int MarkChainFailed(Span<CreateTransferResult> results, int from, int to)
     {
         // Every earlier event of a chain succeeded (the first failure stops the chain), so each one turns into a failure.
@@ -180,6 +184,7 @@ public sealed partial class Ledger
         _accounts.PrefetchRow(slot.CandidateCredit);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CreateTransferResult CreateTransferCore(in Transfer t, ulong timestamp, int slot, bool inChain)
     {
         if (t.Timestamp != 0)
@@ -228,6 +233,7 @@ public sealed partial class Ledger
     // The checks of a single-phase or pending transfer that need no account. Kept apart from the prologue and
     // from the balance arithmetic so that each method stays within the JIT's inlining budget: past it, the
     // small helpers below stop being inlined and each becomes a call passing 128-bit values through memory.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CreateTransferResult CreateDebitCreditTransfer(in Transfer t, ulong timestamp, int slot, ulong hash, ulong insertSlot, bool inChain)
     {
         if (UInt128Math.IsZero(t.DebitAccountId))
@@ -302,6 +308,7 @@ public sealed partial class Ledger
     // The account checks, the balance arithmetic and the apply of a single-phase or pending transfer. Balances
     // are worked on as 64-bit words in place (word offsets from the byte table in Account.cs) so the JIT keeps
     // them in registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe CreateTransferResult ApplyDebitCredit(in Transfer t, ulong timestamp, int debitRow, int creditRow, ulong hash, ulong insertSlot, bool inChain)
     {
         Account* dr = _accounts.RowPointer(debitRow);
@@ -461,6 +468,7 @@ public sealed partial class Ledger
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CreateTransferResult PostOrVoidPendingTransfer(in Transfer t, ulong timestamp, ulong hash, ulong insertSlot, bool inChain)
     {
         if (UInt128Math.IsZero(t.PendingId))
@@ -607,6 +615,7 @@ public sealed partial class Ledger
         return CreateTransferResult.Ok;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CreateTransferResult TransferExists(in Transfer t, in Transfer e)
     {
         if (t.Flags != e.Flags)

@@ -79,6 +79,7 @@ internal sealed class TransferTable
     public void SetStatus(int row, PendingStatus status) => _status[row >> ChunkShift][row & ChunkMask] = (byte)status;
 
     /// <summary>The row of a transfer, or -1 when there is none (including when the id is burnt).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Find(UInt128 id)
     {
         uint value = FindEntry(IdHash.Hash(id), id);
@@ -101,6 +102,7 @@ internal sealed class TransferTable
     /// so that nothing grows midway through a batch.
     /// </summary>
     /// <exception cref="LedgerFullException">The table would pass <see cref="MaxCapacity"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reserve(int additional)
     {
         _index.Reserve(additional, new Source(this), "transfer");
@@ -136,6 +138,7 @@ internal sealed class TransferTable
     }
 
     /// <summary>Removes the newest row (undo of a failed chain).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RemoveLast()
     {
         int row = _count - 1;
@@ -147,6 +150,7 @@ internal sealed class TransferTable
     /// Burns an id: later transfers with it fail with <see cref="CreateTransferResult.IdAlreadyFailed"/>. The event
     /// that failed added no row, so the room reserved for it in the index is free for this entry.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Burn(UInt128 id, ulong hash)
     {
         if (_failedCount == _failedIds.Length)

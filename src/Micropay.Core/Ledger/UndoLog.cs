@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Micropay.Core.Ledger;
 
 /// <summary>
@@ -24,6 +26,7 @@ internal sealed class UndoLog
 
     public ref readonly Entry this[int i] => ref _entries[i];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Add(in Entry entry)
     {
         if (_count == _entries.Length)
