@@ -1,0 +1,70 @@
+namespace Micropay.Core.Storage;
+
+/// <summary>
+/// Where the ledger's journal (and, optionally, its snapshots) lives: the plug between the engine and a storage
+/// technology. Implemented by <c>InMemoryLedgerStore</c>, <c>FileLedgerStore</c> (the embedded
+/// default) and by integrators' adapters, which the conformance kit (Micropay.Core.Storage.Specification) checks.
+/// </summary>
+/// <remarks>
+/// <para><b>Open first.</b> <see cref="OpenAsync"/> is called once, before any other member; it recovers from a
+/// crash (e.g. drops a torn, never-acknowledged tail) and reports what is durable. A store that finds damage it
+/// cannot attribute to a crash throws <see cref="LedgerStoreCorruptedException"/> and changes nothing.</para>
+/// <para><b>Batches are strictly sequential.</b> Batch numbers start at 1 and have no gaps: the batch appended
+/// next must be <c>LastBatchNumber + 1</c> and carry <c>LastBatchHash</c> as its previous batch hash
+/// (otherwise <see cref="ArgumentException"/>). Appending batch N+1 starts only after the append of N completed.</para>
+/// <para><b>Durable means acknowledged.</b> <see cref="AppendAsync"/> completes only when the batch is durable:
+/// it survives the process being killed and the machine losing power (for a file, written and fsync'd). If it
+/// throws, the batch may or may not be durable; a store never reports a batch durable that is not.</para>
+/// <para><b>Retries are idempotent.</b> Appending a batch whose number is already durable completes at once when
+/// its encoded bytes are identical to the stored batch (the retry of an append whose outcome was unknown), and
+/// throws <see cref="LedgerStoreException"/> when they differ.</para>
+/// <para><b>Thread-safety.</b> One appender at a time. <see cref="ReadBatchesAsync"/> and
+/// <see cref="ReadLatestSnapshotAsync"/> may run concurrently with an append, from other threads; a reader sees
+/// whole batches only, a prefix of the journal as of some moment during its enumeration.</para>
+/// <para><b>Cancellation.</b> A token cancelled before an append starts writing cancels it with nothing written;
+/// once writing has begun the append completes or fails on its own, because a half-cancelled write would leave
+/// its durability unknown anyway.</para>
+/// <para><b>Snapshots are optional</b> (<see cref="Capabilities"/>): without <see cref="LedgerStoreCapabilities.Snapshots"/>,
+/// <see cref="WriteSnapshotAsync"/> throws <see cref="NotSupportedException"/> and
+/// <see cref="ReadLatestSnapshotAsync"/> returns null; the engine then recovers by replaying the whole journal.</para>
+/// </remarks>
+public interface ILedgerStore : IAsyncDisposable
+{
+    /// <summary>The optional features this store offers.</summary>
+    LedgerStoreCapabilities Capabilities { get; }
+
+    /// <summary>Opens the store: recovers from any crash and reports what is durable.</summary>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <returns>The last durable batch, its hash, and the latest snapshot's batch number.</returns>
+    /// <exception cref="LedgerStoreCorruptedException">Durable data is damaged; nothing was changed.</exception>
+    /// <exception cref="LedgerStoreException">The store cannot be opened (for example another process holds it).</exception>
+    ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Appends the next batch and completes when it is durable.</summary>
+    /// <param name="batch">Batch <c>LastBatchNumber + 1</c>, chained to the last batch's hash (or a retry of a durable batch).</param>
+    /// <param name="cancellationToken">Cancels the append if it has not started writing.</param>
+    /// <returns>A task that completes when the batch is durable.</returns>
+    /// <exception cref="ArgumentException">The batch number leaves a gap or the previous batch hash does not match.</exception>
+    /// <exception cref="LedgerStoreException">The write failed (outcome unknown until reopened), or a retried batch differs from the durable one.</exception>
+    ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads durable batches in order, from <paramref name="fromBatchNumber"/> to the last one.</summary>
+    /// <param name="fromBatchNumber">The first batch to return (1 for the whole journal). Batches below a compaction point are gone.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The batches. A batch's <see cref="CommitBatch.Events"/> is valid until the enumerator moves on: copy what you keep.</returns>
+    /// <exception cref="LedgerStoreCorruptedException">A batch read back fails its checksum.</exception>
+    IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a snapshot of the ledger after <paramref name="batchNumber"/>, atomically: after a crash it is wholly there or absent.</summary>
+    /// <param name="batchNumber">The last batch included; it must be durable.</param>
+    /// <param name="state">The snapshot's bytes.</param>
+    /// <param name="cancellationToken">Cancels writing; a cancelled snapshot is absent.</param>
+    /// <returns>A task that completes when the snapshot is durable.</returns>
+    /// <exception cref="NotSupportedException">The store lacks <see cref="LedgerStoreCapabilities.Snapshots"/>.</exception>
+    ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the latest intact snapshot (a damaged one is skipped in favour of the one before).</summary>
+    /// <param name="cancellationToken">Cancels reading.</param>
+    /// <returns>The snapshot, or null when there is none (or the store lacks snapshots).</returns>
+    ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default);
+}
