@@ -2,7 +2,7 @@ namespace Micropay.Core.Storage;
 
 /// <summary>
 /// Where the ledger's journal (and, optionally, its snapshots) lives: the plug between the engine and a storage
-/// technology. Implemented by <c>InMemoryLedgerStore</c>, <c>FileLedgerStore</c> (the embedded
+/// technology. Implemented by <c>InMemoryLedgerStore</c>, <see cref="FileLedgerStore"/> (the embedded
 /// default) and by integrators' adapters, which the conformance kit (Micropay.Core.Storage.Specification) checks.
 /// </summary>
 /// <remarks>

@@ -1,0 +1,700 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Micropay.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace CustomStorageAdapter;
+
+/// <summary>
+/// An <see cref="ILedgerStore"/> over one SQLite database file, written the way an integrator would write an adapter
+/// for their own storage: a thin mapping of the contract onto tables and transactions, checked by the conformance
+/// kit (<c>Micropay.Core.Storage.Specification</c>).
+/// </summary>
+/// <remarks>
+/// <para><b>Schema.</b> Two tables:</para>
+/// <code>
+/// batches   (number INTEGER PRIMARY KEY, bytes BLOB NOT NULL, hash BLOB NOT NULL)   -- one row per batch
+/// snapshots (batch_number INTEGER PRIMARY KEY, state BLOB NOT NULL, hash BLOB NOT NULL)
+/// </code>
+/// <para><c>bytes</c> is the encoded <see cref="CommitBatch"/> (header and events, byte for byte) and <c>hash</c> its
+/// SHA-256, the value the next batch chains to. A snapshot's <c>hash</c> is the SHA-256 of its state, so a damaged
+/// snapshot is recognised and skipped.</para>
+/// <para><b>Durability.</b> The database runs in WAL mode with <c>synchronous=FULL</c>: each append is one transaction,
+/// and SQLite fsyncs the write-ahead log before <c>COMMIT</c> returns, so a completed
+/// <see cref="AppendAsync"/> survives a power loss. SQLite's own journal makes a transaction all or nothing, so there is
+/// never a torn batch to drop on open.</para>
+/// <para><b>Threads.</b> One connection, guarded by a lock, does all the writing (appends and snapshots). Each
+/// <see cref="ReadBatchesAsync"/> and <see cref="ReadLatestSnapshotAsync"/> opens its own connection; WAL lets it read a
+/// consistent snapshot of the database while the writer goes on, which is what the contract asks of readers.</para>
+/// <para><b>One process.</b> SQLite lets several processes open a database; the ledger must not, so the store holds an
+/// exclusive lock on <c>&lt;database&gt;.lock</c> while it is open.</para>
+/// <para><b>Async.</b> Microsoft.Data.Sqlite does its I/O synchronously (its <c>*Async</c> methods run synchronously
+/// too), so this adapter does the work on the caller's thread and returns completed tasks.</para>
+/// </remarks>
+public sealed class SqliteLedgerStore : ILedgerStore
+{
+    private const int SqliteCorrupt = 11; // SQLITE_CORRUPT
+    private const int SqliteNotADatabase = 26; // SQLITE_NOTADB
+
+    // How many snapshots to keep: the latest and the one before, in case the latest is found damaged.
+    private const int SnapshotsKept = 2;
+
+    private readonly string _databasePath;
+    private readonly string _readConnectionString;
+    private readonly string _writeConnectionString;
+
+    // Protects every field below, and the writer connection and its commands.
+    private readonly Lock _writeLock = new();
+    private SqliteConnection? _writer;
+    private SqliteCommand? _insertBatch;
+    private FileStream? _lockFile;
+    private bool _opened;
+    private bool _disposed;
+    private ulong _lastBatchNumber;
+    private BatchHash _lastBatchHash;
+    private byte[] _encodeBuffer = [];
+    private readonly byte[] _hashBuffer = new byte[BatchHash.Size];
+
+    /// <summary>Creates a store over the SQLite database at <paramref name="databasePath"/> (created on open if absent).</summary>
+    /// <param name="databasePath">The database file. Its directory is created if needed; SQLite puts its <c>-wal</c> and <c>-shm</c> files beside it.</param>
+    /// <exception cref="ArgumentException"><paramref name="databasePath"/> is empty.</exception>
+    public SqliteLedgerStore(string databasePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        _databasePath = Path.GetFullPath(databasePath);
+
+        // Pooling off: closing a connection really closes the file, so a disposed store releases the database
+        // (another store, or a test deleting the directory, can have it at once).
+        _writeConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
+        _readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _databasePath,
+            Mode = SqliteOpenMode.ReadWrite, // a reader never creates the file
+            Pooling = false,
+        }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string DatabasePath => _databasePath;
+
+    /// <inheritdoc />
+    public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots;
+
+    /// <inheritdoc />
+    public ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<LedgerStoreState>(cancellationToken);
+        }
+
+        lock (_writeLock)
+        {
+            ThrowIfDisposed();
+            if (_opened)
+            {
+                throw new InvalidOperationException($"The store at {_databasePath} is already open; OpenAsync is called once.");
+            }
+
+            try
+            {
+                LedgerStoreState state = OpenCore();
+                _opened = true;
+                return ValueTask.FromResult(state);
+            }
+            catch
+            {
+                CloseCore();
+                throw;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        lock (_writeLock)
+        {
+            SqliteConnection writer = ThrowIfNotOpen();
+            ulong number = batch.BatchNumber;
+            if (number == 0)
+            {
+                throw new ArgumentException("The batch has no number (a default CommitBatch?); batches are numbered from 1.", nameof(batch));
+            }
+
+            int length = batch.EncodedLength;
+            if (_encodeBuffer.Length < length)
+            {
+                _encodeBuffer = new byte[Math.Max(length, _encodeBuffer.Length * 2)];
+            }
+
+            Span<byte> encoded = _encodeBuffer.AsSpan(0, length);
+            batch.Encode(encoded);
+
+            if (number <= _lastBatchNumber)
+            {
+                // A retry of an append whose outcome the caller did not learn: fine if it is the same batch.
+                EnsureSameAsDurable(writer, number, encoded);
+                return ValueTask.CompletedTask;
+            }
+
+            if (number != _lastBatchNumber + 1)
+            {
+                throw new ArgumentException(
+                    $"Batch {number} would leave a gap: the last durable batch is {_lastBatchNumber}, so the next must be {_lastBatchNumber + 1}.",
+                    nameof(batch));
+            }
+
+            if (batch.Header.PreviousBatchHash != _lastBatchHash)
+            {
+                throw new ArgumentException(
+                    $"Batch {number} carries previous batch hash {batch.Header.PreviousBatchHash}, but batch {_lastBatchNumber}'s hash is {_lastBatchHash}.",
+                    nameof(batch));
+            }
+
+            BatchHash hash = BatchHash.Compute(encoded);
+            hash.CopyTo(_hashBuffer);
+
+            // Writing starts here: from now on the append completes or fails, and is no longer cancellable.
+            try
+            {
+                InsertBatch(writer, number, encoded);
+            }
+            catch (Exception ex) when (ex is SqliteException or IOException)
+            {
+                // Most likely nothing was committed, but only the database knows: learn what is durable, so that a
+                // retry of this batch on this instance is answered correctly.
+                RefreshLastBatch(writer);
+                throw new LedgerStoreException($"Appending batch {number} to {_databasePath} failed; it may or may not be durable.", ex);
+            }
+
+            _lastBatchNumber = number;
+            _lastBatchHash = hash;
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(fromBatchNumber);
+        lock (_writeLock)
+        {
+            ThrowIfNotOpen();
+        }
+
+        return ReadBatchesCore(fromBatchNumber, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        lock (_writeLock)
+        {
+            SqliteConnection writer = ThrowIfNotOpen();
+            if (batchNumber == 0 || batchNumber > _lastBatchNumber)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(batchNumber),
+                    batchNumber,
+                    $"A snapshot is taken after a durable batch: 1 to {_lastBatchNumber}.");
+            }
+
+            byte[] hash = new byte[BatchHash.Size];
+            BatchHash.Compute(state.Span).CopyTo(hash);
+            try
+            {
+                using SqliteTransaction transaction = writer.BeginTransaction(deferred: false);
+                using (SqliteCommand insert = writer.CreateCommand())
+                {
+                    insert.Transaction = transaction;
+                    insert.CommandText = "INSERT OR REPLACE INTO snapshots (batch_number, state, hash) VALUES ($number, $state, $hash)";
+                    insert.Parameters.AddWithValue("$number", checked((long)batchNumber));
+                    insert.Parameters.AddWithValue("$state", state.ToArray());
+                    insert.Parameters.AddWithValue("$hash", hash);
+                    insert.ExecuteNonQuery();
+                }
+
+                using (SqliteCommand prune = writer.CreateCommand())
+                {
+                    prune.Transaction = transaction;
+                    prune.CommandText = "DELETE FROM snapshots WHERE batch_number NOT IN (SELECT batch_number FROM snapshots ORDER BY batch_number DESC LIMIT $kept)";
+                    prune.Parameters.AddWithValue("$kept", SnapshotsKept);
+                    prune.ExecuteNonQuery();
+                }
+
+                transaction.Commit(); // with synchronous=FULL, durable when this returns
+            }
+            catch (SqliteException ex)
+            {
+                throw new LedgerStoreException($"Writing the snapshot after batch {batchNumber} to {_databasePath} failed.", ex);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<LedgerSnapshot?>(cancellationToken);
+        }
+
+        lock (_writeLock)
+        {
+            ThrowIfNotOpen();
+        }
+
+        try
+        {
+            using SqliteConnection connection = OpenReader();
+            return ValueTask.FromResult(ReadLatestSnapshot(connection, cancellationToken));
+        }
+        catch (SqliteException ex)
+        {
+            throw new LedgerStoreException($"Reading the latest snapshot from {_databasePath} failed.", ex);
+        }
+    }
+
+    /// <summary>Closes the database and releases the store's lock. Safe to call more than once.</summary>
+    /// <returns>A completed task.</returns>
+    public ValueTask DisposeAsync()
+    {
+        lock (_writeLock)
+        {
+            _disposed = true;
+            CloseCore();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    // For tests: a PRAGMA's value as the writer connection sees it (synchronous is per connection, so another
+    // connection cannot tell what the writer uses).
+    internal object? ReadWriterPragma(string name)
+    {
+        lock (_writeLock)
+        {
+            return ExecuteScalar(ThrowIfNotOpen(), "PRAGMA " + name);
+        }
+    }
+
+    private LedgerStoreState OpenCore()
+    {
+        string? directory = Path.GetDirectoryName(_databasePath);
+        try
+        {
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            _lockFile = new FileStream(_databasePath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new LedgerStoreException($"The ledger store at {_databasePath} cannot be opened: another store (in this or another process) holds it.", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new LedgerStoreException($"The ledger store at {_databasePath} cannot be opened: access denied.", ex);
+        }
+
+        try
+        {
+            var writer = new SqliteConnection(_writeConnectionString);
+            _writer = writer;
+            writer.Open();
+
+            // WAL: readers never block the writer, and a commit appends to the log instead of rewriting pages.
+            // journal_mode is stored in the database; it reports the mode actually in force.
+            string? mode = ExecuteScalar(writer, "PRAGMA journal_mode=WAL") as string;
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new LedgerStoreException($"SQLite refused WAL mode for {_databasePath} (journal_mode is {mode}).");
+            }
+
+            // FULL: fsync the log on every commit. (NORMAL, the usual WAL setting, can lose the last commits on power
+            // loss, which would break "durable means acknowledged".) synchronous is per connection.
+            ExecuteNonQuery(writer, "PRAGMA synchronous=FULL");
+
+            ExecuteNonQuery(writer, """
+                CREATE TABLE IF NOT EXISTS batches (
+                    number INTEGER PRIMARY KEY,
+                    bytes  BLOB NOT NULL,
+                    hash   BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS snapshots (
+                    batch_number INTEGER PRIMARY KEY,
+                    state        BLOB NOT NULL,
+                    hash         BLOB NOT NULL);
+                """);
+
+            (_lastBatchNumber, _lastBatchHash) = CheckJournal(writer);
+            LedgerSnapshot? snapshot = ReadLatestSnapshot(writer, CancellationToken.None);
+            ulong snapshotNumber = snapshot?.BatchNumber ?? 0;
+            if (snapshotNumber > _lastBatchNumber)
+            {
+                throw new LedgerStoreCorruptedException(
+                    $"{_databasePath} (table snapshots)",
+                    checked((long)snapshotNumber),
+                    $"a snapshot after batch {snapshotNumber}, but the journal ends at batch {_lastBatchNumber}");
+            }
+
+            // The one statement every append runs, prepared once. The blob is written in place afterwards
+            // (zeroblob, then SqliteBlob), so appending copies the batch once, into SQLite's page cache.
+            _insertBatch = writer.CreateCommand();
+            _insertBatch.CommandText = "INSERT INTO batches (number, bytes, hash) VALUES ($number, zeroblob($length), $hash)";
+            _insertBatch.Parameters.Add("$number", SqliteType.Integer);
+            _insertBatch.Parameters.Add("$length", SqliteType.Integer);
+            _insertBatch.Parameters.Add("$hash", SqliteType.Blob).Value = _hashBuffer;
+            _insertBatch.Prepare();
+
+            return new LedgerStoreState(_lastBatchNumber, _lastBatchHash, snapshotNumber);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            throw new LedgerStoreCorruptedException(_databasePath, 0, $"SQLite reports the database damaged ({ex.Message})");
+        }
+        catch (SqliteException ex)
+        {
+            throw new LedgerStoreException($"The ledger store at {_databasePath} cannot be opened.", ex);
+        }
+    }
+
+    // What a crash cannot explain: SQLite commits whole transactions, so after any crash the table still holds
+    // batches 1..N without a gap, and the last one's bytes match its hash. Anything else is damage. (The whole hash
+    // chain is checked as the engine replays it; see ReadBatchesCore.)
+    private (ulong Number, BatchHash Hash) CheckJournal(SqliteConnection connection)
+    {
+        string table = $"{_databasePath} (table batches)";
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), IFNULL(MIN(number), 0), IFNULL(MAX(number), 0) FROM batches";
+        long count, min, max;
+        using (SqliteDataReader reader = command.ExecuteReader())
+        {
+            reader.Read();
+            (count, min, max) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+
+        if (count == 0)
+        {
+            return (0, BatchHash.Zero);
+        }
+
+        if (min != 1 || max != count)
+        {
+            throw new LedgerStoreCorruptedException(table, min != 1 ? min : max, $"{count} batches numbered {min} to {max}: a gap in the journal");
+        }
+
+        command.CommandText = "SELECT bytes, hash FROM batches WHERE number = $number";
+        command.Parameters.AddWithValue("$number", max);
+        using (SqliteDataReader reader = command.ExecuteReader())
+        {
+            reader.Read();
+            byte[] bytes = reader.GetFieldValue<byte[]>(0);
+            byte[] storedHash = reader.GetFieldValue<byte[]>(1);
+            string? problem = CheckBatch((ulong)max, bytes, storedHash, out _);
+            if (problem is not null)
+            {
+                throw new LedgerStoreCorruptedException(table, max, problem);
+            }
+
+            return ((ulong)max, new BatchHash(storedHash));
+        }
+    }
+
+    // Null when the row is a well-formed batch numbered `number` whose bytes hash to `storedHash`.
+    private static string? CheckBatch(ulong number, ReadOnlyMemory<byte> bytes, ReadOnlySpan<byte> storedHash, out CommitBatch batch)
+    {
+        batch = default;
+        if (storedHash.Length != BatchHash.Size || BatchHash.Compute(bytes.Span) != new BatchHash(storedHash))
+        {
+            return $"batch {number}'s bytes do not match its stored hash";
+        }
+
+        CommitBatchParseResult result = CommitBatch.TryParse(bytes, out batch);
+        if (result != CommitBatchParseResult.Ok)
+        {
+            return $"batch {number} is not a well-formed batch ({result})";
+        }
+
+        if (batch.BatchNumber != number)
+        {
+            return $"the row for batch {number} holds batch {batch.BatchNumber}";
+        }
+
+        return null;
+    }
+
+    private void InsertBatch(SqliteConnection writer, ulong number, ReadOnlySpan<byte> encoded)
+    {
+        // BEGIN IMMEDIATE: take the write lock now rather than at the first write.
+        using SqliteTransaction transaction = writer.BeginTransaction(deferred: false);
+        SqliteCommand insert = _insertBatch!;
+        insert.Transaction = transaction;
+        insert.Parameters[0].Value = checked((long)number);
+        insert.Parameters[1].Value = encoded.Length;
+        insert.ExecuteNonQuery();
+
+        // number is the INTEGER PRIMARY KEY, hence the rowid.
+        using (var blob = new SqliteBlob(writer, "batches", "bytes", checked((long)number)))
+        {
+            blob.Write(encoded);
+        }
+
+        transaction.Commit(); // WAL + synchronous=FULL: the log is fsync'd before this returns
+    }
+
+    private void EnsureSameAsDurable(SqliteConnection writer, ulong number, ReadOnlySpan<byte> encoded)
+    {
+        byte[] stored;
+        try
+        {
+            using SqliteCommand command = writer.CreateCommand();
+            command.CommandText = "SELECT bytes FROM batches WHERE number = $number";
+            command.Parameters.AddWithValue("$number", checked((long)number));
+            stored = command.ExecuteScalar() as byte[] ?? [];
+        }
+        catch (SqliteException ex)
+        {
+            throw new LedgerStoreException($"Reading batch {number} back from {_databasePath} to compare a retried append failed.", ex);
+        }
+
+        if (!encoded.SequenceEqual(stored))
+        {
+            throw new LedgerStoreException(
+                $"Batch {number} is already durable in {_databasePath} with different contents; a retry must append the same bytes.");
+        }
+    }
+
+    private void RefreshLastBatch(SqliteConnection writer)
+    {
+        try
+        {
+            using SqliteCommand command = writer.CreateCommand();
+            command.CommandText = "SELECT number, hash FROM batches ORDER BY number DESC LIMIT 1";
+            using SqliteDataReader reader = command.ExecuteReader();
+            (_lastBatchNumber, _lastBatchHash) = reader.Read()
+                ? ((ulong)reader.GetInt64(0), new BatchHash(reader.GetFieldValue<byte[]>(1)))
+                : (0UL, BatchHash.Zero);
+        }
+        catch (SqliteException)
+        {
+            // The database cannot even be read: keep what we knew; the next append will fail the same way.
+        }
+    }
+
+    private async IAsyncEnumerable<CommitBatch> ReadBatchesCore(ulong fromBatchNumber, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        string table = $"{_databasePath} (table batches)";
+        SqliteConnection connection;
+        try
+        {
+            connection = OpenReader();
+        }
+        catch (SqliteException ex)
+        {
+            throw new LedgerStoreException($"Reading batches from {_databasePath} failed.", ex);
+        }
+
+        await using (connection.ConfigureAwait(false))
+        {
+            SqliteTransaction? transaction = null;
+            SqliteCommand command = connection.CreateCommand();
+            SqliteDataReader reader;
+            BatchHash previousHash = BatchHash.Zero;
+            try
+            {
+                // One read transaction for both statements: WAL gives it a fixed view of the database (the journal as of
+                // now), however long the caller takes to enumerate and however many batches are appended meanwhile.
+                transaction = connection.BeginTransaction(deferred: true);
+                command.Transaction = transaction;
+                if (fromBatchNumber > 1)
+                {
+                    // The hash the first returned batch must chain to.
+                    command.CommandText = "SELECT hash FROM batches WHERE number = $number";
+                    command.Parameters.AddWithValue("$number", checked((long)fromBatchNumber - 1));
+                    if (command.ExecuteScalar() is byte[] { Length: BatchHash.Size } hash)
+                    {
+                        previousHash = new BatchHash(hash);
+                    }
+
+                    command.Parameters.Clear();
+                }
+
+                command.CommandText = "SELECT number, bytes, hash FROM batches WHERE number >= $from ORDER BY number";
+                command.Parameters.AddWithValue("$from", checked((long)Math.Min(fromBatchNumber, long.MaxValue)));
+                reader = command.ExecuteReader();
+            }
+            catch (SqliteException ex)
+            {
+                transaction?.Dispose();
+                await command.DisposeAsync().ConfigureAwait(false);
+                throw new LedgerStoreException($"Reading batches from {_databasePath} failed.", ex);
+            }
+
+            using (transaction)
+            using (command)
+            using (reader)
+            {
+                // One buffer for the whole enumeration: a yielded batch's events are valid until the enumerator moves on.
+                byte[] buffer = new byte[CommitBatchHeader.Size * 64];
+                byte[] hashBytes = new byte[BatchHash.Size];
+                ulong expected = fromBatchNumber;
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    CommitBatch batch;
+                    try
+                    {
+                        if (!reader.Read())
+                        {
+                            break;
+                        }
+
+                        long number = reader.GetInt64(0);
+                        if ((ulong)number != expected)
+                        {
+                            throw new LedgerStoreCorruptedException(table, number, $"batch {expected} is missing: the next row is batch {number}");
+                        }
+
+                        long length = reader.GetBytes(1, 0, null, 0, 0);
+                        if (length > buffer.Length)
+                        {
+                            buffer = new byte[Math.Max(length, buffer.Length * 2L)];
+                        }
+
+                        reader.GetBytes(1, 0, buffer, 0, (int)length);
+                        long hashLength = reader.GetBytes(2, 0, null, 0, 0);
+                        if (hashLength == BatchHash.Size)
+                        {
+                            reader.GetBytes(2, 0, hashBytes, 0, BatchHash.Size);
+                        }
+
+                        ReadOnlySpan<byte> storedHash = hashLength == BatchHash.Size ? hashBytes : [];
+                        string? problem = CheckBatch(expected, buffer.AsMemory(0, (int)length), storedHash, out batch);
+                        if (problem is null && expected > 1 && batch.Header.PreviousBatchHash != previousHash)
+                        {
+                            problem = $"batch {expected}'s previous batch hash does not match batch {expected - 1}'s hash";
+                        }
+
+                        if (problem is not null)
+                        {
+                            throw new LedgerStoreCorruptedException(table, number, problem);
+                        }
+
+                        previousHash = new BatchHash(storedHash);
+                    }
+                    catch (SqliteException ex)
+                    {
+                        throw new LedgerStoreException($"Reading batch {expected} from {_databasePath} failed.", ex);
+                    }
+
+                    yield return batch;
+                    expected++;
+                }
+            }
+        }
+    }
+
+    private static LedgerSnapshot? ReadLatestSnapshot(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT batch_number, state, hash FROM snapshots ORDER BY batch_number DESC";
+        using SqliteDataReader reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            byte[] state = reader.GetFieldValue<byte[]>(1);
+            byte[] hash = reader.GetFieldValue<byte[]>(2);
+            if (hash.Length == BatchHash.Size && BatchHash.Compute(state) == new BatchHash(hash))
+            {
+                return new LedgerSnapshot((ulong)reader.GetInt64(0), state);
+            }
+
+            // Damaged: fall back to the one before, as the contract asks.
+        }
+
+        return null;
+    }
+
+    private SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_readConnectionString);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void CloseCore()
+    {
+        _insertBatch?.Dispose();
+        _insertBatch = null;
+        _writer?.Dispose(); // the last connection to close checkpoints the log into the database
+        _writer = null;
+        _lockFile?.Dispose();
+        _lockFile = null;
+        _opened = false;
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowClosed();
+        }
+    }
+
+    private SqliteConnection ThrowIfNotOpen()
+    {
+        ThrowIfDisposed();
+        if (!_opened || _writer is null)
+        {
+            throw new InvalidOperationException($"The store at {_databasePath} is not open: call OpenAsync first.");
+        }
+
+        return _writer;
+    }
+
+    [DoesNotReturn]
+    private void ThrowClosed() => throw new LedgerStoreException($"The ledger store at {_databasePath} is closed.");
+
+    private static object? ExecuteScalar(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private static void ExecuteNonQuery(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

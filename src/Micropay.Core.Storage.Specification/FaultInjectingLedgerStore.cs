@@ -1,0 +1,157 @@
+namespace Micropay.Core.Storage.Specification;
+
+/// <summary>
+/// An <see cref="ILedgerStore"/> that wraps another and makes chosen appends fail or stall, to prove that a failed
+/// append is never reported durable and that the retry protocol (reopen, then retry the identical batch) holds.
+/// </summary>
+/// <remarks>
+/// <para>Program it per append with <see cref="InjectFault"/>: each call to <see cref="AppendAsync"/> takes the
+/// oldest queued <see cref="AppendFault"/> (or <see cref="AppendFault.None"/> when the queue is empty). Every other
+/// member passes straight through to <see cref="Inner"/>.</para>
+/// <para>The wrapper owns the inner store: disposing it disposes the inner store. Like any store, it expects one
+/// appender at a time; the fault queue itself is thread-safe.</para>
+/// </remarks>
+public sealed class FaultInjectingLedgerStore : ILedgerStore
+{
+    // Protected by locking _faults itself: tests queue faults on one thread and append on another.
+    private readonly Queue<AppendFault> _faults = new();
+
+    // Read and written with Interlocked/Volatile: tests poll them from other threads.
+    private int _appendCalls;
+    private int _faultsInjected;
+    private long _delayTicks = TimeSpan.FromSeconds(30).Ticks;
+
+    /// <summary>Wraps a store.</summary>
+    /// <param name="inner">The store to pass calls to; the wrapper disposes it.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inner"/> is null.</exception>
+    public FaultInjectingLedgerStore(ILedgerStore inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        Inner = inner;
+    }
+
+    /// <summary>The wrapped store.</summary>
+    public ILedgerStore Inner { get; }
+
+    /// <summary>How long <see cref="AppendFault.DelayBeforeWrite"/> and <see cref="AppendFault.DelayAfterWrite"/>
+    /// wait; 30 seconds by default, so a test cancels the wait rather than sitting it out.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits until cancelled.</summary>
+    public TimeSpan Delay
+    {
+        get => TimeSpan.FromTicks(Volatile.Read(ref _delayTicks));
+        set
+        {
+            if (value < TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The delay must be zero or more, or infinite.");
+            }
+
+            Volatile.Write(ref _delayTicks, value.Ticks);
+        }
+    }
+
+    /// <summary>How many times <see cref="AppendAsync"/> was called.</summary>
+    public int AppendCalls => Volatile.Read(ref _appendCalls);
+
+    /// <summary>How many queued faults other than <see cref="AppendFault.None"/> have taken effect. For the delays it
+    /// counts when the wait starts (after the inner append, for <see cref="AppendFault.DelayAfterWrite"/>), so a test
+    /// can wait for it and then cancel the append during the wait.</summary>
+    public int FaultsInjected => Volatile.Read(ref _faultsInjected);
+
+    /// <summary>How many queued faults no append has taken yet.</summary>
+    public int PendingFaults
+    {
+        get
+        {
+            lock (_faults)
+            {
+                return _faults.Count;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public LedgerStoreCapabilities Capabilities => Inner.Capabilities;
+
+    /// <summary>Queues a fault for a coming append: the first queued fault applies to the next append, the second
+    /// to the one after, and so on; <see cref="AppendFault.None"/> lets an append through.</summary>
+    /// <param name="fault">What to do to that append.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fault"/> is not a defined value.</exception>
+    public void InjectFault(AppendFault fault)
+    {
+        if (!Enum.IsDefined(fault))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fault), fault, "Not an AppendFault value.");
+        }
+
+        lock (_faults)
+        {
+            _faults.Enqueue(fault);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default) =>
+        Inner.OpenAsync(cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Applies the next queued <see cref="AppendFault"/>; see <see cref="InjectFault"/>.</remarks>
+    public async ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _appendCalls);
+        AppendFault fault;
+        lock (_faults)
+        {
+            fault = _faults.Count == 0 ? AppendFault.None : _faults.Dequeue();
+        }
+
+        switch (fault)
+        {
+            case AppendFault.FailBeforeWrite:
+                Interlocked.Increment(ref _faultsInjected);
+                throw new LedgerStoreException(
+                    $"Injected fault: the append of batch {batch.BatchNumber} failed before writing (it is not durable).");
+
+            case AppendFault.FailAfterWrite:
+                await Inner.AppendAsync(batch, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _faultsInjected);
+                throw new LedgerStoreException(
+                    $"Injected fault: the append of batch {batch.BatchNumber} was written but its acknowledgement was lost (outcome unknown).");
+
+            case AppendFault.DelayBeforeWrite:
+                Interlocked.Increment(ref _faultsInjected);
+                await Task.Delay(Delay, cancellationToken).ConfigureAwait(false);
+                await Inner.AppendAsync(batch, cancellationToken).ConfigureAwait(false);
+                return;
+
+            case AppendFault.DelayAfterWrite:
+                await Inner.AppendAsync(batch, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _faultsInjected);
+
+                // The caller's token cancels the wait: the append then throws although the inner store made the
+                // batch durable, which is exactly the "not reported durable, outcome unknown" case to test.
+                await Task.Delay(Delay, cancellationToken).ConfigureAwait(false);
+                return;
+
+            default:
+                await Inner.AppendAsync(batch, cancellationToken).ConfigureAwait(false);
+                return;
+        }
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
+        Inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
+        Inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) =>
+        Inner.ReadLatestSnapshotAsync(cancellationToken);
+
+    /// <summary>Disposes the inner store.</summary>
+    /// <returns>A task that completes when the inner store is disposed.</returns>
+    public ValueTask DisposeAsync() => Inner.DisposeAsync();
+}

@@ -1,0 +1,208 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+
+namespace Micropay.Core.Storage;
+
+// Appending: one write and one fsync per batch, into a pooled buffer, under the write lock.
+public sealed partial class FileLedgerStore
+{
+    /// <inheritdoc />
+    /// <remarks>The write and fsync run synchronously on the calling thread; the returned task is already complete.</remarks>
+    public ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        try
+        {
+            AppendCore(batch);
+            return default;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    private void AppendCore(in CommitBatch batch)
+    {
+        lock (_writeLock)
+        {
+            ThrowIfNotOpen();
+            if (_broken)
+            {
+                throw new LedgerStoreException(
+                    $"An earlier write to the ledger store '{_directory}' failed, so what is durable is unknown; dispose the store and open it again.");
+            }
+
+            ulong number = batch.BatchNumber;
+            if (number == 0)
+            {
+                throw new ArgumentException("The batch is uninitialized (batch number 0).", nameof(batch));
+            }
+
+            ulong last = _lastBatchNumber;
+            if (number <= last)
+            {
+                VerifyRetry(batch);
+                return;
+            }
+
+            if (number != last + 1)
+            {
+                throw new ArgumentException($"Batch {number} would leave a gap: the next batch must be {last + 1}.", nameof(batch));
+            }
+
+            if (batch.Header.PreviousBatchHash != _lastBatchHash)
+            {
+                throw new ArgumentException(
+                    $"Batch {number}'s previous batch hash is not the hash of batch {last} ({_lastBatchHash}).", nameof(batch));
+            }
+
+            int recordLength = FrameSize + batch.EncodedLength;
+            if (_writeBuffer.Length < recordLength)
+            {
+                // Grows rarely (to the largest batch seen); the steady state reuses it and allocates nothing.
+                if (_writeBuffer.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_writeBuffer);
+                }
+
+                _writeBuffer = ArrayPool<byte>.Shared.Rent(recordLength);
+            }
+
+            Segment[] segments = _segments;
+            Segment? segment = segments.Length > 0 ? segments[^1] : null;
+            if (segment is null || (segment.HasRecords && segment.DurableEnd + recordLength > _segmentSizeBytes))
+            {
+                segment = StartSegment(number);
+            }
+
+            Span<byte> record = _writeBuffer.AsSpan(0, recordLength);
+            EncodeRecord(record, _writeCrc, segment.Salt, batch);
+            BatchHash hash = BatchHash.Compute(record[FrameSize..]);
+            long offset = segment.DurableEnd;
+            try
+            {
+                RandomAccess.Write(_activeHandle!, record, offset);
+                RandomAccess.FlushToDisk(_activeHandle!);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _broken = true;
+                throw new LedgerStoreException(
+                    $"Writing batch {number} to '{segment.Path}' at offset {offset} failed; it may or may not be durable until the store is reopened.", e);
+            }
+
+            _lastBatchHash = hash;
+            segment.DurableEnd = offset + recordLength;
+            segment.LastBatchNumber = number;
+            Volatile.Write(ref _lastBatchNumber, number);
+        }
+    }
+
+    /// <summary>Creates the next segment atomically (temporary file, fsync, rename, fsync the directory) and makes it active.</summary>
+    private Segment StartSegment(ulong firstBatchNumber)
+    {
+        string path = LocationOf(SegmentFileName(firstBatchNumber));
+        string temporary = Path.ChangeExtension(path, ".tmp");
+        ulong salt = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
+        SafeFileHandle? handle = null;
+        try
+        {
+            using (SafeFileHandle creating = File.OpenHandle(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+            {
+                Span<byte> header = stackalloc byte[FileHeaderSize];
+                EncodeFileHeader(header, salt, firstBatchNumber);
+                RandomAccess.Write(creating, header, 0);
+                RandomAccess.FlushToDisk(creating);
+            }
+
+            File.Move(temporary, path, overwrite: false);
+            SyncDirectory(_directory);
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            handle?.Dispose();
+            _broken = true;
+            throw new LedgerStoreException($"The segment file '{path}' cannot be created.", e);
+        }
+
+        _activeHandle?.Dispose();
+        _activeHandle = handle;
+        var segment = new Segment(path, firstBatchNumber, salt, FileHeaderSize, firstBatchNumber - 1);
+        Volatile.Write(ref _segments, [.. _segments, segment]);
+        return segment;
+    }
+
+    /// <summary>A batch at or below the last durable one: a retry, accepted only if its bytes equal the stored batch.</summary>
+    private void VerifyRetry(in CommitBatch batch)
+    {
+        ulong number = batch.BatchNumber;
+        Segment[] segments = _segments;
+        Segment? segment = FindSegment(segments, number);
+        if (segment is null)
+        {
+            throw new LedgerStoreException(
+                $"Batch {number} was durable but has been compacted away, so a retry of it cannot be compared with it.");
+        }
+
+        // The rare path of a retry: allocations are acceptable here.
+        byte[] encoded = new byte[batch.EncodedLength];
+        batch.Encode(encoded);
+        using SafeFileHandle handle = OpenSegmentHandle(segment.Path, FileAccess.Read);
+        using var scanner = new RecordScanner(handle, segment.Salt);
+        long offset = FileHeaderSize;
+        long limit = segment.DurableEnd;
+        while (offset < limit)
+        {
+            RecordStatus status = scanner.TryRead(offset, limit, out ulong stored, out ReadOnlyMemory<byte> payload);
+            if (status != RecordStatus.Ok)
+            {
+                throw new LedgerStoreCorruptedException(segment.Path, offset, Describe(status));
+            }
+
+            if (stored == number)
+            {
+                if (payload.Span.SequenceEqual(encoded))
+                {
+                    return;
+                }
+
+                throw new LedgerStoreException(
+                    $"Batch {number} is already durable with different contents; the retried batch is not the one that was stored.");
+            }
+
+            offset += FrameSize + payload.Length;
+        }
+
+        throw new LedgerStoreCorruptedException(segment.Path, offset, $"batch {number} should be in this segment but was not found");
+    }
+
+    /// <summary>The segment holding <paramref name="batchNumber"/>, or null when it is below the first segment.</summary>
+    private static Segment? FindSegment(Segment[] segments, ulong batchNumber)
+    {
+        int low = 0;
+        int high = segments.Length - 1;
+        Segment? found = null;
+        while (low <= high)
+        {
+            int middle = low + ((high - low) / 2);
+            if (segments[middle].FirstBatchNumber <= batchNumber)
+            {
+                found = segments[middle];
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+
+namespace Micropay.Core.Storage;
+
+// Making a rename (or a file creation or deletion) durable: fsync the directory that holds the name.
+public sealed partial class FileLedgerStore
+{
+    /// <summary>Flushes <paramref name="directory"/>'s entries to disk where the platform needs and allows it.</summary>
+    /// <remarks>
+    /// .NET has no API to fsync a directory: FileStream and File.OpenHandle refuse to open one. On Linux, macOS and
+    /// FreeBSD this calls open(2) with O_RDONLY (which may open a directory), fsync(2) and close(2) from libc. On
+    /// Windows it does nothing: NTFS journals metadata, and FlushFileBuffers on a directory handle needs backup
+    /// semantics that .NET does not expose; renames there are as durable as the file system makes them.
+    /// </remarks>
+    private static void SyncDirectory(string directory)
+    {
+        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD()))
+        {
+            return;
+        }
+
+        int fd = NativeMethods.Open(directory, 0);
+        if (fd < 0)
+        {
+            throw new LedgerStoreException($"The directory '{directory}' cannot be opened to fsync it (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        try
+        {
+            const int EINTR = 4;
+            while (NativeMethods.FSync(fd) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != EINTR)
+                {
+                    throw new LedgerStoreException($"Fsync of the directory '{directory}' failed (errno {errno}).");
+                }
+            }
+        }
+        finally
+        {
+            _ = NativeMethods.Close(fd);
+        }
+    }
+
+    private static partial class NativeMethods
+    {
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int Open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        internal static partial int FSync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        internal static partial int Close(int fd);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.IO.Hashing;
+using Microsoft.Win32.SafeHandles;
+
+namespace Micropay.Core.Storage;
+
+/// <summary>
+/// The embedded default <see cref="ILedgerStore"/>: a directory of append-only segment files, each record framed and
+/// checksummed (CRC-32C seeded with a per-file salt), batches hash-chained, one write and one fsync per append, and
+/// snapshots written atomically beside them.
+/// </summary>
+/// <remarks>
+/// <para><b>Layout of the directory.</b> <c>segment-{first batch, 20 digits}.seg</c> files hold the journal (format in
+/// <c>FileLedgerStore.Format.cs</c>); <c>snapshot-{batch, 20 digits}.snap</c> files hold snapshots;
+/// <c>ledger.lock</c> is held exclusively while a store has the directory open, so a second process (or a second
+/// instance) is refused. <c>*.tmp</c> files are unfinished segment or snapshot creations and are removed on open.</para>
+/// <para><b>Recovery.</b> <see cref="OpenAsync"/> reads every segment and checks framing, checksums, batch sequence and
+/// hash chain. An incomplete or damaged last record of the last segment, with no valid record after it, is a torn
+/// tail from a crash: it was never acknowledged, so it is truncated. Any other damage throws
+/// <see cref="LedgerStoreCorruptedException"/> naming the file and offset, and nothing is changed.</para>
+/// <para><b>Threads.</b> <see cref="AppendAsync"/> does its write and fsync synchronously on the calling thread (the
+/// engine calls it from its storage thread) and allocates nothing in the steady state. Readers open their own file
+/// handles and see batches up to the durable end published after each fsync.</para>
+/// <para><b>Compaction</b> is never automatic: <see cref="CompactAsync"/> deletes segments wholly covered by the latest
+/// snapshot.</para>
+/// </remarks>
+public sealed partial class FileLedgerStore : ILedgerStore
+{
+    private const string LockFileName = "ledger.lock";
+
+    private readonly string _directory;
+    private readonly long _segmentSizeBytes;
+
+    // Serializes appends, segment creation, compaction, open and dispose. Readers never take it.
+    private readonly Lock _writeLock = new();
+
+    // Serializes snapshot writes with each other (not with appends: they touch different files).
+    private readonly Lock _snapshotLock = new();
+
+    // Protected by _writeLock.
+    private FileStream? _lockFile;
+    private bool _opened;
+    private bool _broken;
+    private SafeFileHandle? _activeHandle;
+    private BatchHash _lastBatchHash;
+    private byte[] _writeBuffer = [];
+    private readonly Crc32 _writeCrc = new(Crc32ParameterSet.Crc32C);
+
+    // Written under _writeLock, read by readers without it (Volatile). Publication order on append: the segment array
+    // (when a segment starts), then the segment's DurableEnd and LastBatch, then _lastBatchNumber; a reader reads in the
+    // opposite order, so every batch up to the _lastBatchNumber it saw lies within the DurableEnd it sees.
+    private Segment[] _segments = [];
+    private ulong _lastBatchNumber;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a store over <paramref name="directory"/> (created if missing). Nothing is read until <see cref="OpenAsync"/>.</summary>
+    /// <param name="directory">The store's directory.</param>
+    /// <param name="options">Settings, or null for the defaults.</param>
+    /// <exception cref="ArgumentException"><paramref name="directory"/> is empty, or an option is out of range.</exception>
+    /// <exception cref="LedgerStoreException">The directory cannot be created.</exception>
+    public FileLedgerStore(string directory, FileLedgerStoreOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        options ??= new FileLedgerStoreOptions();
+        if (options.SegmentSizeBytes < FileLedgerStoreOptions.MinSegmentSizeBytes)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options), options.SegmentSizeBytes, $"SegmentSizeBytes must be at least {FileLedgerStoreOptions.MinSegmentSizeBytes}.");
+        }
+
+        _directory = Path.GetFullPath(directory);
+        _segmentSizeBytes = options.SegmentSizeBytes;
+        try
+        {
+            Directory.CreateDirectory(_directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LedgerStoreException($"The ledger store directory '{_directory}' cannot be created.", e);
+        }
+    }
+
+    /// <summary>The store's directory (a full path).</summary>
+    public string DirectoryPath => _directory;
+
+    /// <inheritdoc />
+    public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots;
+
+    /// <summary>Releases the directory lock and the file handles. Readers still enumerating keep their own handles.</summary>
+    /// <returns>A completed task.</returns>
+    public ValueTask DisposeAsync()
+    {
+        lock (_writeLock)
+        {
+            if (_disposed)
+            {
+                return default;
+            }
+
+            _disposed = true;
+            CloseHandles();
+        }
+
+        return default;
+    }
+
+    private void CloseHandles()
+    {
+        _activeHandle?.Dispose();
+        _activeHandle = null;
+        _lockFile?.Dispose();
+        _lockFile = null;
+        if (_writeBuffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_writeBuffer);
+            _writeBuffer = [];
+        }
+    }
+
+    private void ThrowIfNotOpen()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Volatile.Read(ref _opened))
+        {
+            throw new InvalidOperationException("The store is not open: call OpenAsync first.");
+        }
+    }
+
+    private string LocationOf(string fileName) => Path.Combine(_directory, fileName);
+
+    /// <summary>One segment file. Immutable except the two durable-progress fields, which only the appender writes.</summary>
+    private sealed class Segment(string path, ulong firstBatchNumber, ulong salt, long durableEnd, ulong lastBatchNumber)
+    {
+        private long _durableEnd = durableEnd;
+        private ulong _lastBatchNumber = lastBatchNumber;
+
+        public string Path { get; } = path;
+
+        public ulong FirstBatchNumber { get; } = firstBatchNumber;
+
+        public ulong Salt { get; } = salt;
+
+        /// <summary>The file offset up to which whole, fsync'd records lie; written by the appender after fsync.</summary>
+        public long DurableEnd
+        {
+            get => Volatile.Read(ref _durableEnd);
+            set => Volatile.Write(ref _durableEnd, value);
+        }
+
+        /// <summary>The last batch in the segment, or <c>FirstBatchNumber - 1</c> when it holds none.</summary>
+        public ulong LastBatchNumber
+        {
+            get => Volatile.Read(ref _lastBatchNumber);
+            set => Volatile.Write(ref _lastBatchNumber, value);
+        }
+
+        public bool HasRecords => LastBatchNumber >= FirstBatchNumber;
+    }
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using Micropay.Core.CrashHarness;
+using Micropay.Core.Storage;
+
+// Usage:
+//   dotnet Micropay.Core.CrashHarness.dll append <directory> <segment size bytes>
+//     Opens the store and appends CrashBatches in a loop, printing each batch number (and flushing) once its
+//     AppendAsync completed, i.e. once it is durable. Runs until killed.
+//   dotnet Micropay.Core.CrashHarness.dll hold <directory>
+//     Opens the store, prints "open", and keeps it open until standard input closes.
+if (args.Length < 2)
+{
+    Console.Error.WriteLine("usage: (append <directory> <segment size> | hold <directory>)");
+    return 2;
+}
+
+string mode = args[0];
+string directory = args[1];
+var options = new FileLedgerStoreOptions
+{
+    SegmentSizeBytes = args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : FileLedgerStoreOptions.DefaultSegmentSizeBytes,
+};
+
+await using var store = new FileLedgerStore(directory, options);
+LedgerStoreState state = await store.OpenAsync();
+TextWriter output = Console.Out;
+if (mode == "hold")
+{
+    output.WriteLine("open");
+    output.Flush();
+    _ = Console.In.ReadToEnd();
+    return 0;
+}
+
+ulong next = state.LastBatchNumber + 1;
+BatchHash previous = state.LastBatchHash;
+output.WriteLine("start " + state.LastBatchNumber.ToString(CultureInfo.InvariantCulture));
+output.Flush();
+while (true)
+{
+    CommitBatch batch = CrashBatches.Create(next, previous);
+    await store.AppendAsync(batch);
+    output.WriteLine(next.ToString(CultureInfo.InvariantCulture));
+    output.Flush();
+    previous = CrashBatches.Hash(batch);
+    next++;
+}

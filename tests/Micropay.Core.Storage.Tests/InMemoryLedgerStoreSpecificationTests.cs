@@ -1,0 +1,23 @@
+using System.Collections.Concurrent;
+using Micropay.Core.Storage.Specification;
+
+namespace Micropay.Core.Storage.Tests;
+
+/// <summary>The conformance kit run against <see cref="InMemoryLedgerStore"/>; a location names a shared backing.</summary>
+public sealed class InMemoryLedgerStoreSpecificationTests : LedgerStoreSpecification
+{
+    // One backing per location: reopening a location creates a new store over the same backing.
+    private readonly ConcurrentDictionary<string, InMemoryLedgerStoreBacking> _backings = new();
+
+    protected override ValueTask<ILedgerStore> OpenStoreAsync(string location) =>
+        ValueTask.FromResult<ILedgerStore>(new InMemoryLedgerStore(_backings.GetOrAdd(location, _ => new InMemoryLedgerStoreBacking())));
+
+    // No directories: a location is just a name.
+    protected override string NewLocation() => Guid.NewGuid().ToString("N");
+
+    protected override ValueTask DeleteLocationAsync(string location)
+    {
+        _backings.TryRemove(location, out _);
+        return ValueTask.CompletedTask;
+    }
+}
