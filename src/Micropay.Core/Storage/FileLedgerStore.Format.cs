@@ -92,13 +92,19 @@ public sealed partial class FileLedgerStore
     internal static int EncodeRecord(Span<byte> destination, Crc32 crc, ulong salt, in CommitBatch batch)
     {
         int payloadLength = batch.EncodedLength;
+        batch.Encode(destination.Slice(FrameSize, payloadLength));
+        return EncodeFrame(destination, crc, salt, batch.BatchNumber, payloadLength);
+    }
+
+    /// <summary>Writes the frame of a record whose payload (the encoded batch) is already at <c>destination[FrameSize..]</c>.</summary>
+    internal static int EncodeFrame(Span<byte> destination, Crc32 crc, ulong salt, ulong batchNumber, int payloadLength)
+    {
         Span<byte> frame = destination[..FrameSize];
         frame.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(frame, RecordMagic);
         BinaryPrimitives.WriteInt32LittleEndian(frame[4..], payloadLength);
-        BinaryPrimitives.WriteUInt64LittleEndian(frame[8..], batch.BatchNumber);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[8..], batchNumber);
         Span<byte> payload = destination.Slice(FrameSize, payloadLength);
-        batch.Encode(payload);
         BinaryPrimitives.WriteUInt32LittleEndian(frame[28..], RecordCrc(crc, salt, frame, payload));
         return FrameSize + payloadLength;
     }

@@ -45,6 +45,7 @@ public sealed partial class FileLedgerStore : ILedgerStore
     private BatchHash _lastBatchHash;
     private byte[] _writeBuffer = [];
     private readonly Crc32 _writeCrc = new(Crc32ParameterSet.Crc32C);
+    private readonly ChainHasher _chainHasher = new();
 
     // Written under _writeLock, read by readers without it (Volatile). Publication order on append: the segment array
     // (when a segment starts), then the segment's DurableEnd and LastBatch, then _lastBatchNumber; a reader reads in the
@@ -99,6 +100,9 @@ public sealed partial class FileLedgerStore : ILedgerStore
 
             _disposed = true;
             CloseHandles();
+
+            // No hash is in flight: Start and Wait pair up inside one append, under this lock.
+            _chainHasher.Dispose();
         }
 
         return default;
