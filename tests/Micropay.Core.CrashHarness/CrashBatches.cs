@@ -10,7 +10,11 @@ namespace Micropay.Core.CrashHarness;
 internal static class CrashBatches
 {
     /// <summary>Events in batch <paramref name="batchNumber"/>: 1 to 4.</summary>
-    public static int EventCount(ulong batchNumber) => (int)(batchNumber % 4) + 1;
+    // Every 16th batch is large (600 events, 76.8 KB), so the store's large-batch path (payload written before its
+    // frame, chain hash computed on another core) is crashed into as well as the small-batch one.
+    public const int LargeEventCount = 600;
+
+    public static int EventCount(ulong batchNumber) => batchNumber % 16 == 0 ? LargeEventCount : (int)(batchNumber % 4) + 1;
 
     /// <summary>Builds batch <paramref name="batchNumber"/>, chained to <paramref name="previousHash"/>.</summary>
     public static CommitBatch Create(ulong batchNumber, BatchHash previousHash)

@@ -103,8 +103,23 @@ public sealed partial class FileLedgerStore
             long offset = segment.DurableEnd;
             try
             {
-                EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
-                RandomAccess.Write(_activeHandle!, record, offset);
+                if (hashInParallel)
+                {
+                    // A large batch: write the payload first and start the device writing it, then compute the
+                    // frame's CRC while it does, write the frame and fsync. Crash-safety is unchanged: nothing is
+                    // acknowledged before the fsync, and a frame without its payload (or the reverse) is a record
+                    // that fails its checksum, i.e. a torn tail.
+                    RandomAccess.Write(_activeHandle!, record[FrameSize..], offset + FrameSize);
+                    StartWriteback(_activeHandle!, offset + FrameSize, payloadLength);
+                    EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
+                    RandomAccess.Write(_activeHandle!, record[..FrameSize], offset);
+                }
+                else
+                {
+                    EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
+                    RandomAccess.Write(_activeHandle!, record, offset);
+                }
+
                 RandomAccess.FlushToDisk(_activeHandle!);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -53,6 +53,50 @@ public sealed class FileLedgerStoreCrashTests : FileStoreTestKit
     }
 
     [Fact]
+    public async Task OpenAsync_LastSegmentCutInsideALargeLastRecord_HoldsExactlyTheCompletePrefix()
+    {
+        // Batch 16 is large: its payload is written before its frame, so a crash can leave either without the other.
+        const ulong count = 16;
+        await using (FileLedgerStore store = await OpenAsync())
+        {
+            await AppendRangeAsync(store, 1, count, BatchHash.Zero);
+        }
+
+        string segment = SegmentFiles()[0];
+        byte[] original = await File.ReadAllBytesAsync(segment);
+        List<long> offsets = RecordOffsets(segment);
+        Assert.Equal((int)count + 1, offsets.Count);
+        Assert.True(offsets[^1] - offsets[^2] > 64 * 1024, "The last record should be a large one.");
+        var cuts = new List<long> { offsets[^2], offsets[^2] + 1, offsets[^2] + 31, offsets[^2] + 32, offsets[^2] + 33, offsets[^1] - 1 };
+        for (long cut = offsets[^2]; cut < offsets[^1]; cut += 997)
+        {
+            cuts.Add(cut);
+        }
+
+        foreach (long cut in cuts)
+        {
+            await File.WriteAllBytesAsync(segment, original.AsMemory(0, (int)cut));
+            await using (var store = new FileLedgerStore(Directory))
+            {
+                LedgerStoreState state = await store.OpenAsync();
+                Assert.Equal(count - 1, state.LastBatchNumber);
+                await AssertHoldsCrashBatchesAsync(store, 1, count - 1);
+            }
+
+            Assert.Equal(offsets[^2], new FileInfo(segment).Length);
+        }
+
+        // The frame written without its payload: zeros where the payload should be.
+        byte[] frameOnly = original.AsSpan(0, (int)offsets[^1]).ToArray();
+        frameOnly.AsSpan((int)offsets[^2] + 32).Clear();
+        await File.WriteAllBytesAsync(segment, frameOnly);
+        await using (var store = new FileLedgerStore(Directory))
+        {
+            Assert.Equal(count - 1, (await store.OpenAsync()).LastBatchNumber);
+        }
+    }
+
+    [Fact]
     public async Task OpenAsync_AnySingleByteFlipped_IsDetectedOrDropsOnlyTheLastRecord()
     {
         const ulong count = 8;
