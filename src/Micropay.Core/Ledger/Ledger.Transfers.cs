@@ -355,14 +355,17 @@ public sealed partial class Ledger
 
         // The balance this transfer adds to: pending for a hold, posted otherwise.
         bool pending = (flags & TransferFlags.Pending) != 0;
-        int drWord = pending ? Account.DebitsPendingWord : Account.DebitsPostedWord;
-        int crWord = pending ? Account.CreditsPendingWord : Account.CreditsPostedWord;
-        if (!UInt128Math.TryAdd(d[drWord], d[drWord + 1], amountLo, amountHi, out ulong drLo, out ulong drHi))
+
+        // The two words of the balance each side adds to. Word offsets are small constants inside the row, so the
+        // pointer arithmetic cannot overflow (and unchecked keeps it a plain add instead of a checked multiply).
+        ulong* drBalance = unchecked(d + (pending ? Account.DebitsPendingWord : Account.DebitsPostedWord));
+        ulong* crBalance = unchecked(c + (pending ? Account.CreditsPendingWord : Account.CreditsPostedWord));
+        if (!UInt128Math.TryAdd(drBalance[0], drBalance[1], amountLo, amountHi, out ulong drLo, out ulong drHi))
         {
             return pending ? CreateTransferResult.OverflowsDebitsPending : CreateTransferResult.OverflowsDebitsPosted;
         }
 
-        if (!UInt128Math.TryAdd(c[crWord], c[crWord + 1], amountLo, amountHi, out ulong crLo, out ulong crHi))
+        if (!UInt128Math.TryAdd(crBalance[0], crBalance[1], amountLo, amountHi, out ulong crLo, out ulong crHi))
         {
             return pending ? CreateTransferResult.OverflowsCreditsPending : CreateTransferResult.OverflowsCreditsPosted;
         }
@@ -407,10 +410,10 @@ public sealed partial class Ledger
             _undo.AccountChanged(creditRow, *cr);
         }
 
-        d[drWord] = drLo;
-        d[drWord + 1] = drHi;
-        c[crWord] = crLo;
-        c[crWord + 1] = crHi;
+        drBalance[0] = drLo;
+        drBalance[1] = drHi;
+        crBalance[0] = crLo;
+        crBalance[1] = crHi;
         if ((flags & ClosingFlags) != 0)
         {
             Close(dr, cr, flags);
