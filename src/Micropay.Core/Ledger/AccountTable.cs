@@ -32,11 +32,11 @@ internal sealed unsafe class AccountTable
     private Account* _rows;
     private int _capacity;
     private int _count;
-    private readonly IdIndex _index;
+    private readonly CompactIdIndex _index;
 
     public AccountTable(int capacity)
     {
-        _index = new IdIndex(capacity);
+        _index = new CompactIdIndex(capacity);
         Allocate(Math.Max(capacity, DefaultCapacity));
     }
 
