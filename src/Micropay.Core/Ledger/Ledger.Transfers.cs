@@ -27,6 +27,11 @@ public sealed partial class Ledger
     private const int LocateDistance = 4;
     private const int RingSize = 16;
     private const int RingMask = RingSize - 1;
+
+    // Compile-time checks (a negative value does not convert to a uint constant): the ring must hold every event from
+    // the one being applied to the one being hashed, and an event is hashed before it is located.
+    private const uint RingHoldsTheLookahead = RingSize - HashDistance - 1;
+    private const uint HashedBeforeLocated = HashDistance - LocateDistance - 1;
     private readonly Lookahead[] _ring = new Lookahead[RingSize];
 
     /// <summary>Applies a batch of transfers, writing one result per transfer.</summary>
