@@ -32,11 +32,11 @@ internal sealed unsafe class AccountTable
     private Account* _rows;
     private int _capacity;
     private int _count;
-    private readonly CompactIdIndex _index;
+    private readonly IdIndex _index;
 
     public AccountTable(int capacity)
     {
-        _index = new CompactIdIndex(capacity);
+        _index = new IdIndex(capacity);
         Allocate(Math.Max(capacity, DefaultCapacity));
     }
 

@@ -7,25 +7,31 @@ using System.Runtime.Intrinsics.X86;
 namespace Micropay.Core.Ledger;
 
 /// <summary>
-/// An open-addressing hash index from 128-bit ids to 32-bit values (row numbers), with linear probing.
+/// An open-addressing hash index from 128-bit ids to 32-bit values (row numbers, optionally flagged), with 4-byte
+/// slots and linear probing. The account table and the transfer table each have one; the transfer table flags
+/// the values of burnt ids.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Each slot is 8 bytes: the low 32 bits of the id's hash as a fingerprint in the high half, and
-/// <c>value + 1</c> in the low half (0 marks an empty slot). The home bucket is taken from the hash's high
-/// bits, so fingerprint and bucket are independent. The id itself lives in the row the value names, read
-/// through an <see cref="IIdSource"/> only when a fingerprint matches; this keeps the index at 8 bytes a slot
-/// (16 to 32 bytes per entry at the load factors kept), which is what lets the ledger stay inside its memory
-/// budget.
+/// Each slot is 4 bytes: <c>row + 1</c> in the low <c>max(24, log2(slots))</c> bits (0 marks an empty slot) and
+/// a fingerprint of the id's hash in the rest: 8 bits up to 2^24 slots, fewer for larger tables (down to 2 bits
+/// at the maximum). The home bucket comes from the hash's high bits, the fingerprint from its low 32, so they are
+/// independent. A fingerprint match is confirmed against the id in the row (through an <see cref="IIdSource"/>):
+/// a false match costs a row read, never a wrong answer.
 /// </para>
 /// <para>
-/// Invariants: the load factor stays at or below 1/2 (so a probe for a missing id ends after about 2.5
-/// slots, usually within one cache line); no tombstones: removal shifts later entries of the cluster back,
-/// so every entry is reachable from its home bucket without crossing an empty slot.
+/// Why 4 bytes: the apply loop is bound by how many cache misses it has in flight, and three of its seven misses
+/// per transfer are index slots. At 1M entries a 4-byte index is 8 MB instead of 16 MB, so far more of it stays in
+/// the last-level cache: measured +10% transfers/s on the 2-core VM for the account index, a few % more for the
+/// transfer index (see benchmarks/README.md). With a flag bit (<see cref="FlagBit"/>) the value field is one bit
+/// wider and the fingerprint one bit narrower.
 /// </para>
 /// <para>
-/// The slots live in a pinned array so that <see cref="Prefetch"/> can hand the processor a raw address:
-/// the ledger resolves a whole run of ids ahead of applying them to overlap their cache misses.
+/// Invariants: the load factor stays at or below 1/2 (so a probe for a missing id ends after about 2.5 slots,
+/// usually within one cache line; and so row numbers stay below half the slot count, which is what lets
+/// <c>log2(slots)</c> bits hold them); no tombstones: removal shifts later entries of the cluster back, so every
+/// entry is reachable from its home bucket without crossing an empty slot. Growing re-hashes every id and may move
+/// the row/fingerprint boundary.
 /// </para>
 /// </remarks>
 internal sealed unsafe class IdIndex
@@ -35,18 +41,34 @@ internal sealed unsafe class IdIndex
     /// <summary>The most entries an index holds: half of its largest slot array (2^30 slots).</summary>
     public const int MaxEntries = 1 << 29;
 
-    // Max value storable: value + 1 must fit in 32 bits and differ from 0.
-    public const uint MaxValue = uint.MaxValue - 1;
+    private const int DefaultMinValueBits = 24;
 
-    private ulong[] _slots;
-    private ulong* _base;
+    private readonly int _minValueBits;
+    private readonly int _flagBits;
+    private uint _flagBit;
+
+    private uint[] _slots;
+    private uint _valueMask;
+    private uint* _base;
     private ulong _mask;
     private int _shift;
     private int _count;
     private int _growAt;
 
     public IdIndex(int capacity)
+        : this(capacity, DefaultMinValueBits, withFlagBit: false)
     {
+    }
+
+    /// <summary>
+    /// An index whose values may carry a flag (<see cref="FlagBit"/>, the top bit of the value field), as the
+    /// transfer index marks burnt ids. A smaller <paramref name="minValueBits"/> (tests) makes the value/fingerprint
+    /// boundary, and with it <see cref="FlagBit"/>, move on growth.
+    /// </summary>
+    internal IdIndex(int capacity, int minValueBits, bool withFlagBit)
+    {
+        _minValueBits = minValueBits;
+        _flagBits = withFlagBit ? 1 : 0;
         long wanted = Math.Max(16L, (long)capacity * 2);
         int size = (int)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)wanted), 1UL << 30);
         Allocate(size);
@@ -54,16 +76,26 @@ internal sealed unsafe class IdIndex
 
     public int Count => _count;
 
-    public long MemoryBytes => (long)_slots.Length * sizeof(ulong);
+    /// <summary>The flag bit of a value in the current layout (0 when the index has none); it moves when the index grows.</summary>
+    public uint FlagBit => _flagBit;
+
+    public long MemoryBytes => (long)_slots.Length * sizeof(uint);
 
     [MemberNotNull(nameof(_slots))]
     private void Allocate(int size)
     {
-        _slots = MemoryCommit.AllocatePinned<ulong>(size, zeroed: true);
-        _base = (ulong*)Unsafe.AsPointer(ref _slots[0]);
+        _slots = MemoryCommit.AllocatePinned<uint>(size, zeroed: true);
+        _base = (uint*)Unsafe.AsPointer(ref _slots[0]);
         _mask = (ulong)size - 1;
         _shift = 64 - BitOperations.Log2((uint)size);
         _growAt = size / 2;
+
+        // Row numbers stay below half the slot count (load <= 1/2), so log2(size) value bits always suffice; the
+        // rest of the 32 bits is the fingerprint: 8 bits up to 16M entries, fewer (down to 3) beyond.
+        // With a flag, one more bit: payloads stay below half the slot count, so payload + 1 never carries into it.
+        int valueBits = Math.Max(_minValueBits, BitOperations.Log2((uint)size) + _flagBits);
+        _valueMask = (1u << valueBits) - 1;
+        _flagBit = _flagBits == 0 ? 0 : 1u << (valueBits - 1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -75,14 +107,14 @@ internal sealed unsafe class IdIndex
     private ulong Next(ulong pos) => unchecked(pos + 1) & _mask;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong SlotAt(ulong pos) => unchecked(_base[pos]);
+    private uint SlotAt(ulong pos) => unchecked(_base[pos]);
 
     // The value half of a slot; the cast deliberately drops the fingerprint half.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint ValueOf(ulong slot) => unchecked((uint)slot) - 1;
+    private uint ValueOf(uint slot) => (slot & _valueMask) - 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Fingerprint(ulong hash) => hash << 32;
+    private uint Fingerprint(ulong hash) => unchecked((uint)hash) & ~_valueMask;
 
     /// <summary>Asks the processor to start loading the cache line of <paramref name="hash"/>'s home bucket.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -101,17 +133,17 @@ internal sealed unsafe class IdIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint FindCandidate(ulong hash)
     {
-        ulong fingerprint = Fingerprint(hash);
+        uint fingerprint = Fingerprint(hash);
         ulong pos = Bucket(hash);
         while (true)
         {
-            ulong slot = SlotAt(pos);
+            uint slot = SlotAt(pos);
             if (slot == 0)
             {
                 return NotFound;
             }
 
-            if ((slot & 0xFFFF_FFFF_0000_0000UL) == fingerprint)
+            if ((slot & ~_valueMask) == fingerprint)
             {
                 return ValueOf(slot);
             }
@@ -125,17 +157,17 @@ internal sealed unsafe class IdIndex
     public uint Find<TSource>(ulong hash, UInt128 id, in TSource source)
         where TSource : struct, IIdSource
     {
-        ulong fingerprint = Fingerprint(hash);
+        uint fingerprint = Fingerprint(hash);
         ulong pos = Bucket(hash);
         while (true)
         {
-            ulong slot = SlotAt(pos);
+            uint slot = SlotAt(pos);
             if (slot == 0)
             {
                 return NotFound;
             }
 
-            if ((slot & 0xFFFF_FFFF_0000_0000UL) == fingerprint)
+            if ((slot & ~_valueMask) == fingerprint)
             {
                 uint value = ValueOf(slot);
                 if (source.IdAt(value) == id)
@@ -156,18 +188,18 @@ internal sealed unsafe class IdIndex
     public uint Find<TSource>(ulong hash, UInt128 id, in TSource source, out ulong insertSlot)
         where TSource : struct, IIdSource
     {
-        ulong fingerprint = Fingerprint(hash);
+        uint fingerprint = Fingerprint(hash);
         ulong pos = Bucket(hash);
         while (true)
         {
-            ulong slot = SlotAt(pos);
+            uint slot = SlotAt(pos);
             if (slot == 0)
             {
                 insertSlot = pos;
                 return NotFound;
             }
 
-            if ((slot & 0xFFFF_FFFF_0000_0000UL) == fingerprint)
+            if ((slot & ~_valueMask) == fingerprint)
             {
                 uint value = ValueOf(slot);
                 if (source.IdAt(value) == id)
@@ -185,7 +217,7 @@ internal sealed unsafe class IdIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void InsertAt(ulong insertSlot, ulong hash, uint value)
     {
-        Debug.Assert(value <= MaxValue);
+        Debug.Assert(value + 1 <= _valueMask, "Row numbers stay below half the slot count.");
         Debug.Assert(_count < _growAt);
         Debug.Assert(SlotAt(insertSlot) == 0);
         unchecked
@@ -200,7 +232,7 @@ internal sealed unsafe class IdIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Insert(ulong hash, uint value)
     {
-        Debug.Assert(value <= MaxValue);
+        Debug.Assert(value + 1 <= _valueMask, "Row numbers stay below half the slot count.");
         Debug.Assert(_count < _growAt);
         ulong pos = Bucket(hash);
         while (SlotAt(pos) != 0)
@@ -244,15 +276,20 @@ internal sealed unsafe class IdIndex
     private void Grow<TSource>(int size, in TSource source)
         where TSource : struct, IIdSource
     {
-        ulong[] old = _slots;
+        uint[] old = _slots;
+        uint oldValueMask = _valueMask;
+        uint oldFlagBit = _flagBit;
         Allocate(size);
         int count = _count;
         _count = 0;
-        foreach (ulong slot in old)
+        foreach (uint slot in old)
         {
             if (slot != 0)
             {
-                uint value = ValueOf(slot);
+                // Decoded with the old layout and re-encoded with the new: growing may move the value/fingerprint
+                // boundary and the flag bit with it.
+                uint oldValue = (slot & oldValueMask) - 1;
+                uint value = (oldValue & oldFlagBit) != 0 ? (oldValue & ~oldFlagBit) | _flagBit : oldValue;
                 Insert(IdHash.Hash(source.IdAt(value)), value);
             }
         }
@@ -269,7 +306,7 @@ internal sealed unsafe class IdIndex
     public void Remove<TSource>(ulong hash, uint value, in TSource source)
         where TSource : struct, IIdSource
     {
-        ulong wanted = Fingerprint(hash) | (value + 1);
+        uint wanted = Fingerprint(hash) | (value + 1);
         ulong hole = Bucket(hash);
         while (_base[hole] != wanted)
         {
@@ -281,7 +318,7 @@ internal sealed unsafe class IdIndex
         while (true)
         {
             pos = Next(pos);
-            ulong slot = SlotAt(pos);
+            uint slot = SlotAt(pos);
             if (slot == 0)
             {
                 break;

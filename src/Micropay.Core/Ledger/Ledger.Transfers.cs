@@ -216,7 +216,7 @@ public sealed partial class Ledger
         uint entry = _transfers.FindEntry(hash, t.Id, out ulong insertSlot);
         if (entry != IdIndex.NotFound)
         {
-            return (entry & TransferTable.FailedBit) != 0
+            return _transfers.IsBurnt(entry)
                 ? CreateTransferResult.IdAlreadyFailed
                 : TransferExists(t, _transfers[(int)entry]);
         }

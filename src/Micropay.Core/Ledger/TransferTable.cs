@@ -9,7 +9,7 @@ namespace Micropay.Core.Ledger;
 /// <see cref="IdIndex"/> from id to row, and the list of burnt ids (transfers that failed transiently).
 /// </summary>
 /// <remarks>
-/// Index values: a row number, or <see cref="FailedBit"/> | the position of a burnt id in
+/// Index values: a row number, or the index's flag bit (<see cref="IdIndex.FlagBit"/>) | the position of a burnt id in
 /// <c>_failedIds</c>. One probe therefore answers "exists", "burnt" and "new" together. Rows are only ever
 /// removed from the end (undo of a failed linked chain); burnt ids are never removed.
 /// </remarks>
@@ -18,7 +18,6 @@ internal sealed class TransferTable
     /// <summary>The most transfers a ledger holds: what its id index can hold (burnt ids share that index).</summary>
     public const int MaxCapacity = IdIndex.MaxEntries;
 
-    public const uint FailedBit = 0x8000_0000;
 
     private const int ChunkShift = 14;
     private const int ChunkSize = 1 << ChunkShift;
@@ -33,7 +32,7 @@ internal sealed class TransferTable
 
     public TransferTable(int capacity)
     {
-        _index = new IdIndex(capacity);
+        _index = new IdIndex(capacity, minValueBits: 24, withFlagBit: true);
 
         // Capacity is reserved and committed now, so the hot path neither allocates nor faults pages in.
         int chunks = (int)(((long)capacity + ChunkSize - 1) >> ChunkShift);
@@ -83,10 +82,10 @@ internal sealed class TransferTable
     public int Find(UInt128 id)
     {
         uint value = FindEntry(IdHash.Hash(id), id);
-        return value == IdIndex.NotFound || (value & FailedBit) != 0 ? -1 : (int)value;
+        return value == IdIndex.NotFound || IsBurnt(value) ? -1 : (int)value;
     }
 
-    /// <summary>The raw index value for an id: a row, <see cref="FailedBit"/> | burnt position, or <see cref="IdIndex.NotFound"/>.</summary>
+    /// <summary>The raw index value for an id: a row, the flag bit | burnt position, or <see cref="IdIndex.NotFound"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint FindEntry(ulong hash, UInt128 id) => _index.Find(hash, id, new Source(this));
 
@@ -96,6 +95,10 @@ internal sealed class TransferTable
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrefetchIndex(ulong hash) => _index.Prefetch(hash);
+
+    /// <summary>Whether an index value from <see cref="FindEntry(ulong, UInt128)"/> names a burnt id rather than a row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsBurnt(uint entry) => (entry & _index.FlagBit) != 0;
 
     /// <summary>
     /// Makes room for <paramref name="additional"/> more rows or burnt ids (each event adds at most one of either),
@@ -159,7 +162,7 @@ internal sealed class TransferTable
         }
 
         _failedIds[_failedCount] = id;
-        _index.Insert(hash, FailedBit | (uint)_failedCount);
+        _index.Insert(hash, _index.FlagBit | (uint)_failedCount);
         _failedCount++;
     }
 
@@ -167,8 +170,8 @@ internal sealed class TransferTable
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public UInt128 IdAt(uint value) =>
-            (value & FailedBit) != 0
-                ? table._failedIds[value & ~FailedBit]
+            (value & table._index.FlagBit) != 0
+                ? table._failedIds[value & ~table._index.FlagBit]
                 : table._chunks[value >> ChunkShift][value & ChunkMask].Id;
     }
 }
