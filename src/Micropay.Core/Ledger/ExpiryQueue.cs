@@ -16,8 +16,6 @@ internal sealed class ExpiryQueue
     private Entry[] _heap = new Entry[16];
     private int _count;
 
-    public int Count => _count;
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Push(ulong expiresAt, int row)
     {

@@ -155,30 +155,7 @@ internal sealed unsafe class IdIndex
     /// <summary>The value stored for <paramref name="id"/>, or <see cref="NotFound"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint Find<TSource>(ulong hash, UInt128 id, in TSource source)
-        where TSource : struct, IIdSource
-    {
-        uint fingerprint = Fingerprint(hash);
-        ulong pos = Bucket(hash);
-        while (true)
-        {
-            uint slot = SlotAt(pos);
-            if (slot == 0)
-            {
-                return NotFound;
-            }
-
-            if ((slot & ~_valueMask) == fingerprint)
-            {
-                uint value = ValueOf(slot);
-                if (source.IdAt(value) == id)
-                {
-                    return value;
-                }
-            }
-
-            pos = Next(pos);
-        }
-    }
+        where TSource : struct, IIdSource => Find(hash, id, source, out _);
 
     /// <summary>
     /// Like <see cref="Find{TSource}(ulong, UInt128, in TSource)"/>, and when the id is absent also gives the slot where it would be inserted

@@ -25,17 +25,9 @@ internal static class UInt128Math
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryAdd(UInt128 a, UInt128 b, out UInt128 sum)
     {
-        unchecked
-        {
-            ulong aLo = Lo(a);
-            ulong aHi = Hi(a);
-            ulong lo = aLo + Lo(b);
-            ulong carry = lo < aLo ? 1UL : 0UL;
-            ulong hiPartial = aHi + Hi(b);
-            ulong hi = hiPartial + carry;
-            sum = new UInt128(hi, lo);
-            return hiPartial >= aHi && hi >= hiPartial;
-        }
+        bool ok = TryAdd(Lo(a), Hi(a), Lo(b), Hi(b), out ulong lo, out ulong hi);
+        sum = new UInt128(hi, lo);
+        return ok;
     }
 
     /// <summary><paramref name="a"/> + <paramref name="b"/>, which the caller has proven cannot overflow.</summary>
