@@ -14,8 +14,20 @@ public sealed partial class Ledger
     private readonly UndoLog _undo = new();
     private ulong _lastTimestamp;
 
+    /// <summary>
+    /// When set (by the engine, on the writer thread), every account row the ledger changes is appended to it, so
+    /// the engine can publish exactly the changed rows after each batch. Null for a plain ledger.
+    /// </summary>
+    internal RowLog? AccountChanges { get; set; }
+
     /// <summary>Managed bytes held by the ledger's tables, for the memory budget (see the benchmarks).</summary>
     internal long MemoryBytes => _accounts.MemoryBytes + _transfers.MemoryBytes;
+
+    /// <summary>An account row, for the engine's writer thread (which copies changed rows out after each batch).</summary>
+    internal ref readonly Account AccountAt(int row) => ref _accounts[row];
+
+    /// <summary>A transfer row, readable from any thread once the engine has published it (see <see cref="TransferTable.ReadPublished"/>).</summary>
+    internal Transfer ReadPublishedTransfer(int row) => _transfers.ReadPublished(row);
 
     /// <summary>Transfer ids burnt by transient failures.</summary>
     internal int BurntIdCount => _transfers.FailedCount;
@@ -71,6 +83,7 @@ public sealed partial class Ledger
             credit.CreditsPending = UInt128Math.Subtract(credit.CreditsPending, pending.Amount);
             Reopen(ref debit, ref credit, pending.Flags);
             _transfers.SetStatus(row, PendingStatus.Expired);
+            AccountChanges?.Add(_accounts.Find(pending.DebitAccountId), _accounts.Find(pending.CreditAccountId));
         }
     }
 

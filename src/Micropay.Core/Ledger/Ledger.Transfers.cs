@@ -419,6 +419,7 @@ public sealed partial class Ledger
         drBalance[1] = drHi;
         crBalance[0] = crLo;
         crBalance[1] = crHi;
+        AccountChanges?.Add(debitRow, creditRow);
         if ((flags & ClosingFlags) != 0)
         {
             Close(dr, cr, flags);
@@ -601,6 +602,7 @@ public sealed partial class Ledger
         }
 
         _transfers.SetStatus(pendingRow, post ? PendingStatus.Posted : PendingStatus.Voided);
+        AccountChanges?.Add(debitRow, creditRow);
 
         // Read the pending transfer's fields before adding: the add may move nothing, but keeps this obviously safe.
         UInt128 debitAccountId = p.DebitAccountId;

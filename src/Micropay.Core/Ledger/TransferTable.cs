@@ -71,6 +71,17 @@ internal sealed class TransferTable
         }
     }
 
+    /// <summary>
+    /// Reads a row from a thread other than the writer's. Safe only for rows the writer never changes or removes
+    /// again (the engine's published rows, which are durable): growth replaces the chunk directory (published with
+    /// a release write in <see cref="Reserve"/>) but never moves a chunk, and rows are written once.
+    /// </summary>
+    public Transfer ReadPublished(int row)
+    {
+        Transfer[][] chunks = Volatile.Read(ref _chunks);
+        return chunks[row >> ChunkShift][row & ChunkMask];
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public PendingStatus GetStatus(int row) => (PendingStatus)_status[row >> ChunkShift][row & ChunkMask];
 
@@ -112,14 +123,21 @@ internal sealed class TransferTable
         int chunksNeeded = (int)(((long)_count + additional + ChunkSize - 1) >> ChunkShift);
         if (chunksNeeded > _chunks.Length)
         {
+            // The new directories are filled before they are published: the engine's readers load _chunks from
+            // other threads (ReadPublished) and must find every chunk they can reach through it.
             int old = _chunks.Length;
-            Array.Resize(ref _chunks, chunksNeeded);
-            Array.Resize(ref _status, chunksNeeded);
+            Transfer[][] chunks = new Transfer[chunksNeeded][];
+            byte[][] status = new byte[chunksNeeded][];
+            Array.Copy(_chunks, chunks, old);
+            Array.Copy(_status, status, old);
             for (int i = old; i < chunksNeeded; i++)
             {
-                _chunks[i] = NewChunk();
-                _status[i] = new byte[ChunkSize];
+                chunks[i] = NewChunk();
+                status[i] = new byte[ChunkSize];
             }
+
+            _status = status;
+            Volatile.Write(ref _chunks, chunks);
         }
     }
 

@@ -1,0 +1,111 @@
+using Micropay.Core.Ledger;
+using Micropay.Core.Storage;
+
+namespace Micropay.Core.Engine;
+
+/// <summary>
+/// One batch on its way from the apply loop to the publisher: the events as applied, their results, the
+/// submissions to complete, the account rows it changed (copied right after it was applied), the encoded journal
+/// record and, when due, the ledger snapshot taken right after it.
+/// </summary>
+/// <remarks>
+/// The engine keeps a fixed ring of these (<see cref="LedgerEngine.PipelineDepth"/>), so batches neither allocate
+/// nor wait for memory. Owned by the apply loop until it releases the "filled" semaphore, then by the publisher
+/// until it releases the "free" semaphore (the semaphores order the hand-offs).
+/// </remarks>
+internal sealed class InFlightBatch
+{
+    public InFlightBatch(int maxBatchSize)
+    {
+        Transfers = new Transfer[maxBatchSize];
+        TransferResults = new CreateTransferResult[maxBatchSize];
+        Accounts = new Account[maxBatchSize];
+        AccountResults = new CreateAccountResult[maxBatchSize];
+        Encoded = new byte[CommitBatchHeader.Size + (maxBatchSize * CommitBatch.EventSize)];
+        ImageRows = new int[Math.Max(64, maxBatchSize * 2)];
+        Images = new Account[ImageRows.Length];
+    }
+
+    public BatchKind Kind;
+    public int Count;
+    public readonly Transfer[] Transfers;
+    public readonly CreateTransferResult[] TransferResults;
+    public readonly Account[] Accounts;
+    public readonly CreateAccountResult[] AccountResults;
+
+    public Submission[] Members = new Submission[64];
+    public int MemberCount;
+
+    /// <summary>Set when the batch reached the ledger: its number and the timestamp passed to the ledger.</summary>
+    public ulong BatchNumber;
+    public ulong Timestamp;
+
+    /// <summary>Why the batch was not applied (the ledger refused it whole, e.g. it is full); its members get this.</summary>
+    public Exception? Error;
+
+    /// <summary>The account rows the batch changed and their content right after it; new rows are in [AccountsStart, AccountsEnd).</summary>
+    public int[] ImageRows;
+    public Account[] Images;
+    public int ImageCount;
+    public int AccountsStart;
+    public int AccountsEnd;
+
+    /// <summary>The transfer rows the batch added: [TransfersStart, TransfersEnd).</summary>
+    public int TransfersStart;
+    public int TransfersEnd;
+
+    /// <summary>Header and events, encoded by the publisher for the store.</summary>
+    public readonly byte[] Encoded;
+
+    /// <summary>The ledger's snapshot right after this batch, when one was due or asked for.</summary>
+    public byte[]? Snapshot;
+    public ulong SnapshotBatchNumber;
+    public bool SnapshotRequested;
+    public Exception? SnapshotError;
+
+    /// <summary>The last batch: the publisher stops after it.</summary>
+    public bool Stop;
+
+    public void Reset()
+    {
+        Kind = BatchKind.None;
+        Count = 0;
+        Array.Clear(Members, 0, MemberCount);
+        MemberCount = 0;
+        BatchNumber = 0;
+        Timestamp = 0;
+        Error = null;
+        ImageCount = 0;
+        AccountsStart = AccountsEnd = TransfersStart = TransfersEnd = 0;
+        Snapshot = null;
+        SnapshotBatchNumber = 0;
+        SnapshotRequested = false;
+        SnapshotError = null;
+        Stop = false;
+    }
+
+    public void AddMember(Submission submission)
+    {
+        if (MemberCount == Members.Length)
+        {
+            // Grows only past the most submissions a batch has held so far.
+            Array.Resize(ref Members, Members.Length * 2);
+        }
+
+        Members[MemberCount++] = submission;
+    }
+
+    public void AddImage(int row, in Account account)
+    {
+        if (ImageCount == ImageRows.Length)
+        {
+            // Only a batch that changes more rows than two per event (many expiries at once) gets here.
+            Array.Resize(ref ImageRows, ImageRows.Length * 2);
+            Array.Resize(ref Images, ImageRows.Length);
+        }
+
+        ImageRows[ImageCount] = row;
+        Images[ImageCount] = account;
+        ImageCount++;
+    }
+}

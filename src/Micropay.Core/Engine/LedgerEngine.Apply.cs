@@ -1,0 +1,281 @@
+using Micropay.Core.Ledger;
+
+namespace Micropay.Core.Engine;
+
+// The apply loop: the single writer. It gathers submissions into batches, applies them to the ledger, copies out
+// what the publisher needs, and hands each batch over. Everything here runs on _applyThread only.
+public sealed partial class LedgerEngine
+{
+    // Apply loop only.
+    private ulong _lastAppliedBatchNumber;
+    private ulong _lastBatchTimestamp;
+    private Submission? _carry;
+    private Submission? _waitQueue;
+    private int _batchesSinceSnapshot;
+
+    private void ApplyLoop()
+    {
+        int next = 0;
+        while (true)
+        {
+            _freeBatches.Wait();
+            InFlightBatch batch = _batches[next];
+            next = (next + 1) % PipelineDepth;
+            batch.Reset();
+            bool stop = false;
+            try
+            {
+                stop = Gather(batch);
+                if (batch.Count > 0)
+                {
+                    Apply(batch);
+                }
+
+                if (batch.SnapshotRequested || SnapshotDue(batch))
+                {
+                    TakeSnapshot(batch);
+                }
+            }
+            catch (Exception e)
+            {
+                // A bug in the engine. Stop as after a store failure: the publisher fails this batch's members (the
+                // fault is set before it sees the batch), and Gather fails every later submission until disposal.
+                Fault(new InvalidOperationException("The ledger engine's apply loop failed. This is a bug in Micropay.Core.", e));
+            }
+
+            batch.Stop = stop;
+            _filledBatches.Release();
+            if (stop)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Fills a batch with the next submissions; true when the engine is stopping and nothing is left.</summary>
+    private bool Gather(InFlightBatch batch)
+    {
+        while (true)
+        {
+            Submission? submission = _carry ?? TakeNext();
+            _carry = null;
+            if (submission is null)
+            {
+                if (batch.MemberCount > 0)
+                {
+                    return false;
+                }
+
+                if (_stopRequested && !_ring.HasClaims && Volatile.Read(ref _waiters) is null && _waitQueue is null)
+                {
+                    return true;
+                }
+
+                WaitForWork();
+                continue;
+            }
+
+            if (Volatile.Read(ref _fault) is { } fault)
+            {
+                submission.Fail(Stopped(fault));
+                continue;
+            }
+
+            if (submission.Kind == SubmissionKind.Snapshot)
+            {
+                // The snapshot is taken right after this batch (after the events submitted before the request).
+                batch.AddMember(submission);
+                batch.SnapshotRequested = true;
+                return false;
+            }
+
+            BatchKind kind = submission.BatchKind;
+            int count = submission.Count;
+            if ((batch.Kind != BatchKind.None && batch.Kind != kind) || batch.Count + count > _maxBatchSize)
+            {
+                _carry = submission;
+                return false;
+            }
+
+            batch.Kind = kind;
+            submission.Offset = batch.Count;
+            switch (submission.Kind)
+            {
+                case SubmissionKind.Account:
+                    batch.Accounts[batch.Count] = submission.Account;
+                    break;
+                case SubmissionKind.Transfer:
+                    batch.Transfers[batch.Count] = submission.Transfer;
+                    break;
+                case SubmissionKind.AccountBatch:
+                    submission.Accounts.Span.CopyTo(batch.Accounts.AsSpan(batch.Count));
+                    break;
+                case SubmissionKind.TransferBatch:
+                    submission.Transfers.Span.CopyTo(batch.Transfers.AsSpan(batch.Count));
+                    break;
+            }
+
+            batch.Count += count;
+            batch.AddMember(submission);
+            if (batch.Count == _maxBatchSize || submission.EndsWithOpenChain)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The next accepted submission: earlier waiters first, then the ring, then new waiters; null when none.</summary>
+    private Submission? TakeNext()
+    {
+        while (true)
+        {
+            Submission? submission = _waitQueue;
+            if (submission is not null)
+            {
+                _waitQueue = submission.Next;
+                submission.Next = null;
+            }
+            else if (!_ring.TryDequeue(out submission))
+            {
+                Submission? waiters = Volatile.Read(ref _waiters) is null ? null : Interlocked.Exchange(ref _waiters, null);
+                if (waiters is null)
+                {
+                    return null;
+                }
+
+                // The list is newest first; reverse it so waiters are served in arrival order.
+                Submission? reversed = null;
+                while (waiters is not null)
+                {
+                    Submission following = waiters.Next!;
+                    waiters.Next = reversed;
+                    reversed = waiters;
+                    waiters = following;
+                }
+
+                _waitQueue = reversed;
+                continue;
+            }
+
+            if (submission!.TryAccept())
+            {
+                return submission;
+            }
+
+            // Cancelled while it waited for room: already completed with OperationCanceledException.
+        }
+    }
+
+    /// <summary>Sleeps until a caller publishes work or the engine stops.</summary>
+    private void WaitForWork()
+    {
+        // Spin briefly first: under load the next submission is microseconds away, and a sleep costs a wake-up.
+        for (int i = 0; i < 64; i++)
+        {
+            if (_ring.HasItem || Volatile.Read(ref _waiters) is not null || _stopRequested)
+            {
+                return;
+            }
+
+            Thread.SpinWait(20);
+        }
+
+        _wake.Reset();
+        Interlocked.Exchange(ref _applySleeping, 1);
+
+        // Re-check after announcing the sleep (the exchange is a full fence): a caller that published before it
+        // is seen here; one that publishes after it sees _applySleeping and sets _wake.
+        if (_ring.HasItem || Volatile.Read(ref _waiters) is not null || _stopRequested)
+        {
+            Volatile.Write(ref _applySleeping, 0);
+            return;
+        }
+
+        _wake.Wait(100);
+        Volatile.Write(ref _applySleeping, 0);
+    }
+
+    private void Apply(InFlightBatch batch)
+    {
+        ulong timestamp = Now();
+        int accountsBefore = _ledger.AccountCount;
+        int transfersBefore = _ledger.TransferCount;
+        _accountChanges.Clear();
+        try
+        {
+            if (batch.Kind == BatchKind.Transfers)
+            {
+                _ledger.CreateTransfers(timestamp, batch.Transfers.AsSpan(0, batch.Count), batch.TransferResults);
+            }
+            else
+            {
+                _ledger.CreateAccounts(timestamp, batch.Accounts.AsSpan(0, batch.Count), batch.AccountResults);
+            }
+        }
+        catch (Exception e) when (e is LedgerFullException or ArgumentOutOfRangeException)
+        {
+            // Refused whole before anything changed (the ledger reserves room and checks the clock first): the
+            // batch is not journaled and its callers get the reason.
+            batch.Error = e;
+            return;
+        }
+
+        batch.Timestamp = timestamp;
+        batch.BatchNumber = ++_lastAppliedBatchNumber;
+        _lastBatchTimestamp = timestamp;
+        _batchesSinceSnapshot++;
+
+        // Copy the changed account rows now: by the time this batch is durable the ledger is applying the next one.
+        int accountCount = _ledger.AccountCount;
+        foreach (int row in _accountChanges.Rows)
+        {
+            if (row < accountCount)
+            {
+                batch.AddImage(row, _ledger.AccountAt(row));
+            }
+        }
+
+        for (int row = accountsBefore; row < accountCount; row++)
+        {
+            batch.AddImage(row, _ledger.AccountAt(row));
+        }
+
+        batch.AccountsStart = accountsBefore;
+        batch.AccountsEnd = accountCount;
+        batch.TransfersStart = transfersBefore;
+        batch.TransfersEnd = _ledger.TransferCount;
+    }
+
+    /// <summary>The batch timestamp: the clock in nanoseconds since the Unix epoch (the ledger keeps it increasing).</summary>
+    private ulong Now()
+    {
+        long ticks = _clock.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks;
+        return ticks <= 0 ? 0UL : (ulong)ticks * 100UL;
+    }
+
+    private bool SnapshotDue(InFlightBatch batch) =>
+        _storeSnapshots && _options.SnapshotIntervalBatches > 0 && batch.BatchNumber != 0 &&
+        _batchesSinceSnapshot >= _options.SnapshotIntervalBatches;
+
+    /// <summary>Copies the ledger's state for the publisher to write once the batch is durable. Submissions wait meanwhile.</summary>
+    private void TakeSnapshot(InFlightBatch batch)
+    {
+        _batchesSinceSnapshot = 0;
+        if (_lastAppliedBatchNumber == 0 || Volatile.Read(ref _fault) is not null)
+        {
+            return;
+        }
+
+        long size = _ledger.SnapshotSize;
+        if (size > Array.MaxLength)
+        {
+            batch.SnapshotError = new NotSupportedException($"The ledger's state ({size} bytes) is larger than one snapshot can hold ({Array.MaxLength} bytes).");
+            return;
+        }
+
+        byte[] state = GC.AllocateUninitializedArray<byte>((int)size);
+        _ledger.WriteSnapshot(state);
+        batch.Snapshot = state;
+        batch.SnapshotBatchNumber = _lastAppliedBatchNumber;
+    }
+}

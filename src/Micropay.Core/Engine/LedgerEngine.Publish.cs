@@ -1,0 +1,237 @@
+using Micropay.Core.Ledger;
+using Micropay.Core.Storage;
+
+namespace Micropay.Core.Engine;
+
+// The publisher: takes applied batches in order, makes them durable (encode, hash chain, append), publishes them
+// to the readers, then releases their results. Everything here runs on _publishThread only.
+public sealed partial class LedgerEngine
+{
+    // Publisher only: the hash of the last batch handed to the store (the next header's PreviousBatchHash).
+    private BatchHash _lastBatchHash;
+
+    private void PublishLoop()
+    {
+        int next = 0;
+        try
+        {
+            while (true)
+            {
+                _filledBatches.Wait();
+                InFlightBatch batch = _batches[next];
+                next = (next + 1) % PipelineDepth;
+                Process(batch);
+                bool stop = batch.Stop;
+                batch.Reset();
+                _freeBatches.Release();
+                if (stop)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void Process(InFlightBatch batch)
+    {
+        bool journaled = batch.BatchNumber != 0;
+        if (journaled && _mode == DurabilityMode.Buffered && Volatile.Read(ref _fault) is null)
+        {
+            // Buffered: released before the append (see DurabilityMode.Buffered); the append follows in order.
+            Release(batch, snapshotsToo: false);
+            Append(batch);
+            FinishSnapshot(batch);
+            return;
+        }
+
+        if (journaled && _store is not null && Volatile.Read(ref _fault) is null)
+        {
+            Append(batch);
+        }
+
+        Release(batch, snapshotsToo: true);
+    }
+
+    private void Append(InFlightBatch batch)
+    {
+        try
+        {
+            BatchOperation operation = batch.Kind == BatchKind.Transfers ? BatchOperation.CreateTransfers : BatchOperation.CreateAccounts;
+            var header = new CommitBatchHeader(batch.BatchNumber, operation, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero);
+            int eventBytes = batch.Count * CommitBatch.EventSize;
+            Span<byte> encoded = batch.Encoded.AsSpan(0, CommitBatchHeader.Size + eventBytes);
+            header.Encode(encoded);
+            if (batch.Kind == BatchKind.Transfers)
+            {
+                TransferCodecStub.EncodeAll(batch.Transfers.AsSpan(0, batch.Count), encoded[CommitBatchHeader.Size..]);
+            }
+            else
+            {
+                AccountCodecStub.EncodeAll(batch.Accounts.AsSpan(0, batch.Count), encoded[CommitBatchHeader.Size..]);
+            }
+
+            _lastBatchHash = BatchHash.Compute(encoded);
+            ValueTask append = _store!.AppendAsync(new CommitBatch(header, batch.Encoded.AsMemory(CommitBatchHeader.Size, eventBytes)));
+            if (!append.IsCompletedSuccessfully)
+            {
+                // A store that completes asynchronously: this thread exists to wait for it.
+                append.AsTask().GetAwaiter().GetResult();
+            }
+        }
+        catch (Exception e)
+        {
+            Fault(e);
+        }
+    }
+
+    /// <summary>Publishes a durable batch to the readers and completes its submissions, or fails them.</summary>
+    private void Release(InFlightBatch batch, bool snapshotsToo)
+    {
+        Exception? fault = Volatile.Read(ref _fault);
+        if (fault is not null)
+        {
+            Exception error = Stopped(fault);
+            for (int i = 0; i < batch.MemberCount; i++)
+            {
+                batch.Members[i].Fail(error);
+            }
+
+            return;
+        }
+
+        if (batch.BatchNumber != 0)
+        {
+            Publish(batch);
+        }
+
+        for (int i = 0; i < batch.MemberCount; i++)
+        {
+            Submission member = batch.Members[i];
+            if (member.Kind == SubmissionKind.Snapshot)
+            {
+                continue;
+            }
+
+            if (batch.Error is { } error)
+            {
+                member.Fail(error);
+                continue;
+            }
+
+            int offset = member.Offset;
+            switch (member.Kind)
+            {
+                case SubmissionKind.Account:
+                    member.Complete((long)batch.AccountResults[offset]);
+                    break;
+                case SubmissionKind.Transfer:
+                    member.Complete((long)batch.TransferResults[offset]);
+                    break;
+                case SubmissionKind.AccountBatch:
+                    member.Complete(CopyResults(batch.AccountResults.AsSpan(offset, member.Accounts.Length), member.AccountResults.Span));
+                    break;
+                case SubmissionKind.TransferBatch:
+                    member.Complete(CopyResults(batch.TransferResults.AsSpan(offset, member.Transfers.Length), member.TransferResults.Span));
+                    break;
+            }
+        }
+
+        if (snapshotsToo)
+        {
+            FinishSnapshot(batch);
+        }
+    }
+
+    private static int CopyResults(ReadOnlySpan<CreateAccountResult> results, Span<CreateAccountResult> destination)
+    {
+        results.CopyTo(destination);
+        int failed = 0;
+        foreach (CreateAccountResult result in results)
+        {
+            failed += result == CreateAccountResult.Ok ? 0 : 1;
+        }
+
+        return failed;
+    }
+
+    private static int CopyResults(ReadOnlySpan<CreateTransferResult> results, Span<CreateTransferResult> destination)
+    {
+        results.CopyTo(destination);
+        int failed = 0;
+        foreach (CreateTransferResult result in results)
+        {
+            failed += result == CreateTransferResult.Ok ? 0 : 1;
+        }
+
+        return failed;
+    }
+
+    /// <summary>Makes the batch's changes visible to readers: changed and new accounts, new transfers.</summary>
+    private void Publish(InFlightBatch batch)
+    {
+        ReadOnlySpan<int> rows = batch.ImageRows.AsSpan(0, batch.ImageCount);
+        _accounts.BeginPublish(rows, batch.AccountsEnd);
+        ReadOnlySpan<Account> images = batch.Images.AsSpan(0, batch.ImageCount);
+        for (int i = 0; i < images.Length; i++)
+        {
+            _accounts.Write(rows[i], images[i]);
+        }
+
+        _accounts.EndPublish(rows, batch.AccountsStart, batch.AccountsEnd);
+        for (int row = batch.TransfersStart; row < batch.TransfersEnd; row++)
+        {
+            _transfers.Insert(_ledger.ReadPublishedTransfer(row).Id, row);
+        }
+
+        Volatile.Write(ref _publishedBatchNumber, batch.BatchNumber);
+    }
+
+    /// <summary>Writes a snapshot taken after this batch (now durable) and completes the requests for it.</summary>
+    private void FinishSnapshot(InFlightBatch batch)
+    {
+        Exception? error = Volatile.Read(ref _fault) is { } fault ? Stopped(fault) : null;
+        if (error is null && batch.Snapshot is { } state)
+        {
+            try
+            {
+                ValueTask write = _store!.WriteSnapshotAsync(batch.SnapshotBatchNumber, state);
+                if (!write.IsCompletedSuccessfully)
+                {
+                    write.AsTask().GetAwaiter().GetResult();
+                }
+            }
+            catch (Exception e)
+            {
+                // A failed snapshot loses nothing (the journal holds every batch): the engine keeps running and the
+                // callers who asked for this snapshot get the reason.
+                error = new LedgerEngineException($"Writing the snapshot at batch {batch.SnapshotBatchNumber} failed; the journal is unaffected.", e);
+            }
+        }
+        else if (error is null && batch.SnapshotError is { } refused)
+        {
+            error = refused;
+        }
+
+        for (int i = 0; i < batch.MemberCount; i++)
+        {
+            Submission member = batch.Members[i];
+            if (member.Kind != SubmissionKind.Snapshot)
+            {
+                continue;
+            }
+
+            if (error is not null)
+            {
+                member.Fail(error);
+            }
+            else
+            {
+                member.Complete((long)(batch.Snapshot is null ? _publishedBatchNumber : batch.SnapshotBatchNumber));
+            }
+        }
+    }
+}

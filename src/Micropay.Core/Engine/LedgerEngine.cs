@@ -1,0 +1,357 @@
+using Micropay.Core.Ledger;
+using Micropay.Core.Storage;
+
+namespace Micropay.Core.Engine;
+
+/// <summary>
+/// The thread-safe, durable ledger users embed: any number of threads submit accounts and transfers; a single
+/// writer thread applies them in batches to a <see cref="Ledger.Ledger"/>, a publisher thread makes each batch
+/// durable in the <see cref="ILedgerStore"/> (group commit) and then releases its results; reads run lock-free
+/// on any thread.
+/// </summary>
+/// <remarks>
+/// <para>Data flow (see docs/ARCHITECTURE.md, "Engine"):</para>
+/// <code>
+/// callers ──► ingress ring (lock-free MPSC) ──► apply loop: Ledger batch ──► publisher: append (fsync), publish reads, complete
+/// </code>
+/// <para>
+/// Results: every submission completes with the ledger's status (business outcomes are never exceptions). It
+/// throws or completes with an exception only for caller bugs (<see cref="ArgumentException"/>), cancellation before
+/// the engine accepted the events (<see cref="OperationCanceledException"/>), an engine that was disposed
+/// (<see cref="ObjectDisposedException"/>), or one that stopped because its store failed
+/// (<see cref="LedgerEngineException"/>: the outcome is unknown until reopen, which recovers exactly the durable state).
+/// </para>
+/// <para>
+/// Batching: single submissions are gathered into batches of up to <see cref="LedgerEngineOptions.MaxBatchSize"/>
+/// events; a batch submission is applied whole inside one ledger batch (its linked chains stay intact). A
+/// submission whose last event is flagged Linked ends its ledger batch, where the ledger fails the open chain.
+/// </para>
+/// </remarks>
+public sealed partial class LedgerEngine : IAsyncDisposable
+{
+    /// <summary>Batches in flight between the apply loop and the publisher: one being made durable, one being applied.</summary>
+    internal const int PipelineDepth = 2;
+
+    private const int StateOpen = 0;
+    private const int StateDisposing = 1;
+    private const int StateDisposed = 2;
+
+    private readonly LedgerEngineOptions _options;
+    private readonly DurabilityMode _mode;
+    private readonly ILedgerStore? _store;
+    private readonly bool _storeSnapshots;
+    private readonly int _maxBatchSize;
+    private readonly TimeProvider _clock;
+
+    // The writer's ledger: touched only by the apply loop after open (and the publisher reads published transfer rows).
+    private readonly Ledger.Ledger _ledger;
+    private readonly RowLog _accountChanges;
+
+    private readonly IngressRing _ring;
+    private readonly SubmissionPool _pool = new();
+    private readonly InFlightBatch[] _batches;
+    private readonly SemaphoreSlim _freeBatches = new(PipelineDepth, PipelineDepth);
+    private readonly SemaphoreSlim _filledBatches = new(0, PipelineDepth);
+    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly AccountMirror _accounts;
+    private readonly PublishedIndex _transfers;
+    private readonly Thread _applyThread;
+    private readonly Thread _publishThread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // StateOpen -> StateDisposing -> StateDisposed; written by DisposeAsync, read by submitters.
+    private int _state;
+
+    // Callers between their state check and their enqueue; DisposeAsync waits for 0 before stopping the loop.
+    private int _activeSubmitters;
+
+    // Submissions that found the ring full: a lock-free stack linked through Submission.Next (push: callers;
+    // take-all: the apply loop).
+    private Submission? _waiters;
+
+    // 1 while the apply loop sleeps on _wake; callers that publish work set it to 0 and signal.
+    private int _applySleeping;
+
+    // Set by DisposeAsync after every submitter has left; read by the apply loop.
+    private volatile bool _stopRequested;
+
+    // The failure that stopped the engine; written once (compare-and-swap), read by every thread.
+    private Exception? _fault;
+
+    // The last batch whose results were released (published); written by the publisher.
+    private ulong _publishedBatchNumber;
+
+    private LedgerEngine(LedgerEngineOptions options, Ledger.Ledger ledger, LedgerStoreState storeState)
+    {
+        _options = options;
+        _mode = options.Durability;
+        _store = _mode == DurabilityMode.InMemory ? null : options.Store;
+        _storeSnapshots = _store is not null && (_store.Capabilities & LedgerStoreCapabilities.Snapshots) != 0;
+        _maxBatchSize = options.MaxBatchSize;
+        _clock = options.TimeProvider;
+        _ledger = ledger;
+        _accountChanges = new RowLog(_maxBatchSize * 2);
+        _ledger.AccountChanges = _accountChanges;
+        _ring = new IngressRing(options.IngressCapacity);
+        _batches = new InFlightBatch[PipelineDepth];
+        for (int i = 0; i < _batches.Length; i++)
+        {
+            _batches[i] = new InFlightBatch(_maxBatchSize);
+        }
+
+        _lastAppliedBatchNumber = storeState.LastBatchNumber;
+        _lastBatchHash = storeState.LastBatchHash;
+        _publishedBatchNumber = storeState.LastBatchNumber;
+        _accounts = new AccountMirror(Math.Max(options.AccountCapacity, ledger.AccountCount));
+        _transfers = new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));
+        PublishRecoveredState();
+
+        _applyThread = new Thread(ApplyLoop) { IsBackground = true, Name = "Micropay.Core apply" };
+        _publishThread = new Thread(PublishLoop) { IsBackground = true, Name = "Micropay.Core publish" };
+        _applyThread.Start();
+        _publishThread.Start();
+    }
+
+    /// <summary>The durability mode the engine runs in.</summary>
+    public DurabilityMode Durability => _mode;
+
+    /// <summary>
+    /// The number of the last batch whose results were released (durable in <see cref="DurabilityMode.Durable"/>
+    /// mode); reads reflect exactly the batches up to it. 0 before the first batch.
+    /// </summary>
+    public ulong ReleasedBatchNumber => Volatile.Read(ref _publishedBatchNumber);
+
+    /// <summary>Creates an account. Completes once the account's batch is released (durable in the default mode).</summary>
+    /// <param name="account">The account (balances and timestamp zero, as for <see cref="Ledger.Ledger.CreateAccounts"/>).</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the event; after that the event is applied regardless.</param>
+    /// <returns>The ledger's result for the account.</returns>
+    public ValueTask<CreateAccountResult> CreateAccountAsync(Account account, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<CreateAccountResult>(cancellationToken);
+        }
+
+        Submission submission = _pool.Rent();
+        submission.Kind = SubmissionKind.Account;
+        submission.Account = account;
+        short version = submission.Version;
+        Exception? refused = Submit(submission, cancellationToken);
+        return refused is null
+            ? new ValueTask<CreateAccountResult>(submission, version)
+            : ValueTask.FromException<CreateAccountResult>(refused);
+    }
+
+    /// <summary>Creates a transfer. Completes once the transfer's batch is released (durable in the default mode).</summary>
+    /// <param name="transfer">The transfer (timestamp zero).</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the event; after that the event is applied regardless.</param>
+    /// <returns>The ledger's result for the transfer.</returns>
+    public ValueTask<CreateTransferResult> CreateTransferAsync(Transfer transfer, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<CreateTransferResult>(cancellationToken);
+        }
+
+        Submission submission = _pool.Rent();
+        submission.Kind = SubmissionKind.Transfer;
+        submission.Transfer = transfer;
+        short version = submission.Version;
+        Exception? refused = Submit(submission, cancellationToken);
+        return refused is null
+            ? new ValueTask<CreateTransferResult>(submission, version)
+            : ValueTask.FromException<CreateTransferResult>(refused);
+    }
+
+    /// <summary>
+    /// Creates a batch of accounts, applied together in one ledger batch (linked chains stay intact). Completes
+    /// once that batch is released; <paramref name="results"/> is written just before completion.
+    /// </summary>
+    /// <param name="accounts">1 to <see cref="LedgerEngineOptions.MaxBatchSize"/> accounts; must not change until completion.</param>
+    /// <param name="results">Receives one result per account; at least as long as <paramref name="accounts"/>.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the batch.</param>
+    /// <returns>The number of accounts that were not created (0 when all succeeded).</returns>
+    /// <exception cref="ArgumentException">The batch is empty or too large, or <paramref name="results"/> is too short.</exception>
+    public ValueTask<int> CreateAccountsAsync(ReadOnlyMemory<Account> accounts, Memory<CreateAccountResult> results, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(accounts.Length, results.Length, nameof(accounts), nameof(results));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        Submission submission = _pool.Rent();
+        submission.Kind = SubmissionKind.AccountBatch;
+        submission.Accounts = accounts;
+        submission.AccountResults = results;
+        short version = submission.Version;
+        Exception? refused = Submit(submission, cancellationToken);
+        return refused is null ? new ValueTask<int>(submission, version) : ValueTask.FromException<int>(refused);
+    }
+
+    /// <summary>
+    /// Creates a batch of transfers, applied together in one ledger batch (linked chains stay intact). Completes
+    /// once that batch is released; <paramref name="results"/> is written just before completion.
+    /// </summary>
+    /// <param name="transfers">1 to <see cref="LedgerEngineOptions.MaxBatchSize"/> transfers; must not change until completion.</param>
+    /// <param name="results">Receives one result per transfer; at least as long as <paramref name="transfers"/>.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the batch.</param>
+    /// <returns>The number of transfers that failed (0 when all succeeded).</returns>
+    /// <exception cref="ArgumentException">The batch is empty or too large, or <paramref name="results"/> is too short.</exception>
+    public ValueTask<int> CreateTransfersAsync(ReadOnlyMemory<Transfer> transfers, Memory<CreateTransferResult> results, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(transfers.Length, results.Length, nameof(transfers), nameof(results));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        Submission submission = _pool.Rent();
+        submission.Kind = SubmissionKind.TransferBatch;
+        submission.Transfers = transfers;
+        submission.TransferResults = results;
+        short version = submission.Version;
+        Exception? refused = Submit(submission, cancellationToken);
+        return refused is null ? new ValueTask<int>(submission, version) : ValueTask.FromException<int>(refused);
+    }
+
+    /// <summary>
+    /// Takes a snapshot of the ledger right after the batches submitted before this call, and writes it to the store
+    /// once that batch is durable. Submissions pause only while the state is copied.
+    /// </summary>
+    /// <param name="cancellationToken">Honoured until the engine accepts the request.</param>
+    /// <returns>The batch number the snapshot was taken at (0 when no batch was ever applied: nothing is written).</returns>
+    /// <exception cref="NotSupportedException">The engine runs <see cref="DurabilityMode.InMemory"/> or its store does not support snapshots.</exception>
+    public ValueTask<ulong> TakeSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_storeSnapshots)
+        {
+            throw new NotSupportedException(_store is null
+                ? "An in-memory engine has no store to write snapshots to."
+                : "The engine's store does not support snapshots (see ILedgerStore.Capabilities).");
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ulong>(cancellationToken);
+        }
+
+        Submission submission = _pool.Rent();
+        submission.Kind = SubmissionKind.Snapshot;
+        short version = submission.Version;
+        Exception? refused = Submit(submission, cancellationToken);
+        return refused is null ? new ValueTask<ulong>(submission, version) : ValueTask.FromException<ulong>(refused);
+    }
+
+    private void CheckBatch(int count, int resultCount, string eventsName, string resultsName)
+    {
+        if (count == 0)
+        {
+            throw new ArgumentException("The batch is empty.", eventsName);
+        }
+
+        if (count > _maxBatchSize)
+        {
+            throw new ArgumentException($"The batch holds {count} events; the engine applies at most {_maxBatchSize} per batch (LedgerEngineOptions.MaxBatchSize).", eventsName);
+        }
+
+        if (resultCount < count)
+        {
+            throw new ArgumentException("The results must be at least as long as the batch (one result per event).", resultsName);
+        }
+    }
+
+    /// <summary>
+    /// Hands a filled submission to the apply loop: into the ring, or onto the wait list when the ring is full.
+    /// Returns why it was refused (and returns it to the pool), or null when accepted for processing.
+    /// </summary>
+    private Exception? Submit(Submission submission, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _activeSubmitters);
+        try
+        {
+            Exception? refused = Volatile.Read(ref _state) != StateOpen
+                ? new ObjectDisposedException(nameof(LedgerEngine), "The engine was disposed; it accepts no more work.")
+                : Volatile.Read(ref _fault) is { } fault ? Stopped(fault) : null;
+            if (refused is not null)
+            {
+                submission.Accounts = default;
+                submission.Transfers = default;
+                submission.AccountResults = default;
+                submission.TransferResults = default;
+                _pool.Return(submission);
+                return refused;
+            }
+
+            if (!_ring.TryEnqueue(submission))
+            {
+                // No room: wait on the list (no spinning, no allocation but the cancellation registration).
+                submission.BeginWaiting(cancellationToken);
+                Submission? head;
+                do
+                {
+                    head = Volatile.Read(ref _waiters);
+                    submission.Next = head;
+                }
+                while (Interlocked.CompareExchange(ref _waiters, submission, head) != head);
+            }
+
+            // The enqueue's interlocked exchange (or the compare-and-swap above) is a full fence, so this read
+            // cannot move before the publish: either the loop sees the work, or we see it asleep and wake it.
+            if (Volatile.Read(ref _applySleeping) != 0 && Interlocked.Exchange(ref _applySleeping, 0) != 0)
+            {
+                _wake.Set();
+            }
+
+            return null;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeSubmitters);
+        }
+    }
+
+    private static LedgerEngineException Stopped(Exception fault) =>
+        new("The ledger engine stopped after a failure and accepts no more work; dispose it and open it again to recover the durable state.", fault);
+
+    /// <summary>Stops the engine for good after a failure: later and in-flight submissions get a <see cref="LedgerEngineException"/>.</summary>
+    private void Fault(Exception error) => Interlocked.CompareExchange(ref _fault, error, null);
+
+    /// <summary>
+    /// Stops accepting work (later calls fail with <see cref="ObjectDisposedException"/>), lets every submission
+    /// already accepted finish (applied, made durable, results released), then disposes the store.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.CompareExchange(ref _state, StateDisposing, StateOpen) != StateOpen)
+        {
+            await _stopped.Task.ConfigureAwait(false);
+            return;
+        }
+
+        // Submitters that passed the state check before it changed finish their enqueue first; after that nothing
+        // new can arrive, so the loop may stop once the ring and the wait list are empty.
+        SpinWait spin = default;
+        while (Volatile.Read(ref _activeSubmitters) != 0)
+        {
+            spin.SpinOnce();
+        }
+
+        _stopRequested = true;
+        Interlocked.Exchange(ref _applySleeping, 0);
+        _wake.Set();
+        try
+        {
+            await _stopped.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_store is not null)
+            {
+                await _store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Volatile.Write(ref _state, StateDisposed);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using Micropay.Core.Storage;
+
+namespace Micropay.Core.Engine;
+
+/// <summary>How <see cref="LedgerEngine.OpenAsync"/> opens an engine.</summary>
+public sealed class LedgerEngineOptions
+{
+    /// <summary>The default <see cref="MaxBatchSize"/>: 8,189 events (a 1 MiB batch with its header, as in TigerBeetle).</summary>
+    public const int DefaultMaxBatchSize = 8189;
+
+    /// <summary>The default <see cref="IngressCapacity"/>: 65,536 submissions.</summary>
+    public const int DefaultIngressCapacity = 1 << 16;
+
+    /// <summary>
+    /// The journal. Required unless <see cref="Durability"/> is <see cref="DurabilityMode.InMemory"/> (where it is
+    /// ignored). The engine opens it, owns it from then on, and disposes it in <see cref="LedgerEngine.DisposeAsync"/>.
+    /// </summary>
+    public ILedgerStore? Store { get; init; }
+
+    /// <summary>When results are released; <see cref="DurabilityMode.Durable"/> by default.</summary>
+    public DurabilityMode Durability { get; init; } = DurabilityMode.Durable;
+
+    /// <summary>
+    /// The most events applied (and journaled) as one batch; a batch submission may not be larger. 1 to
+    /// <see cref="CommitBatch.MaxEventCount"/>; <see cref="DefaultMaxBatchSize"/> by default.
+    /// </summary>
+    public int MaxBatchSize { get; init; } = DefaultMaxBatchSize;
+
+    /// <summary>
+    /// Submissions the ingress ring holds (a power of two, at least 2); <see cref="DefaultIngressCapacity"/> by
+    /// default. When it is full, callers wait asynchronously for room.
+    /// </summary>
+    public int IngressCapacity { get; init; } = DefaultIngressCapacity;
+
+    /// <summary>The clock batch timestamps come from; <see cref="TimeProvider.System"/> by default.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Take a snapshot every this many batches (0, the default: only on demand through
+    /// <see cref="LedgerEngine.TakeSnapshotAsync"/>). Ignored when the store does not support snapshots.
+    /// </summary>
+    public int SnapshotIntervalBatches { get; init; }
+
+    /// <summary>Accounts to reserve room for up front (see <see cref="Ledger.Ledger(int, int)"/>).</summary>
+    public int AccountCapacity { get; init; }
+
+    /// <summary>Transfers to reserve room for up front (see <see cref="Ledger.Ledger(int, int)"/>).</summary>
+    public int TransferCapacity { get; init; }
+
+    /// <summary>Checks the options, naming the first one that is wrong.</summary>
+    internal void Validate()
+    {
+        if (Durability is not (DurabilityMode.Durable or DurabilityMode.Buffered or DurabilityMode.InMemory))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Durability), Durability, "Unknown durability mode.");
+        }
+
+        if (Durability != DurabilityMode.InMemory && Store is null)
+        {
+            throw new ArgumentException($"{nameof(Store)} is required in {Durability} mode (only {nameof(DurabilityMode.InMemory)} runs without a store).", nameof(Store));
+        }
+
+        if (MaxBatchSize < 1 || MaxBatchSize > CommitBatch.MaxEventCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, $"The batch size must be 1 to {CommitBatch.MaxEventCount}.");
+        }
+
+        if (IngressCapacity < 2 || !int.IsPow2(IngressCapacity))
+        {
+            throw new ArgumentOutOfRangeException(nameof(IngressCapacity), IngressCapacity, "The ingress capacity must be a power of two of at least 2.");
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentOutOfRangeException.ThrowIfNegative(SnapshotIntervalBatches);
+        ArgumentOutOfRangeException.ThrowIfNegative(AccountCapacity);
+        ArgumentOutOfRangeException.ThrowIfNegative(TransferCapacity);
+    }
+}

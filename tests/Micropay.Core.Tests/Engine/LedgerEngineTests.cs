@@ -1,0 +1,101 @@
+using Micropay.Core.Engine;
+using Micropay.Core.Ledger;
+
+namespace Micropay.Core.Tests.Engine;
+
+public sealed class LedgerEngineTests : EngineTestKit
+{
+    [Theory]
+    [InlineData(DurabilityMode.InMemory)]
+    [InlineData(DurabilityMode.Durable)]
+    [InlineData(DurabilityMode.Buffered)]
+    public async Task CreateTransferAsync_AfterCompletion_ReadsSeeTheEffect(DurabilityMode mode)
+    {
+        await using LedgerEngine engine = mode == DurabilityMode.InMemory ? await OpenInMemoryEngineAsync() : await OpenFileEngineAsync(mode);
+
+        Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(1)));
+        Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(2)));
+        Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 7)));
+
+        Assert.True(engine.TryGetAccount(1, out Account debit));
+        Assert.Equal((UInt128)7, debit.DebitsPosted);
+        Assert.True(engine.TryGetAccount(2, out Account credit));
+        Assert.Equal((UInt128)7, credit.CreditsPosted);
+        Assert.True(engine.TryGetTransfer(10, out Transfer transfer));
+        Assert.Equal((UInt128)7, transfer.Amount);
+        Assert.NotEqual(0UL, transfer.Timestamp);
+        Assert.False(engine.TryGetAccount(3, out _));
+        Assert.False(engine.TryGetTransfer(11, out _));
+    }
+
+    [Fact]
+    public async Task OpenAsync_AfterDispose_RecoversTheDurableState()
+    {
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            Account[] accounts = [Acct(1), Acct(2), Acct(3)];
+            Assert.Equal(0, await engine.CreateAccountsAsync(accounts, new CreateAccountResult[3]));
+            Transfer[] transfers = [Tr(10, 1, 2, 5), Tr(11, 2, 3, 4), Tr(12, 1, 99, 1)];
+            var results = new CreateTransferResult[3];
+            Assert.Equal(1, await engine.CreateTransfersAsync(transfers, results));
+            Assert.Equal([CreateTransferResult.Ok, CreateTransferResult.Ok, CreateTransferResult.CreditAccountNotFound], results);
+        }
+
+        await using LedgerEngine reopened = await OpenFileEngineAsync();
+        Assert.Equal(2UL, reopened.ReleasedBatchNumber);
+        Account[] all = reopened.ReadAllAccounts();
+        Assert.Equal(3, all.Length);
+        Assert.Equal((UInt128)5, all[0].DebitsPosted);
+        Assert.Equal((UInt128)4, all[1].DebitsPosted);
+        Assert.Equal((UInt128)5, all[1].CreditsPosted);
+        Assert.Equal((UInt128)4, all[2].CreditsPosted);
+        Assert.True(reopened.TryGetTransfer(11, out _));
+        Assert.Equal(CreateTransferResult.IdAlreadyFailed, await reopened.CreateTransferAsync(Tr(12, 1, 99, 1)));
+        Assert.Equal(CreateTransferResult.Exists, await reopened.CreateTransferAsync(Tr(10, 1, 2, 5)));
+    }
+
+    [Fact]
+    public async Task CreateTransferAsync_AfterDispose_ThrowsObjectDisposedException()
+    {
+        LedgerEngine engine = await OpenInMemoryEngineAsync();
+        await engine.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await engine.CreateTransferAsync(Tr(1, 1, 2, 1)));
+    }
+
+    [Fact]
+    public async Task CreateTransferAsync_ManyConcurrentCallers_AllCompleteAndConserve()
+    {
+        await using LedgerEngine engine = await OpenInMemoryEngineAsync(ingressCapacity: 64);
+        Account[] accounts = Enumerable.Range(1, 100).Select(i => Acct((UInt128)i)).ToArray();
+        Assert.Equal(0, await engine.CreateAccountsAsync(accounts, new CreateAccountResult[accounts.Length]));
+
+        const int callers = 500;
+        const int perCaller = 40;
+        Task[] tasks = new Task[callers];
+        for (int c = 0; c < callers; c++)
+        {
+            int caller = c;
+            tasks[c] = Task.Run(async () =>
+            {
+                for (int i = 0; i < perCaller; i++)
+                {
+                    UInt128 id = (UInt128)(1000 + (caller * perCaller) + i);
+                    var result = await engine.CreateTransferAsync(Tr(id, (UInt128)(1 + ((caller + i) % 100)), (UInt128)(1 + ((caller + i + 1) % 100)), 1));
+                    Assert.Equal(CreateTransferResult.Ok, result);
+                }
+            });
+        }
+
+        await Task.WhenAll(tasks);
+        Account[] all = engine.ReadAllAccounts();
+        AssertConserved(all);
+        UInt128 total = 0;
+        foreach (Account account in all)
+        {
+            total += account.DebitsPosted;
+        }
+
+        Assert.Equal((UInt128)(callers * perCaller), total);
+    }
+}
