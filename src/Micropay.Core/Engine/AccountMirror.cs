@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Engine;
@@ -8,36 +10,42 @@ namespace Micropay.Core.Engine;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Why a copy: the ledger's own tables are changed by the writer while it applies the next batch, which may not
-/// be durable yet; readers must see only released state, never a torn row, and must never slow the writer.
+/// Why a copy: the writer changes the ledger's own rows while it applies the next batch, which may not be durable
+/// yet; readers must see only released state, never a torn row, and must never slow the writer.
 /// </para>
 /// <para>
-/// Invariants: row <c>r</c> here is the ledger's row <c>r</c> as of the last published batch; a row's id never
-/// changes once published; <c>_versions[r]</c> is odd exactly while the publisher writes row <c>r</c>;
-/// <c>_sequence</c> is odd exactly while a batch is being published (covering every row write of that batch).
+/// Invariants: row <c>r</c> here is the ledger's row <c>r</c> as of a released event (after the publication
+/// completes: as of the last released batch); a row's id never changes once published. Each row's 4-byte
+/// <see cref="Account"/> Reserved field (always 0 in the ledger) holds the row's version here: odd exactly while the
+/// publisher writes the row. <c>_sequence</c> is odd exactly while a batch is being published.
 /// </para>
 /// <para>
-/// Memory ordering: the publisher makes the versions (and <c>_sequence</c>) odd, then a full fence, then writes
-/// the rows, then release-stores the even versions (and <c>_sequence</c>). A reader acquire-loads a version, copies
-/// the row, issues a full fence (so the copy cannot move after the second load) and loads the version again:
-/// equal and even means the copy is whole. New rows are written before their index entries are published.
+/// Memory ordering: the publisher makes <c>_sequence</c> odd (then a full fence); per row it makes the version odd
+/// with an interlocked exchange (a full fence, so the row writes cannot move before it), writes the row around the
+/// version, and release-stores the even version; finally it release-stores the even <c>_sequence</c>. A reader
+/// acquire-loads the version, copies the row, issues a full fence (so the copy cannot move after the second load)
+/// and loads the version again: equal and even means the copy is whole. New rows are written before their index
+/// entries are published (release) and readers find rows only through the index (acquire).
 /// </para>
 /// <para>
 /// Linearization point of a batch's publication: the release store that makes <c>_sequence</c> even. Reads that
-/// check <c>_sequence</c> (<see cref="LookupConsistent"/>) see every row at that same batch boundary.
+/// check <c>_sequence</c> (<see cref="LookupConsistent"/>, <see cref="ReadAll"/>) see every row at that boundary;
+/// <see cref="TryGet"/> sees the row as of the last completed row write.
 /// </para>
 /// </remarks>
-internal sealed class AccountMirror
+internal sealed unsafe class AccountMirror
 {
-    private const int ChunkShift = 12;
+    private const int ChunkShift = 14;
     private const int ChunkSize = 1 << ChunkShift;
     private const int ChunkMask = ChunkSize - 1;
 
-    // Directories: replaced (release) by the publisher when growing; chunks are never moved.
-    private Account[][] _rows = [];
-    private long[][] _versions = [];
+    // Account.Reserved, used as the row's version.
+    private const int VersionOffset = 108;
 
-    // Publisher thread only (the rows and versions arrays' contents follow the protocol above).
+    // Directory of pinned chunks: replaced (release) by the publisher when growing; chunks are never moved.
+    private Account[][] _rows = [];
+
+    // Publisher thread only.
     private int _capacity;
 
     // Odd while a batch is being published; written by the publisher, read by readers.
@@ -54,49 +62,56 @@ internal sealed class AccountMirror
         EnsureCapacity(Math.Max(capacity, 1));
     }
 
-    /// <summary>Bytes held, for the memory report.</summary>
-    public long MemoryBytes => ((long)_capacity * (Account.Size + sizeof(long))) + _index.MemoryBytes;
+    /// <summary>The number of published accounts. Any thread.</summary>
+    public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Starts publishing a batch: marks every row in <paramref name="rows"/> (and the batch) as being written. Publisher only.</summary>
-    public void BeginPublish(ReadOnlySpan<int> rows, int newRowsEnd)
+    /// <summary>Starts publishing a batch: makes room for rows below <paramref name="newRowsEnd"/> and marks the batch as being written. Publisher only.</summary>
+    public void BeginPublish(int newRowsEnd)
     {
         EnsureCapacity(newRowsEnd);
-        long[][] versions = _versions;
         Volatile.Write(ref _sequence, _sequence + 1);
-        foreach (int row in rows)
-        {
-            ref long version = ref versions[row >> ChunkShift][row & ChunkMask];
-            if ((version & 1) == 0)
-            {
-                version++;
-            }
-        }
 
-        // The odd marks (and the odd sequence) must be visible before any row write that follows.
+        // The odd sequence must be visible before any row write that follows.
         Interlocked.MemoryBarrier();
     }
 
-    /// <summary>Writes one row's new content; the row was passed to <see cref="BeginPublish"/>. Publisher only.</summary>
-    public void Write(int row, in Account account) => _rows[row >> ChunkShift][row & ChunkMask] = account;
-
-    /// <summary>Ends a batch's publication: the rows become readable again, new accounts findable. Publisher only.</summary>
-    public void EndPublish(ReadOnlySpan<int> rows, int newRowsStart, int newRowsEnd)
+    /// <summary>
+    /// Writes the batch's changed rows in the order the ledger changed them (a row may repeat; its last image is
+    /// its content after the batch). Publisher only, between <see cref="BeginPublish"/> and <see cref="EndPublish"/>.
+    /// </summary>
+    public void WriteRows(ReadOnlySpan<int> rows, ReadOnlySpan<Account> images)
     {
-        long[][] versions = _versions;
-        foreach (int row in rows)
+        // Rows are scattered over the table: prefetching a few rows ahead keeps several cache misses in flight
+        // instead of taking them one at a time (the same memory-level parallelism the ledger's apply loop uses).
+        const int Ahead = 8;
+        Account[][] chunks = _rows;
+        for (int i = 0; i < rows.Length; i++)
         {
-            ref long version = ref versions[row >> ChunkShift][row & ChunkMask];
-            if ((version & 1) != 0)
+            if (i + Ahead < rows.Length && Sse.IsSupported)
             {
-                Volatile.Write(ref version, version + 1);
+                byte* ahead = (byte*)RowPointer(chunks, rows[i + Ahead]);
+                Sse.Prefetch0(ahead);
+                Sse.Prefetch0(ahead + 64);
             }
-        }
 
-        // New rows were written above (they are in rows); only now may readers find them.
-        Account[][] accountRows = _rows;
+            Account* row = RowPointer(chunks, rows[i]);
+            ref uint version = ref *(uint*)((byte*)row + VersionOffset);
+            uint even = version;
+            Interlocked.Exchange(ref version, unchecked(even + 1));
+            Account image = images[i];
+            *(uint*)((byte*)&image + VersionOffset) = unchecked(even + 1);
+            *row = image;
+            Volatile.Write(ref version, unchecked(even + 2));
+        }
+    }
+
+    /// <summary>Ends a batch's publication: new accounts (rows [newRowsStart, newRowsEnd), already written) become findable. Publisher only.</summary>
+    public void EndPublish(int newRowsStart, int newRowsEnd)
+    {
+        Account[][] chunks = _rows;
         for (int row = newRowsStart; row < newRowsEnd; row++)
         {
-            _index.Insert(accountRows[row >> ChunkShift][row & ChunkMask].Id, row);
+            _index.Insert(RowPointer(chunks, row)->Id, row);
         }
 
         if (newRowsEnd > _count)
@@ -117,18 +132,19 @@ internal sealed class AccountMirror
             return false;
         }
 
-        Account[] chunk = Volatile.Read(ref _rows)[row >> ChunkShift];
-        ref long version = ref Volatile.Read(ref _versions)[row >> ChunkShift][row & ChunkMask];
+        Account* source = RowPointer(Volatile.Read(ref _rows), row);
+        ref uint version = ref *(uint*)((byte*)source + VersionOffset);
         SpinWait spin = default;
         while (true)
         {
-            long before = Volatile.Read(ref version);
+            uint before = Volatile.Read(ref version);
             if ((before & 1) == 0)
             {
-                account = chunk[row & ChunkMask];
+                account = *source;
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref version) == before)
                 {
+                    ClearVersion(ref account);
                     return true;
                 }
             }
@@ -150,13 +166,15 @@ internal sealed class AccountMirror
             if ((before & 1) == 0)
             {
                 int found = 0;
-                Account[][] rows = Volatile.Read(ref _rows);
+                Account[][] chunks = Volatile.Read(ref _rows);
                 foreach (UInt128 id in ids)
                 {
                     int row = _index.Find(id, new RowIds(this));
                     if (row >= 0)
                     {
-                        results[found++] = rows[row >> ChunkShift][row & ChunkMask];
+                        results[found] = *RowPointer(chunks, row);
+                        ClearVersion(ref results[found]);
+                        found++;
                     }
                 }
 
@@ -187,16 +205,21 @@ internal sealed class AccountMirror
                     result = new Account[count];
                 }
 
-                Account[][] rows = Volatile.Read(ref _rows);
+                Account[][] chunks = Volatile.Read(ref _rows);
                 for (int row = 0; row < count; row += ChunkSize)
                 {
                     int n = Math.Min(ChunkSize, count - row);
-                    rows[row >> ChunkShift].AsSpan(0, n).CopyTo(result.AsSpan(row));
+                    chunks[row >> ChunkShift].AsSpan(0, n).CopyTo(result.AsSpan(row));
                 }
 
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref _sequence) == before)
                 {
+                    for (int i = 0; i < result.Length; i++)
+                    {
+                        ClearVersion(ref result[i]);
+                    }
+
                     return result;
                 }
             }
@@ -205,8 +228,12 @@ internal sealed class AccountMirror
         }
     }
 
-    /// <summary>The number of published accounts. Any thread.</summary>
-    public int Count => Volatile.Read(ref _count);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Account* RowPointer(Account[][] chunks, int row) =>
+        (Account*)Unsafe.AsPointer(ref chunks[row >> ChunkShift][row & ChunkMask]);
+
+    private static void ClearVersion(ref Account account) =>
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref Unsafe.As<Account, byte>(ref account), VersionOffset), 0U);
 
     private void EnsureCapacity(int rows)
     {
@@ -217,24 +244,23 @@ internal sealed class AccountMirror
 
         int chunks = (rows + ChunkSize - 1) >> ChunkShift;
         chunks = Math.Max(chunks, _rows.Length * 2);
-        Account[][] accountRows = new Account[chunks][];
-        long[][] versions = new long[chunks][];
-        Array.Copy(_rows, accountRows, _rows.Length);
-        Array.Copy(_versions, versions, _versions.Length);
+        Account[][] directory = new Account[chunks][];
+        Array.Copy(_rows, directory, _rows.Length);
         for (int i = _rows.Length; i < chunks; i++)
         {
-            accountRows[i] = new Account[ChunkSize];
-            versions[i] = new long[ChunkSize];
+            // Pinned, so row pointers stay valid; committed (and on huge pages where the kernel agrees) now,
+            // because the publisher's writes are scattered and first-touch faults would cost more than the writes.
+            directory[i] = MemoryCommit.AllocatePinned<Account>(ChunkSize, zeroed: true);
         }
 
         // Filled before published: a reader that reaches a row through the index finds its chunk.
-        Volatile.Write(ref _versions, versions);
-        Volatile.Write(ref _rows, accountRows);
+        Volatile.Write(ref _rows, directory);
         _capacity = chunks << ChunkShift;
     }
 
     private readonly struct RowIds(AccountMirror mirror) : IRowIds
     {
-        public UInt128 IdAt(int row) => Volatile.Read(ref mirror._rows)[row >> ChunkShift][row & ChunkMask].Id;
+        // The id is never written again once the row is published, so no version check is needed.
+        public UInt128 IdAt(int row) => RowPointer(Volatile.Read(ref mirror._rows), row)->Id;
     }
 }

@@ -22,8 +22,7 @@ internal sealed class InFlightBatch
         Accounts = new Account[maxBatchSize];
         AccountResults = new CreateAccountResult[maxBatchSize];
         Encoded = new byte[CommitBatchHeader.Size + (maxBatchSize * CommitBatch.EventSize)];
-        ImageRows = new int[Math.Max(64, maxBatchSize * 2)];
-        Images = new Account[ImageRows.Length];
+        Images = new AccountImageLog(maxBatchSize * 2);
     }
 
     public BatchKind Kind;
@@ -43,10 +42,8 @@ internal sealed class InFlightBatch
     /// <summary>Why the batch was not applied (the ledger refused it whole, e.g. it is full); its members get this.</summary>
     public Exception? Error;
 
-    /// <summary>The account rows the batch changed and their content right after it; new rows are in [AccountsStart, AccountsEnd).</summary>
-    public int[] ImageRows;
-    public Account[] Images;
-    public int ImageCount;
+    /// <summary>The account rows the batch changed, with their content (logged by the ledger); new rows are [AccountsStart, AccountsEnd).</summary>
+    public readonly AccountImageLog Images;
     public int AccountsStart;
     public int AccountsEnd;
 
@@ -75,7 +72,7 @@ internal sealed class InFlightBatch
         BatchNumber = 0;
         Timestamp = 0;
         Error = null;
-        ImageCount = 0;
+        Images.Clear();
         AccountsStart = AccountsEnd = TransfersStart = TransfersEnd = 0;
         Snapshot = null;
         SnapshotBatchNumber = 0;
@@ -93,19 +90,5 @@ internal sealed class InFlightBatch
         }
 
         Members[MemberCount++] = submission;
-    }
-
-    public void AddImage(int row, in Account account)
-    {
-        if (ImageCount == ImageRows.Length)
-        {
-            // Only a batch that changes more rows than two per event (many expiries at once) gets here.
-            Array.Resize(ref ImageRows, ImageRows.Length * 2);
-            Array.Resize(ref Images, ImageRows.Length);
-        }
-
-        ImageRows[ImageCount] = row;
-        Images[ImageCount] = account;
-        ImageCount++;
     }
 }

@@ -200,7 +200,7 @@ public sealed partial class LedgerEngine
         ulong timestamp = Now();
         int accountsBefore = _ledger.AccountCount;
         int transfersBefore = _ledger.TransferCount;
-        _accountChanges.Clear();
+        _ledger.AccountChanges = batch.Images;
         try
         {
             if (batch.Kind == BatchKind.Transfers)
@@ -225,23 +225,8 @@ public sealed partial class LedgerEngine
         _lastBatchTimestamp = timestamp;
         _batchesSinceSnapshot++;
 
-        // Copy the changed account rows now: by the time this batch is durable the ledger is applying the next one.
-        int accountCount = _ledger.AccountCount;
-        foreach (int row in _accountChanges.Rows)
-        {
-            if (row < accountCount)
-            {
-                batch.AddImage(row, _ledger.AccountAt(row));
-            }
-        }
-
-        for (int row = accountsBefore; row < accountCount; row++)
-        {
-            batch.AddImage(row, _ledger.AccountAt(row));
-        }
-
         batch.AccountsStart = accountsBefore;
-        batch.AccountsEnd = accountCount;
+        batch.AccountsEnd = _ledger.AccountCount;
         batch.TransfersStart = transfersBefore;
         batch.TransfersEnd = _ledger.TransferCount;
     }
@@ -279,3 +264,4 @@ public sealed partial class LedgerEngine
         batch.SnapshotBatchNumber = _lastAppliedBatchNumber;
     }
 }
+

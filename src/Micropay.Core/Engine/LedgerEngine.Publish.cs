@@ -173,20 +173,10 @@ public sealed partial class LedgerEngine
     /// <summary>Makes the batch's changes visible to readers: changed and new accounts, new transfers.</summary>
     private void Publish(InFlightBatch batch)
     {
-        ReadOnlySpan<int> rows = batch.ImageRows.AsSpan(0, batch.ImageCount);
-        _accounts.BeginPublish(rows, batch.AccountsEnd);
-        ReadOnlySpan<Account> images = batch.Images.AsSpan(0, batch.ImageCount);
-        for (int i = 0; i < images.Length; i++)
-        {
-            _accounts.Write(rows[i], images[i]);
-        }
-
-        _accounts.EndPublish(rows, batch.AccountsStart, batch.AccountsEnd);
-        for (int row = batch.TransfersStart; row < batch.TransfersEnd; row++)
-        {
-            _transfers.Insert(_ledger.ReadPublishedTransfer(row).Id, row);
-        }
-
+        _accounts.BeginPublish(batch.AccountsEnd);
+        _accounts.WriteRows(batch.Images.Rows, batch.Images.Images);
+        _accounts.EndPublish(batch.AccountsStart, batch.AccountsEnd);
+        _transfers.InsertRows(batch.TransfersStart, batch.TransfersEnd, new TransferRowIds(_ledger));
         Volatile.Write(ref _publishedBatchNumber, batch.BatchNumber);
     }
 

@@ -108,27 +108,15 @@ public sealed partial class LedgerEngine
     private void PublishRecoveredState()
     {
         ReadOnlySpan<Account> accounts = _ledger.Accounts;
-        if (accounts.Length > 0)
+        int[] rows = new int[accounts.Length];
+        for (int i = 0; i < rows.Length; i++)
         {
-            int[] rows = new int[accounts.Length];
-            for (int i = 0; i < rows.Length; i++)
-            {
-                rows[i] = i;
-            }
-
-            _accounts.BeginPublish(rows, accounts.Length);
-            for (int i = 0; i < accounts.Length; i++)
-            {
-                _accounts.Write(i, accounts[i]);
-            }
-
-            _accounts.EndPublish(rows, 0, accounts.Length);
+            rows[i] = i;
         }
 
-        int transferCount = _ledger.TransferCount;
-        for (int row = 0; row < transferCount; row++)
-        {
-            _transfers.Insert(_ledger.ReadPublishedTransfer(row).Id, row);
-        }
+        _accounts.BeginPublish(accounts.Length);
+        _accounts.WriteRows(rows, accounts);
+        _accounts.EndPublish(0, accounts.Length);
+        _transfers.InsertRows(0, _ledger.TransferCount, new TransferRowIds(_ledger));
     }
 }

@@ -45,7 +45,6 @@ public sealed partial class LedgerEngine : IAsyncDisposable
 
     // The writer's ledger: touched only by the apply loop after open (and the publisher reads published transfer rows).
     private readonly Ledger.Ledger _ledger;
-    private readonly RowLog _accountChanges;
 
     private readonly IngressRing _ring;
     private readonly SubmissionPool _pool = new();
@@ -90,8 +89,6 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _maxBatchSize = options.MaxBatchSize;
         _clock = options.TimeProvider;
         _ledger = ledger;
-        _accountChanges = new RowLog(_maxBatchSize * 2);
-        _ledger.AccountChanges = _accountChanges;
         _ring = new IngressRing(options.IngressCapacity);
         _batches = new InFlightBatch[PipelineDepth];
         for (int i = 0; i < _batches.Length; i++)

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Engine;
@@ -35,7 +37,7 @@ internal sealed class PublishedIndex
 
     public PublishedIndex(int capacity)
     {
-        _slots = new ulong[SlotsFor(Math.Max(capacity, 1024))];
+        _slots = MemoryCommit.AllocatePinned<ulong>(SlotsFor(Math.Max(capacity, 1024)), zeroed: true);
     }
 
     public int Count => _count;
@@ -61,6 +63,33 @@ internal sealed class PublishedIndex
 
         Place(slots, Entry(IdHash.Hash(id), row), release: true);
         _count++;
+    }
+
+    /// <summary>Adds rows [<paramref name="start"/>, <paramref name="end"/>), none of whose ids is in the index yet. Publisher thread only.</summary>
+    public unsafe void InsertRows<TRows>(int start, int end, TRows rows)
+        where TRows : struct, IRowIds
+    {
+        ulong[] slots = _slots;
+        while ((long)(_count + (end - start)) * 2 > slots.Length)
+        {
+            slots = Grow(slots);
+        }
+
+        // The ids' home slots are scattered: hash a few rows ahead and prefetch their slots, so several cache
+        // misses are in flight at once.
+        const int Ahead = 8;
+        int mask = slots.Length - 1;
+        for (int row = start; row < end; row++)
+        {
+            if (row + Ahead < end && Sse.IsSupported)
+            {
+                uint home = (uint)(IdHash.Hash(rows.IdAt(row + Ahead)) >> 32) & (uint)mask;
+                Sse.Prefetch0(Unsafe.AsPointer(ref slots[home]));
+            }
+
+            Place(slots, Entry(IdHash.Hash(rows.IdAt(row)), row), release: true);
+            _count++;
+        }
     }
 
     /// <summary>The row published for <paramref name="id"/>, or -1. Any thread.</summary>
@@ -116,7 +145,7 @@ internal sealed class PublishedIndex
     private ulong[] Grow(ulong[] old)
     {
         // The new array is filled completely before it is published, so readers see either array whole.
-        ulong[] slots = new ulong[old.Length * 2];
+        ulong[] slots = MemoryCommit.AllocatePinned<ulong>(old.Length * 2, zeroed: true);
         foreach (ulong entry in old)
         {
             if (entry != 0)

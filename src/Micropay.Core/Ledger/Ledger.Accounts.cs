@@ -37,7 +37,7 @@ public sealed partial class Ledger
             {
                 chainStart = i;
                 chainBroken = false;
-                _undo.Clear();
+                BeginChain();
             }
 
             CreateAccountResult result;
@@ -162,6 +162,7 @@ public sealed partial class Ledger
         Account stored = a;
         stored.Timestamp = timestamp;
         int row = _accounts.Add(stored, hash);
+        AccountChanges?.Add(row, stored);
         if (inChain)
         {
             _undo.AccountAdded(row);

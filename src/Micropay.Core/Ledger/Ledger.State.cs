@@ -15,10 +15,13 @@ public sealed partial class Ledger
     private ulong _lastTimestamp;
 
     /// <summary>
-    /// When set (by the engine, on the writer thread), every account row the ledger changes is appended to it, so
-    /// the engine can publish exactly the changed rows after each batch. Null for a plain ledger.
+    /// When set (by the engine, on the writer thread), every account row the ledger changes is logged with its new
+    /// content, so the engine can publish exactly the changed rows after each batch. Null for a plain ledger.
     /// </summary>
-    internal RowLog? AccountChanges { get; set; }
+    internal AccountImageLog? AccountChanges { get; set; }
+
+    // Where AccountChanges stood when the open linked chain began; a rollback truncates it back to there.
+    private int _chainImageMark;
 
     /// <summary>Managed bytes held by the ledger's tables, for the memory budget (see the benchmarks).</summary>
     internal long MemoryBytes => _accounts.MemoryBytes + _transfers.MemoryBytes;
@@ -83,7 +86,11 @@ public sealed partial class Ledger
             credit.CreditsPending = UInt128Math.Subtract(credit.CreditsPending, pending.Amount);
             Reopen(ref debit, ref credit, pending.Flags);
             _transfers.SetStatus(row, PendingStatus.Expired);
-            AccountChanges?.Add(_accounts.Find(pending.DebitAccountId), _accounts.Find(pending.CreditAccountId));
+            if (AccountChanges is { } log)
+            {
+                log.Add(_accounts.Find(pending.DebitAccountId), debit);
+                log.Add(_accounts.Find(pending.CreditAccountId), credit);
+            }
         }
     }
 
@@ -99,6 +106,13 @@ public sealed partial class Ledger
         {
             credit.Flags &= ~AccountFlags.Closed;
         }
+    }
+
+    /// <summary>Starts a linked chain: from here on, changes are recorded so that a failure can undo them.</summary>
+    private void BeginChain()
+    {
+        _undo.Clear();
+        _chainImageMark = AccountChanges?.Count ?? 0;
     }
 
     /// <summary>Undoes everything the open chain changed, newest first.</summary>
@@ -128,5 +142,6 @@ public sealed partial class Ledger
         }
 
         _undo.Clear();
+        AccountChanges?.Truncate(_chainImageMark);
     }
 }

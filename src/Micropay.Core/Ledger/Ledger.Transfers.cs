@@ -89,7 +89,7 @@ public sealed partial class Ledger
                 {
                     chainStart = i;
                     chainBroken = false;
-                    _undo.Clear();
+                    BeginChain();
                 }
 
                 CreateTransferResult result;
@@ -419,10 +419,15 @@ public sealed partial class Ledger
         drBalance[1] = drHi;
         crBalance[0] = crLo;
         crBalance[1] = crHi;
-        AccountChanges?.Add(debitRow, creditRow);
         if ((flags & ClosingFlags) != 0)
         {
             Close(dr, cr, flags);
+        }
+
+        if (AccountChanges is { } log)
+        {
+            log.Add(debitRow, *dr);
+            log.Add(creditRow, *cr);
         }
 
         // Written in place: the record goes straight from the caller's batch into the table.
@@ -602,7 +607,11 @@ public sealed partial class Ledger
         }
 
         _transfers.SetStatus(pendingRow, post ? PendingStatus.Posted : PendingStatus.Voided);
-        AccountChanges?.Add(debitRow, creditRow);
+        if (AccountChanges is { } log)
+        {
+            log.Add(debitRow, dr);
+            log.Add(creditRow, cr);
+        }
 
         // Read the pending transfer's fields before adding: the add may move nothing, but keeps this obviously safe.
         UInt128 debitAccountId = p.DebitAccountId;
