@@ -133,6 +133,49 @@ public sealed class LedgerProperties
     /// Replays a scenario on the ledger and the model; describes the first result or state that differs, or returns
     /// null. Shared with <see cref="LedgerRegressionTests"/>, which replays shrunk counterexamples.
     /// </summary>
+    /// <summary>
+    /// The engine publishes a batch by writing the ledger's logged account images, in order, over the previous
+    /// batch's accounts; that must reproduce every account exactly, including after rolled-back chains and expiries.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public Property AccountChanges_AppliedInOrderOverThePreviousState_ReproduceEveryAccount() =>
+        Prop.ForAll(Scenarios(allowTimeouts: true), scenario =>
+        {
+            var ledger = new Ledger();
+            var log = new AccountImageLog(4);
+            ledger.AccountChanges = log;
+            var published = new List<Account>();
+            foreach (Batch batch in scenario.AllBatches)
+            {
+                log.Clear();
+                Apply(ledger, batch);
+                ReadOnlySpan<int> rows = log.Rows;
+                ReadOnlySpan<Account> images = log.Images;
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    while (published.Count <= rows[i])
+                    {
+                        published.Add(default);
+                    }
+
+                    published[rows[i]] = images[i];
+                }
+
+                // Rows past the ledger's count were created inside a rolled-back chain that nothing reused.
+                if (published.Count > ledger.AccountCount && published.Skip(ledger.AccountCount).Any(a => a != default))
+                {
+                    return false;
+                }
+
+                if (!ledger.Accounts.SequenceEqual(published.Take(ledger.AccountCount).ToArray()))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+
     internal static string? FirstDisagreement(Scenario scenario)
     {
         var ledger = new Ledger();
