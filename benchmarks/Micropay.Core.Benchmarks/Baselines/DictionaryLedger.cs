@@ -32,6 +32,10 @@ public sealed class DictionaryLedger
     /// <summary>The number of transfers applied.</summary>
     public int TransferCount => _transfers.Count;
 
+    /// <summary>Looks an account up by id.</summary>
+    /// <returns>Whether the account exists; <paramref name="account"/> is a copy of it, or default.</returns>
+    public bool TryGetAccount(UInt128 id, out Account account) => _accounts.TryGetValue(id, out account);
+
     /// <summary>
     /// Forgets every applied transfer but keeps the accounts, their balances and the dictionaries' storage: how
     /// the benchmark starts each iteration from the same number of transfers, on memory already in use (as in a
