@@ -24,4 +24,12 @@ internal static class ThrowHelper
     [DoesNotReturn]
     public static void ThrowInvalidOperationException_InvariantBroken(string what) =>
         throw new InvalidOperationException($"A ledger invariant was broken ({what}). This is a bug in Micropay.Core; the ledger must not be used further.");
+
+    [DoesNotReturn]
+    public static void ThrowArgumentException_RecordBufferTooShort(string paramName, long needed) =>
+        throw new ArgumentException($"The buffer must hold at least {needed} bytes (128 per record).", paramName);
+
+    [DoesNotReturn]
+    public static void ThrowLedgerSnapshotException(long offset, string reason) =>
+        throw new Micropay.Core.Ledger.LedgerSnapshotException(offset, reason);
 }

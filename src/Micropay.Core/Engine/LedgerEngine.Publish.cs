@@ -67,11 +67,11 @@ public sealed partial class LedgerEngine
             header.Encode(encoded);
             if (batch.Kind == BatchKind.Transfers)
             {
-                TransferCodecStub.EncodeAll(batch.Transfers.AsSpan(0, batch.Count), encoded[CommitBatchHeader.Size..]);
+                Transfer.EncodeAll(batch.Transfers.AsSpan(0, batch.Count), encoded[CommitBatchHeader.Size..]);
             }
             else
             {
-                AccountCodecStub.EncodeAll(batch.Accounts.AsSpan(0, batch.Count), encoded[CommitBatchHeader.Size..]);
+                Account.EncodeAll(batch.Accounts.AsSpan(0, batch.Count), encoded[CommitBatchHeader.Size..]);
             }
 
             _lastBatchHash = BatchHash.Compute(encoded);

@@ -83,7 +83,7 @@ public sealed partial class LedgerEngine
                     transferResults = new CreateTransferResult[count];
                 }
 
-                TransferCodecStub.DecodeAll(events, transfers.AsSpan(0, count));
+                Transfer.DecodeAll(events, transfers.AsSpan(0, count));
                 ledger.CreateTransfers(batch.Header.Timestamp, transfers.AsSpan(0, count), transferResults);
             }
             else
@@ -94,7 +94,7 @@ public sealed partial class LedgerEngine
                     accountResults = new CreateAccountResult[accounts.Length];
                 }
 
-                AccountCodecStub.DecodeAll(events, accounts.AsSpan(0, count));
+                Account.DecodeAll(events, accounts.AsSpan(0, count));
                 ledger.CreateAccounts(batch.Header.Timestamp, accounts.AsSpan(0, count), accountResults);
             }
 

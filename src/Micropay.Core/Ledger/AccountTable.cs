@@ -167,6 +167,27 @@ internal sealed unsafe class AccountTable
         _count = row;
     }
 
+    // ---- Bulk load, for Ledger.ReadSnapshot only: on an empty table, never between batches. ----
+
+    /// <summary>
+    /// Makes the table hold <paramref name="count"/> rows whose contents the caller writes at once into the span
+    /// returned, before any other call; <see cref="IndexLoadedRows"/> must follow. The table must be empty.
+    /// </summary>
+    public Span<Account> LoadRows(int count)
+    {
+        Debug.Assert(_count == 0 && _index.Count == 0, "Bulk load only fills an empty table.");
+        Reserve(count);
+        _count = count;
+        return new Span<Account>(_rows, count);
+    }
+
+    /// <summary>
+    /// Indexes every row written through <see cref="LoadRows"/>, in row order. Returns -1, or the first row whose id
+    /// an earlier row already has (the table is then unusable and must be dropped).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int IndexLoadedRows() => _index.InsertAllRows(_count, new Source(_rows));
+
     private readonly struct Source(Account* rows) : IIdSource
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -317,4 +317,52 @@ internal sealed unsafe class IdIndex
         _base[hole] = 0;
         _count--;
     }
+
+    /// <summary>
+    /// Bulk load (snapshot restore): inserts the values 0 .. <paramref name="count"/> - 1, whose ids
+    /// <paramref name="source"/> gives, into an index that holds nothing else yet and has room for them. Returns -1,
+    /// or the first value whose id an earlier one already has (the index then holds the values before it).
+    /// </summary>
+    /// <remarks>
+    /// With ten million rows nearly every insert misses the cache; hashing and prefetching the home slot
+    /// <c>LoadDistance</c> rows ahead lets those misses overlap instead of being paid one after another (as the
+    /// ledger's look-ahead pipeline does for transfers). The rows themselves are read in order, which the hardware
+    /// prefetcher follows.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int InsertAllRows<TSource>(int count, in TSource source)
+        where TSource : struct, IIdSource
+    {
+        const int LoadDistance = 16;
+        const int LoadMask = LoadDistance - 1;
+        Debug.Assert(_count == 0 && count <= _growAt, "Bulk load fills an empty index that has room.");
+        Span<ulong> hashes = stackalloc ulong[LoadDistance];
+        for (int i = 0; i < Math.Min(count, LoadDistance); i++)
+        {
+            hashes[i] = IdHash.Hash(source.IdAt((uint)i));
+            Prefetch(hashes[i]);
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            ulong hash = hashes[i & LoadMask];
+            int ahead = i + LoadDistance;
+            if (ahead < count)
+            {
+                ulong next = IdHash.Hash(source.IdAt((uint)ahead));
+                hashes[ahead & LoadMask] = next;
+                Prefetch(next);
+            }
+
+            UInt128 id = source.IdAt((uint)i);
+            if (Find(hash, id, source, out ulong insertSlot) != NotFound)
+            {
+                return i;
+            }
+
+            InsertAt(insertSlot, hash, (uint)i);
+        }
+
+        return -1;
+    }
 }

@@ -184,6 +184,62 @@ internal sealed class TransferTable
         _failedCount++;
     }
 
+    // ---- Snapshots (Ledger.Snapshot.cs). Reads between batches; bulk load only on an empty table. ----
+
+    /// <summary>The number of chunks holding the <see cref="Count"/> rows.</summary>
+    public int UsedChunkCount => (int)(((long)_count + ChunkSize - 1) >> ChunkShift);
+
+    /// <summary>The stored rows of chunk <paramref name="chunk"/> (all of it but the last used chunk's tail).</summary>
+    public Span<Transfer> ChunkRows(int chunk) => _chunks[chunk].AsSpan(0, RowsInChunk(chunk));
+
+    /// <summary>The status bytes (<see cref="PendingStatus"/> values) of <see cref="ChunkRows"/>.</summary>
+    public Span<byte> ChunkStatuses(int chunk) => _status[chunk].AsSpan(0, RowsInChunk(chunk));
+
+    /// <summary>The burnt ids, in the order they were burnt.</summary>
+    public ReadOnlySpan<UInt128> FailedIds => _failedIds.AsSpan(0, _failedCount);
+
+    private int RowsInChunk(int chunk) => Math.Min(ChunkSize, _count - (chunk << ChunkShift));
+
+    /// <summary>
+    /// Makes the table hold <paramref name="count"/> rows and room for <paramref name="burnt"/> burnt ids; the caller
+    /// then fills every row and status through <see cref="ChunkRows"/> and <see cref="ChunkStatuses"/> before any other
+    /// call, and <see cref="IndexLoadedRows"/> must follow. The table must be empty.
+    /// </summary>
+    public void LoadRows(int count, int burnt)
+    {
+        Debug.Assert(_count == 0 && _failedCount == 0 && _index.Count == 0, "Bulk load only fills an empty table.");
+        Reserve(checked(count + burnt));
+        if (_failedIds.Length < burnt)
+        {
+            _failedIds = new UInt128[burnt];
+        }
+
+        _count = count;
+    }
+
+    /// <summary>
+    /// Indexes every row written after <see cref="LoadRows"/>, in row order. Returns -1, or the first row whose id an
+    /// earlier row already has (the table is then unusable and must be dropped).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int IndexLoadedRows() => _index.InsertAllRows(_count, new Source(this));
+
+    /// <summary>
+    /// Burns a restored id (room was made by <see cref="LoadRows"/>). Returns false, changing nothing, when the id is
+    /// already a row or a burnt id.
+    /// </summary>
+    public bool TryBurnLoaded(UInt128 id)
+    {
+        ulong hash = IdHash.Hash(id);
+        if (FindEntry(hash, id) != IdIndex.NotFound)
+        {
+            return false;
+        }
+
+        Burn(id, hash);
+        return true;
+    }
+
     private readonly struct Source(TransferTable table) : IIdSource
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -249,7 +249,7 @@ public sealed class LedgerProperties
     private static readonly ulong[] Timestamps =
         [0, 1, 500_000_000, 999_999_999, 1_000_000_000, 1_000_000_001, 2_000_000_000, 3_000_000_000, 10_000_000_000];
 
-    private static Arbitrary<Scenario> Scenarios(bool allowTimeouts)
+    internal static Arbitrary<Scenario> Scenarios(bool allowTimeouts)
     {
         Gen<Batch> batch = Gen.Frequency(
             (1, AccountBatch()),

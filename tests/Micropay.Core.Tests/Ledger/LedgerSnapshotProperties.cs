@@ -1,0 +1,126 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Micropay.Core.Ledger;
+
+namespace Micropay.Core.Tests.Ledger;
+
+using Batch = LedgerModelTests.Batch;
+using Ledger = Micropay.Core.Ledger.Ledger;
+using Scenario = LedgerProperties.Scenario;
+
+/// <summary>
+/// Properties of ledger snapshots over the random scenarios of <see cref="LedgerProperties"/> (small batches over a
+/// handful of ids, so retries of old ids, posts and voids of old holds, holds expiring later, chains and burnt ids meet
+/// often): a ledger restored at any point between batches is indistinguishable from the original, for every batch that
+/// follows.
+/// </summary>
+/// <remarks>
+/// "Indistinguishable" is checked three ways: the same results for every later batch, the same answers to every
+/// lookup the scenario can ask, and byte-identical snapshots after every batch (which covers the account and transfer
+/// rows, statuses, burnt ids in order, and the clock).
+/// </remarks>
+public sealed class LedgerSnapshotProperties
+{
+    [Property(MaxTest = 300)]
+    public Property ReadSnapshot_AtAnyPointOfAScenario_BehavesLikeTheOriginalForEveryLaterBatch() =>
+        Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), Arb.From(Gen.Choose(0, 1000)), (scenario, cutSeed) =>
+        {
+            Batch[] batches = [.. scenario.AllBatches];
+            int cut = cutSeed % (batches.Length + 1);
+            var original = new Ledger();
+            foreach (Batch batch in batches[..cut])
+            {
+                LedgerProperties.Apply(original, batch);
+            }
+
+            Ledger restored = Ledger.ReadSnapshot(Snapshot(original));
+            string? difference = FirstDifference(original, restored, scenario);
+            for (int i = cut; i < batches.Length && difference is null; i++)
+            {
+                string expected = string.Join(", ", LedgerProperties.Apply(original, batches[i]));
+                string actual = string.Join(", ", LedgerProperties.Apply(restored, batches[i]));
+                difference = expected != actual
+                    ? $"batch #{i} results:\n  original {expected}\n  restored {actual}"
+                    : FirstDifference(original, restored, scenario);
+            }
+
+            return (difference is null).Label($"restored after {cut} batches: {difference}");
+        });
+
+    [Property(MaxTest = 200)]
+    public Property ReadSnapshot_AfterEveryBatch_ChainOfRestoresMatchesTheUninterruptedLedger() =>
+        Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), scenario =>
+        {
+            var uninterrupted = new Ledger();
+            var restarted = new Ledger();
+            foreach (Batch batch in scenario.AllBatches)
+            {
+                string expected = string.Join(", ", LedgerProperties.Apply(uninterrupted, batch));
+
+                // The restarted ledger lives only from one snapshot to the next, as across process restarts.
+                string actual = string.Join(", ", LedgerProperties.Apply(restarted, batch));
+                restarted = Ledger.ReadSnapshot(Snapshot(restarted));
+                if (expected != actual || FirstDifference(uninterrupted, restarted, scenario) is not null)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+
+    [Property(MaxTest = 300)]
+    public Property WriteSnapshot_OfARestoredLedger_IsByteIdenticalToTheSnapshotItCameFrom() =>
+        Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), scenario =>
+        {
+            var ledger = new Ledger();
+            foreach (Batch batch in scenario.AllBatches)
+            {
+                LedgerProperties.Apply(ledger, batch);
+            }
+
+            byte[] snapshot = Snapshot(ledger);
+            return Snapshot(Ledger.ReadSnapshot(snapshot)).AsSpan().SequenceEqual(snapshot);
+        });
+
+    internal static byte[] Snapshot(Ledger ledger)
+    {
+        byte[] bytes = new byte[ledger.SnapshotSize];
+        ledger.WriteSnapshot(bytes);
+        return bytes;
+    }
+
+    /// <summary>Describes the first observable difference between two ledgers, or returns null.</summary>
+    private static string? FirstDifference(Ledger original, Ledger restored, Scenario scenario)
+    {
+        if (original.LastTimestamp != restored.LastTimestamp)
+        {
+            return $"LastTimestamp: original {original.LastTimestamp}, restored {restored.LastTimestamp}";
+        }
+
+        if (!original.Accounts.SequenceEqual(restored.Accounts))
+        {
+            return "accounts differ";
+        }
+
+        if (original.TransferCount != restored.TransferCount || original.BurntIdCount != restored.BurntIdCount)
+        {
+            return $"counts: original {original.TransferCount}/{original.BurntIdCount}, restored {restored.TransferCount}/{restored.BurntIdCount}";
+        }
+
+        foreach (UInt128 id in scenario.TransferIds)
+        {
+            bool foundA = original.TryGetTransfer(id, out Transfer a);
+            bool foundB = restored.TryGetTransfer(id, out Transfer b);
+            original.TryGetPendingStatus(id, out PendingStatus statusA);
+            restored.TryGetPendingStatus(id, out PendingStatus statusB);
+            if (foundA != foundB || a != b || statusA != statusB)
+            {
+                return $"transfer {id}: original {(foundA ? a : "absent")} {statusA}, restored {(foundB ? b : "absent")} {statusB}";
+            }
+        }
+
+        return Snapshot(original).AsSpan().SequenceEqual(Snapshot(restored)) ? null : "snapshots differ";
+    }
+}
