@@ -98,4 +98,65 @@ public sealed class LedgerEngineTests : EngineTestKit
 
         Assert.Equal((UInt128)(callers * perCaller), total);
     }
+
+    [Fact]
+    public async Task TakeSnapshotAsync_ThenMoreBatches_ReopenRecoversFromSnapshotAndJournal()
+    {
+        Account[] before;
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2), Acct(3) }, new CreateAccountResult[3]));
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(11, 2, 3, 1, TransferFlags.Pending)));
+            ulong snapshotBatch = await engine.TakeSnapshotAsync();
+            Assert.Equal(engine.ReleasedBatchNumber, snapshotBatch);
+
+            // After the snapshot: a post of the hold taken before it, a failure (burnt id) and a plain transfer.
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(new Transfer { Id = 12, PendingId = 11, Amount = UInt128.MaxValue, Flags = TransferFlags.PostPendingTransfer }));
+            Assert.Equal(CreateTransferResult.DebitAccountNotFound, await engine.CreateTransferAsync(Tr(13, 9, 2, 1)));
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(14, 3, 1, 2)));
+            before = engine.ReadAllAccounts();
+        }
+
+        await using LedgerEngine reopened = await OpenFileEngineAsync();
+        Assert.Equal(before, reopened.ReadAllAccounts());
+        Assert.Equal(CreateTransferResult.IdAlreadyFailed, await reopened.CreateTransferAsync(Tr(13, 9, 2, 1)));
+        Assert.Equal(CreateTransferResult.PendingTransferAlreadyPosted, await reopened.CreateTransferAsync(new Transfer { Id = 15, PendingId = 11, Flags = TransferFlags.VoidPendingTransfer }));
+        Assert.True(reopened.TryGetTransfer(12, out Transfer post));
+        Assert.Equal((UInt128)1, post.Amount);
+    }
+
+    [Fact]
+    public async Task SnapshotIntervalBatches_WhenReached_WritesSnapshotsThatRecoveryUses()
+    {
+        Account[] before;
+        await using (LedgerEngine engine = await OpenFileEngineAsync(snapshotInterval: 3))
+        {
+            Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]));
+            for (int i = 0; i < 10; i++)
+            {
+                Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr((UInt128)(100 + i), 1, 2, 1)));
+            }
+
+            before = engine.ReadAllAccounts();
+        }
+
+        await using (var store = new Micropay.Core.Storage.FileLedgerStore(Directory))
+        {
+            var state = await store.OpenAsync();
+            Assert.Equal(11UL, state.LastBatchNumber);
+            Assert.True(state.LatestSnapshotBatchNumber >= 9, $"latest snapshot at batch {state.LatestSnapshotBatchNumber}");
+        }
+
+        await using LedgerEngine reopened = await OpenFileEngineAsync();
+        Assert.Equal(before, reopened.ReadAllAccounts());
+    }
+
+    [Fact]
+    public async Task TakeSnapshotAsync_InMemory_ThrowsNotSupportedException()
+    {
+        await using LedgerEngine engine = await OpenInMemoryEngineAsync();
+
+        Assert.Throws<NotSupportedException>(() => engine.TakeSnapshotAsync());
+    }
 }
