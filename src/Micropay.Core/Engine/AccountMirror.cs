@@ -79,6 +79,7 @@ internal sealed unsafe class AccountMirror
     /// Writes the batch's changed rows in the order the ledger changed them (a row may repeat; its last image is
     /// its content after the batch). Publisher only, between <see cref="BeginPublish"/> and <see cref="EndPublish"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteRows(ReadOnlySpan<int> rows, ReadOnlySpan<Account> images)
     {
         // Rows are scattered over the table: prefetching a few rows ahead keeps several cache misses in flight
@@ -106,6 +107,7 @@ internal sealed unsafe class AccountMirror
     }
 
     /// <summary>Ends a batch's publication: new accounts (rows [newRowsStart, newRowsEnd), already written) become findable. Publisher only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndPublish(int newRowsStart, int newRowsEnd)
     {
         Account[][] chunks = _rows;
@@ -123,6 +125,7 @@ internal sealed unsafe class AccountMirror
     }
 
     /// <summary>Reads one account; retries only while that row is being written. Any thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGet(UInt128 id, out Account account)
     {
         int row = _index.Find(id, new RowIds(this));
@@ -157,6 +160,7 @@ internal sealed unsafe class AccountMirror
     /// Looks up accounts all as of one batch boundary, writing those found in the order asked. Retries while a
     /// batch is being published. Any thread.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int LookupConsistent(ReadOnlySpan<UInt128> ids, Span<Account> results)
     {
         SpinWait spin = default;

@@ -32,6 +32,16 @@ internal sealed class InFlightBatch
     public readonly Account[] Accounts;
     public readonly CreateAccountResult[] AccountResults;
 
+    /// <summary>When the batch is one large batch submission: the caller's events, applied without a copy.</summary>
+    public ReadOnlyMemory<Transfer> DirectTransfers;
+    public ReadOnlyMemory<Account> DirectAccounts;
+
+    /// <summary>The batch's transfer events: the caller's (direct) or the staging array.</summary>
+    public ReadOnlySpan<Transfer> TransferEvents => DirectTransfers.IsEmpty ? Transfers.AsSpan(0, Count) : DirectTransfers.Span;
+
+    /// <summary>The batch's account events: the caller's (direct) or the staging array.</summary>
+    public ReadOnlySpan<Account> AccountEvents => DirectAccounts.IsEmpty ? Accounts.AsSpan(0, Count) : DirectAccounts.Span;
+
     public Submission[] Members = new Submission[64];
     public int MemberCount;
 
@@ -67,6 +77,8 @@ internal sealed class InFlightBatch
     {
         Kind = BatchKind.None;
         Count = 0;
+        DirectTransfers = default;
+        DirectAccounts = default;
         Array.Clear(Members, 0, MemberCount);
         MemberCount = 0;
         BatchNumber = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 
@@ -36,6 +37,7 @@ public sealed partial class LedgerEngine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Process(InFlightBatch batch)
     {
         bool journaled = batch.BatchNumber != 0;
@@ -56,6 +58,7 @@ public sealed partial class LedgerEngine
         Release(batch, snapshotsToo: true);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Append(InFlightBatch batch)
     {
         try
@@ -67,11 +70,11 @@ public sealed partial class LedgerEngine
             header.Encode(encoded);
             if (batch.Kind == BatchKind.Transfers)
             {
-                Transfer.EncodeAll(batch.Transfers.AsSpan(0, batch.Count), encoded[CommitBatchHeader.Size..]);
+                Transfer.EncodeAll(batch.TransferEvents, encoded[CommitBatchHeader.Size..]);
             }
             else
             {
-                Account.EncodeAll(batch.Accounts.AsSpan(0, batch.Count), encoded[CommitBatchHeader.Size..]);
+                Account.EncodeAll(batch.AccountEvents, encoded[CommitBatchHeader.Size..]);
             }
 
             _lastBatchHash = BatchHash.Compute(encoded);
@@ -89,6 +92,7 @@ public sealed partial class LedgerEngine
     }
 
     /// <summary>Publishes a durable batch to the readers and completes its submissions, or fails them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Release(InFlightBatch batch, bool snapshotsToo)
     {
         Exception? fault = Volatile.Read(ref _fault);
@@ -146,6 +150,7 @@ public sealed partial class LedgerEngine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int CopyResults(ReadOnlySpan<CreateAccountResult> results, Span<CreateAccountResult> destination)
     {
         results.CopyTo(destination);
@@ -158,6 +163,7 @@ public sealed partial class LedgerEngine
         return failed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int CopyResults(ReadOnlySpan<CreateTransferResult> results, Span<CreateTransferResult> destination)
     {
         results.CopyTo(destination);
@@ -171,6 +177,7 @@ public sealed partial class LedgerEngine
     }
 
     /// <summary>Makes the batch's changes visible to readers: changed and new accounts, new transfers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Publish(InFlightBatch batch)
     {
         _accounts.BeginPublish(batch.AccountsEnd);

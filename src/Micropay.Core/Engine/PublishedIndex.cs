@@ -52,6 +52,7 @@ internal sealed class PublishedIndex
     }
 
     /// <summary>Adds an id that is not in the index yet. Publisher thread only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Insert(UInt128 id, int row)
     {
         Debug.Assert(row >= 0 && row < int.MaxValue);
@@ -66,6 +67,7 @@ internal sealed class PublishedIndex
     }
 
     /// <summary>Adds rows [<paramref name="start"/>, <paramref name="end"/>), none of whose ids is in the index yet. Publisher thread only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void InsertRows<TRows>(int start, int end, TRows rows)
         where TRows : struct, IRowIds
     {
@@ -93,6 +95,7 @@ internal sealed class PublishedIndex
     }
 
     /// <summary>The row published for <paramref name="id"/>, or -1. Any thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Find<TRows>(UInt128 id, TRows rows)
         where TRows : struct, IRowIds
     {
@@ -121,6 +124,7 @@ internal sealed class PublishedIndex
 
     private static ulong Entry(ulong hash, int row) => ((hash >> 32) << 32) | unchecked((uint)(row + 1));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Place(ulong[] slots, ulong entry, bool release)
     {
         int mask = slots.Length - 1;
