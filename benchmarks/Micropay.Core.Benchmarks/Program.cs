@@ -6,7 +6,7 @@ namespace Micropay.Core.Benchmarks;
 
 /// <summary>
 /// Entry point: BenchmarkDotNet's switcher over every benchmark in this assembly (pass <c>--filter</c>, <c>--job</c>
-/// and so on after <c>--</c>), or <c>--memory-footprint</c> for the console memory report.
+/// and so on after <c>--</c>), or <c>--memory-footprint</c> for the console memory report, or <c>--open-time [transfers]</c> for the first-open time of a durable engine.
 /// </summary>
 public static class Program
 {
@@ -17,6 +17,13 @@ public static class Program
         if (args is ["--memory-footprint"])
         {
             MemoryFootprintReport.Run(Console.Out);
+            return 0;
+        }
+
+        if (args is ["--open-time", ..])
+        {
+            int transfers = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
+            Engine.EngineOpenBenchmarks.RunColdOpenReport(Console.Out, transfers);
             return 0;
         }
 
