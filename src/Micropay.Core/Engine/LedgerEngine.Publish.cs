@@ -91,27 +91,25 @@ public sealed partial class LedgerEngine
         }
     }
 
+    /// <summary>Completions queued to the thread pool as one work item: continuations of up to this many callers run in turn on one pool thread.</summary>
+    private const int CompletionChunk = 256;
+
     /// <summary>Publishes a durable batch to the readers and completes its submissions, or fails them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Release(InFlightBatch batch, bool snapshotsToo)
     {
         Exception? fault = Volatile.Read(ref _fault);
-        if (fault is not null)
-        {
-            Exception error = Stopped(fault);
-            for (int i = 0; i < batch.MemberCount; i++)
-            {
-                batch.Members[i].Fail(error);
-            }
-
-            return;
-        }
-
-        if (batch.BatchNumber != 0)
+        if (fault is null && batch.BatchNumber != 0)
         {
             Publish(batch);
         }
 
+        // Outcomes first, then one thread-pool work item per chunk of submissions (linked through Next), so a batch of
+        // thousands of single submissions costs a handful of queue operations rather than one each.
+        Exception? failure = fault is not null ? Stopped(fault) : batch.Error;
+        Submission? head = null;
+        Submission? tail = null;
+        int linked = 0;
         for (int i = 0; i < batch.MemberCount; i++)
         {
             Submission member = batch.Members[i];
@@ -120,30 +118,41 @@ public sealed partial class LedgerEngine
                 continue;
             }
 
-            if (batch.Error is { } error)
+            if (failure is not null)
             {
-                member.Fail(error);
-                continue;
+                member.SetError(failure);
+            }
+            else
+            {
+                int offset = member.Offset;
+                member.SetOutcome(member.Kind switch
+                {
+                    SubmissionKind.Account => (long)batch.AccountResults[offset],
+                    SubmissionKind.Transfer => (long)batch.TransferResults[offset],
+                    SubmissionKind.AccountBatch => CopyResults(batch.AccountResults.AsSpan(offset, member.Accounts.Length), member.AccountResults.Span),
+                    _ => CopyResults(batch.TransferResults.AsSpan(offset, member.Transfers.Length), member.TransferResults.Span),
+                });
             }
 
-            int offset = member.Offset;
-            switch (member.Kind)
+            if (head is null)
             {
-                case SubmissionKind.Account:
-                    member.Complete((long)batch.AccountResults[offset]);
-                    break;
-                case SubmissionKind.Transfer:
-                    member.Complete((long)batch.TransferResults[offset]);
-                    break;
-                case SubmissionKind.AccountBatch:
-                    member.Complete(CopyResults(batch.AccountResults.AsSpan(offset, member.Accounts.Length), member.AccountResults.Span));
-                    break;
-                case SubmissionKind.TransferBatch:
-                    member.Complete(CopyResults(batch.TransferResults.AsSpan(offset, member.Transfers.Length), member.TransferResults.Span));
-                    break;
+                head = member;
+            }
+            else
+            {
+                tail!.Next = member;
+            }
+
+            tail = member;
+            if (++linked == CompletionChunk)
+            {
+                head.Release();
+                head = tail = null;
+                linked = 0;
             }
         }
 
+        head?.Release();
         if (snapshotsToo)
         {
             FinishSnapshot(batch);

@@ -47,7 +47,6 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     private readonly Ledger.Ledger _ledger;
 
     private readonly IngressRing _ring;
-    private readonly SubmissionPool _pool = new();
     private readonly InFlightBatch[] _batches;
     private readonly SemaphoreSlim _freeBatches = new(PipelineDepth, PipelineDepth);
     private readonly SemaphoreSlim _filledBatches = new(0, PipelineDepth);
@@ -129,7 +128,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
             return ValueTask.FromCanceled<CreateAccountResult>(cancellationToken);
         }
 
-        Submission submission = _pool.Rent();
+        Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.Account;
         submission.Account = account;
         short version = submission.Version;
@@ -150,7 +149,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
             return ValueTask.FromCanceled<CreateTransferResult>(cancellationToken);
         }
 
-        Submission submission = _pool.Rent();
+        Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.Transfer;
         submission.Transfer = transfer;
         short version = submission.Version;
@@ -177,7 +176,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
 
-        Submission submission = _pool.Rent();
+        Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.AccountBatch;
         submission.Accounts = accounts;
         submission.AccountResults = results;
@@ -203,7 +202,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
 
-        Submission submission = _pool.Rent();
+        Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.TransferBatch;
         submission.Transfers = transfers;
         submission.TransferResults = results;
@@ -233,7 +232,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
             return ValueTask.FromCanceled<ulong>(cancellationToken);
         }
 
-        Submission submission = _pool.Rent();
+        Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.Snapshot;
         short version = submission.Version;
         Exception? refused = Submit(submission, cancellationToken);
@@ -276,7 +275,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
                 submission.Transfers = default;
                 submission.AccountResults = default;
                 submission.TransferResults = default;
-                _pool.Return(submission);
+                SubmissionPool.Return(submission);
                 return refused;
             }
 

@@ -23,9 +23,10 @@ internal enum SubmissionKind : byte
 /// <para>
 /// Ownership moves in one direction: the caller's thread fills it and hands it to the ring (or the wait list);
 /// the apply loop owns it from <see cref="TryAccept"/> until it hands the batch to the publisher; the publisher sets
-/// the result and queues it to the thread pool (<see cref="IThreadPoolWorkItem.Execute"/>), which completes the
-/// caller's <see cref="ValueTask{TResult}"/>; <c>GetResult</c> returns it to the pool. Each hand-off is a release
-/// store / acquire load pair (ring slot, semaphore, thread-pool queue).
+/// the outcome, links the batch's submissions through <see cref="Next"/> and queues the first to the thread pool,
+/// whose <see cref="IThreadPoolWorkItem.Execute"/> completes each caller's <see cref="ValueTask{TResult}"/> in turn;
+/// <c>GetResult</c> returns it to the pool. Each hand-off is a release store / acquire load pair (ring slot,
+/// semaphore, thread-pool queue).
 /// </para>
 /// <para>
 /// <see cref="State"/>: Idle -> Waiting (no room in the ring) -> Accepted or Cancelled, by compare-and-swap,
@@ -40,15 +41,11 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
     public const int Accepted = 2;
     public const int Cancelled = 3;
 
-    private readonly SubmissionPool _pool;
-
     // Continuations run inline on the thread-pool thread that executes this work item (Execute), never on the
     // engine's own threads, and no per-completion object is allocated.
     private ManualResetValueTaskSourceCore<long> _core;
     private Exception? _error;
     private CancellationTokenRegistration _registration;
-
-    public Submission(SubmissionPool pool) => _pool = pool;
 
     public SubmissionKind Kind;
     public Account Account;
@@ -64,7 +61,7 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
     /// <summary>Where this submission's events start in its batch's staging arrays (apply loop to publisher).</summary>
     public int Offset;
 
-    /// <summary>The intrusive link of the wait list (while Waiting).</summary>
+    /// <summary>The intrusive link of the wait list (while Waiting) and of a chain of completions (after release).</summary>
     public Submission? Next;
 
     /// <summary>Idle, Waiting, Accepted or Cancelled (see the remarks).</summary>
@@ -139,21 +136,44 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
         }
     }
 
+    /// <summary>Sets the result to release; <see cref="Release"/> or a chain's head then releases it.</summary>
+    public void SetOutcome(long result) => Result = result;
+
+    /// <summary>Sets the exception to release; <see cref="Release"/> or a chain's head then releases it.</summary>
+    public void SetError(Exception error) => _error = error;
+
     /// <summary>Releases the result to the caller (on a thread-pool thread).</summary>
     public void Complete(long result)
     {
         Result = result;
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        Release();
     }
 
     /// <summary>Releases an exception to the caller (on a thread-pool thread).</summary>
     public void Fail(Exception error)
     {
         _error = error;
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        Release();
     }
 
+    /// <summary>Queues this submission and the chain linked from it through <see cref="Next"/> for completion.</summary>
+    public void Release() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+
     void IThreadPoolWorkItem.Execute()
+    {
+        Submission? current = this;
+        while (current is not null)
+        {
+            // Read the link first: completing may run the caller's continuation inline, which returns the
+            // submission to the pool, where it may be rented and relinked at once.
+            Submission? next = current.Next;
+            current.Next = null;
+            current.Signal();
+            current = next;
+        }
+    }
+
+    private void Signal()
     {
         if (_error is { } error)
         {
@@ -182,7 +202,7 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
             TransferResults = default;
             Next = null;
             State = Idle;
-            _pool.Return(this);
+            SubmissionPool.Return(this);
         }
     }
 
