@@ -70,6 +70,9 @@ internal sealed class InFlightBatch
     public bool SnapshotRequested;
     public Exception? SnapshotError;
 
+    /// <summary>Apply the batch even when it holds no event: a clock pulse that releases due holds.</summary>
+    public bool Pulse;
+
     /// <summary>The last batch: the publisher stops after it.</summary>
     public bool Stop;
 
@@ -91,6 +94,7 @@ internal sealed class InFlightBatch
         SnapshotRequested = false;
         SnapshotError = null;
         Stop = false;
+        Pulse = false;
     }
 
     public void AddMember(Submission submission)

@@ -30,7 +30,7 @@ public sealed partial class LedgerEngine
             try
             {
                 stop = Gather(batch);
-                if (batch.Count > 0)
+                if (batch.Count > 0 || batch.Pulse)
                 {
                     Apply(batch);
                 }
@@ -76,6 +76,14 @@ public sealed partial class LedgerEngine
                     return true;
                 }
 
+                if (PulseDue())
+                {
+                    // Idle with a hold due: an empty batch releases it now rather than at the next submission.
+                    batch.Kind = BatchKind.Transfers;
+                    batch.Pulse = true;
+                    return false;
+                }
+
                 WaitForWork();
                 continue;
             }
@@ -84,6 +92,15 @@ public sealed partial class LedgerEngine
             {
                 submission.Fail(Stopped(fault));
                 continue;
+            }
+
+            if (submission.Kind == SubmissionKind.Pulse)
+            {
+                // Ends the batch, which is applied (and journaled) even if empty, so due holds are released.
+                batch.Kind = batch.Kind == BatchKind.None ? BatchKind.Transfers : batch.Kind;
+                batch.Pulse = true;
+                batch.AddMember(submission);
+                return false;
             }
 
             if (submission.Kind == SubmissionKind.Snapshot)
@@ -208,8 +225,24 @@ public sealed partial class LedgerEngine
             return;
         }
 
-        _wake.Wait(100);
+        _wake.Wait(SleepMilliseconds());
         Volatile.Write(ref _applySleeping, 0);
+    }
+
+    /// <summary>Whether a hold may be due while the engine is idle (never when the engine has failed).</summary>
+    private bool PulseDue() =>
+        Volatile.Read(ref _fault) is null && _ledger.TryPeekNextExpiry(out ulong expiresAt) && expiresAt <= Math.Max(Now(), _ledger.LastTimestamp + 1);
+
+    /// <summary>How long an idle apply loop sleeps: until the next expiry, at most 100 ms (the clock may be a test's).</summary>
+    private int SleepMilliseconds()
+    {
+        if (!_ledger.TryPeekNextExpiry(out ulong expiresAt))
+        {
+            return 100;
+        }
+
+        ulong now = Now();
+        return expiresAt <= now ? 0 : (int)Math.Min(100UL, ((expiresAt - now) / 1_000_000UL) + 1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -127,6 +127,7 @@ public sealed partial class LedgerEngine
                 int offset = member.Offset;
                 member.SetOutcome(member.Kind switch
                 {
+                    SubmissionKind.Pulse => (long)batch.BatchNumber,
                     SubmissionKind.Account => (long)batch.AccountResults[offset],
                     SubmissionKind.Transfer => (long)batch.TransferResults[offset],
                     SubmissionKind.AccountBatch => CopyResults(batch.AccountResults.AsSpan(offset, member.Accounts.Length), member.AccountResults.Span),

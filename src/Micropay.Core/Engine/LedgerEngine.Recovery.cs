@@ -16,6 +16,7 @@ public sealed partial class LedgerEngine
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
     /// <exception cref="LedgerStoreCorruptedException">The store found corruption while opening or reading.</exception>
     /// <exception cref="LedgerEngineException">The journal does not replay onto the snapshot (for example a gap).</exception>
+    /// <remarks>The engine owns <see cref="LedgerEngineOptions.Store"/> from this call on: if opening fails, the store is disposed.</remarks>
     public static async ValueTask<LedgerEngine> OpenAsync(LedgerEngineOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -26,6 +27,20 @@ public sealed partial class LedgerEngine
         }
 
         ILedgerStore store = options.Store!;
+        try
+        {
+            return await RecoverAsync(options, store, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The engine owns the store from the start: an open that fails must not leave it open (and locked).
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async ValueTask<LedgerEngine> RecoverAsync(LedgerEngineOptions options, ILedgerStore store, CancellationToken cancellationToken)
+    {
         LedgerStoreState state = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
         Ledger.Ledger ledger;
         ulong appliedThrough = 0;

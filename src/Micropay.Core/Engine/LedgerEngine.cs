@@ -239,6 +239,27 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         return refused is null ? new ValueTask<ulong>(submission, version) : ValueTask.FromException<ulong>(refused);
     }
 
+    /// <summary>
+    /// Applies a batch now, even an empty one: a clock pulse that releases every hold whose timeout has passed by the
+    /// engine's clock. The engine pulses by itself when it is idle and a hold falls due; this is for callers that
+    /// need it to have happened (for example before reading balances after moving a test clock).
+    /// </summary>
+    /// <param name="cancellationToken">Honoured until the engine accepts the request.</param>
+    /// <returns>The number of the batch that carried the pulse (released like any other batch).</returns>
+    public ValueTask<ulong> PulseAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ulong>(cancellationToken);
+        }
+
+        Submission submission = SubmissionPool.Rent();
+        submission.Kind = SubmissionKind.Pulse;
+        short version = submission.Version;
+        Exception? refused = Submit(submission, cancellationToken);
+        return refused is null ? new ValueTask<ulong>(submission, version) : ValueTask.FromException<ulong>(refused);
+    }
+
     private void CheckBatch(int count, int resultCount, string eventsName, string resultsName)
     {
         if (count == 0)

@@ -11,6 +11,7 @@ internal enum SubmissionKind : byte
     AccountBatch,
     TransferBatch,
     Snapshot,
+    Pulse,
 }
 
 /// <summary>

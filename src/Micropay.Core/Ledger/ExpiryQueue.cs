@@ -41,6 +41,13 @@ internal sealed class ExpiryQueue
         _heap[i] = entry;
     }
 
+    /// <summary>The earliest expiry queued (possibly of a hold already posted or voided), or false when none.</summary>
+    public bool TryPeek(out ulong expiresAt)
+    {
+        expiresAt = _count == 0 ? 0 : _heap[0].ExpiresAt;
+        return _count != 0;
+    }
+
     /// <summary>Pops the earliest entry if it expires at or before <paramref name="now"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryPopDue(ulong now, out ulong expiresAt, out int row)

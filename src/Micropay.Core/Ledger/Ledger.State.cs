@@ -32,6 +32,13 @@ public sealed partial class Ledger
     /// <summary>A transfer row, readable from any thread once the engine has published it (see <see cref="TransferTable.ReadPublished"/>).</summary>
     internal Transfer ReadPublishedTransfer(int row) => _transfers.ReadPublished(row);
 
+    /// <summary>
+    /// The earliest time a hold may expire (false when no hold has a timeout): the engine applies an empty batch when
+    /// it is idle past this time, so due holds are released without waiting for traffic. May name a hold that was
+    /// already posted or voided; the empty batch then just drops that entry.
+    /// </summary>
+    internal bool TryPeekNextExpiry(out ulong expiresAt) => _expiries.TryPeek(out expiresAt);
+
     /// <summary>Transfer ids burnt by transient failures.</summary>
     internal int BurntIdCount => _transfers.FailedCount;
 
