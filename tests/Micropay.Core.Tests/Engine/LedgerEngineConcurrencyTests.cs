@@ -92,7 +92,7 @@ public sealed class LedgerEngineConcurrencyTests : EngineTestKit
             $"seed {seed}: {acknowledged} events acknowledged in {clock.Elapsed.TotalSeconds:F1} s over {released} batches; " +
             $"reader checked {reader.Views} views ({reader.Rows} rows)");
         Assert.True(reader.Views > 10, "the reader barely ran");
-        Assert.True(acknowledged > 1000, "the producers barely ran");
+        Assert.True(acknowledged > 100, "the producers barely ran");
 
         // (a) The concurrent run is equivalent to applying its journal one batch at a time.
         JournalReplay journal = await ReplayJournalAsync(Directory);

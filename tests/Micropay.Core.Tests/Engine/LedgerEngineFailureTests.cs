@@ -110,7 +110,7 @@ public sealed class LedgerEngineFailureTests : EngineTestKit
     [InlineData(AppendFault.DelayAfterWrite)]
     public async Task CreateTransferAsync_SlowAppend_ReleasesTheResultAndTheReadsOnlyAfterTheAppendCompleted(AppendFault fault)
     {
-        var store = new FaultInjectingLedgerStore(new FileLedgerStore(Directory)) { Delay = TimeSpan.FromMilliseconds(400) };
+        var store = new FaultInjectingLedgerStore(new FileLedgerStore(Directory)) { Delay = TimeSpan.FromSeconds(1) };
         ulong released;
         await using (LedgerEngine engine = await OpenEngineAsync(store))
         {
@@ -464,9 +464,10 @@ public sealed class LedgerEngineFailureTests : EngineTestKit
         await WaitUntilAsync(() => store.FaultsInjected == 1);
         Task<Outcome> applied = ObserveAsync(engine.CreateTransferAsync(Tr(801, 1, 2, 1)));
 
-        // Time for the apply loop to take the second call as a batch of its own (it has nothing else to take); it
-        // cannot be observed from outside, and if it is slower the waiters below only fill that batch instead.
-        await Task.Delay(250);
+        // Time for the apply loop to take the second call as a batch of its own (it has nothing else to take). It
+        // cannot be observed from outside; were the loop slower than this, the callers queued next would join that
+        // batch instead of waiting, and none would be left to cancel.
+        await Task.Delay(500);
         return (blocked, applied);
     }
 
