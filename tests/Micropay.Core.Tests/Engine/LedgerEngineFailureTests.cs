@@ -24,7 +24,7 @@ public sealed class LedgerEngineFailureTests : EngineTestKit
     [Theory]
     [InlineData(AppendFault.FailBeforeWrite)]
     [InlineData(AppendFault.FailAfterWrite)]
-    public async Task CreateTransferAsync_AppendFails_EveryUnacknowledgedCallerGetsLedgerEngineException(AppendFault fault)
+    public async Task CreateTransferAsync_AppendFails_UnacknowledgedCallersGetLedgerEngineExceptionAndReopenRecoversTheJournal(AppendFault fault)
     {
         var store = new FaultInjectingLedgerStore(new FileLedgerStore(Directory));
         LedgerEngine engine = await OpenEngineAsync(store);
