@@ -1,5 +1,6 @@
 using System.Globalization;
 using Micropay.Core.CrashHarness;
+using Micropay.Core.Engine;
 using Micropay.Core.Storage;
 
 // Usage:
@@ -8,14 +9,34 @@ using Micropay.Core.Storage;
 //     AppendAsync completed, i.e. once it is durable. Runs until killed.
 //   dotnet Micropay.Core.CrashHarness.dll hold <directory>
 //     Opens the store, prints "open", and keeps it open until standard input closes.
+//   dotnet Micropay.Core.CrashHarness.dll engine <directory> <snapshot interval batches> <round> [<durability>]
+//     Opens a LedgerEngine (Durable unless a DurabilityMode name is given) on the directory and submits transfers
+//     from several tasks until killed, printing "start N" once open and then "<id> <result>" per acknowledged
+//     transfer (see EngineWorkload).
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: (append <directory> <segment size> | hold <directory>)");
+    Console.Error.WriteLine("usage: (append <directory> <segment size> | hold <directory> | engine <directory> <snapshot interval> <round> [<durability>])");
     return 2;
 }
 
 string mode = args[0];
 string directory = args[1];
+if (mode == "engine")
+{
+    if (args.Length < 4)
+    {
+        Console.Error.WriteLine("usage: engine <directory> <snapshot interval> <round> [<durability>]");
+        return 2;
+    }
+
+    // The engine opens and owns its store.
+    return await EngineWorkload.RunAsync(
+        directory,
+        int.Parse(args[2], CultureInfo.InvariantCulture),
+        ulong.Parse(args[3], CultureInfo.InvariantCulture),
+        args.Length > 4 ? Enum.Parse<DurabilityMode>(args[4]) : DurabilityMode.Durable);
+}
+
 var options = new FileLedgerStoreOptions
 {
     SegmentSizeBytes = args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : FileLedgerStoreOptions.DefaultSegmentSizeBytes,

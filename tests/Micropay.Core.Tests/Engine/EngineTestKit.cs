@@ -1,10 +1,13 @@
+using System.Buffers.Binary;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 
 namespace Micropay.Core.Tests.Engine;
 
-/// <summary>A temporary store directory per test, and record builders for engine tests.</summary>
+using Ledger = Micropay.Core.Ledger.Ledger;
+
+/// <summary>A temporary store directory per test, and record builders, journal replay and invariant checks for engine tests.</summary>
 public abstract class EngineTestKit : IDisposable
 {
     protected EngineTestKit()
@@ -39,6 +42,10 @@ public abstract class EngineTestKit : IDisposable
     protected static ValueTask<LedgerEngine> OpenInMemoryEngineAsync(int ingressCapacity = LedgerEngineOptions.DefaultIngressCapacity) =>
         LedgerEngine.OpenAsync(new LedgerEngineOptions { Durability = DurabilityMode.InMemory, IngressCapacity = ingressCapacity });
 
+    /// <summary>Opens a durable engine on the given store (the engine owns and disposes it).</summary>
+    protected static ValueTask<LedgerEngine> OpenEngineAsync(ILedgerStore store, int ingressCapacity = LedgerEngineOptions.DefaultIngressCapacity) =>
+        LedgerEngine.OpenAsync(new LedgerEngineOptions { Store = store, Durability = DurabilityMode.Durable, IngressCapacity = ingressCapacity });
+
     protected static Account Acct(UInt128 id, AccountFlags flags = AccountFlags.None) => new() { Id = id, LedgerId = 1, Code = 1, Flags = flags };
 
     protected static Transfer Tr(UInt128 id, UInt128 debit, UInt128 credit, UInt128 amount, TransferFlags flags = TransferFlags.None) =>
@@ -58,5 +65,214 @@ public abstract class EngineTestKit : IDisposable
 
         Assert.Equal(debitsPosted, creditsPosted);
         Assert.Equal(debitsPending, creditsPending);
+    }
+
+    /// <summary>
+    /// An account whose user data is derived from its id, so a reader can tell a whole row from a torn or misplaced
+    /// one (<see cref="FirstBrokenRowInvariant"/>): the user data never changes, so any mix of two rows shows.
+    /// </summary>
+    public static Account MarkedAccount(UInt128 id, AccountFlags flags = AccountFlags.None) => new()
+    {
+        Id = id,
+        LedgerId = 1,
+        Code = 1,
+        Flags = flags,
+        UserData128 = id * 0x9E37_79B9_7F4A_7C15UL,
+        UserData64 = ~(ulong)id,
+        UserData32 = (uint)id ^ 0xA5A5_A5A5u,
+    };
+
+    /// <summary>
+    /// What is wrong with one account read from the engine, or null: its user data must be the one
+    /// <see cref="MarkedAccount"/> gave it, and it must satisfy its balance flags (the ledger's invariant, which a row
+    /// mixing balances of two moments can break).
+    /// </summary>
+    public static string? FirstBrokenRowInvariant(in Account account)
+    {
+        Account expected = MarkedAccount(account.Id, account.Flags);
+        if (account.UserData128 != expected.UserData128 || account.UserData64 != expected.UserData64 || account.UserData32 != expected.UserData32 ||
+            account.LedgerId != 1 || account.Code != 1 || account.Timestamp == 0)
+        {
+            return $"torn or misplaced row: {account}";
+        }
+
+        return FirstViolatedFlag(account);
+    }
+
+    /// <summary>Which balance flag the account violates, or null (no limits are violated in a correct ledger).</summary>
+    public static string? FirstViolatedFlag(in Account account)
+    {
+        // Summed in 129 bits: each balance fits in 128, their sum need not.
+        if ((account.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0 &&
+            (System.Numerics.BigInteger)account.DebitsPending + account.DebitsPosted > account.CreditsPosted)
+        {
+            return $"debits exceed credits: {account}";
+        }
+
+        if ((account.Flags & AccountFlags.CreditsMustNotExceedDebits) != 0 &&
+            (System.Numerics.BigInteger)account.CreditsPending + account.CreditsPosted > account.DebitsPosted)
+        {
+            return $"credits exceed debits: {account}";
+        }
+
+        return null;
+    }
+
+    /// <summary>What breaks conservation over a consistent view (debits equal credits, posted and pending), or null.</summary>
+    public static string? ConservationBreak(ReadOnlySpan<Account> accounts)
+    {
+        System.Numerics.BigInteger debitsPosted = 0, creditsPosted = 0, debitsPending = 0, creditsPending = 0;
+        foreach (Account account in accounts)
+        {
+            debitsPosted += account.DebitsPosted;
+            creditsPosted += account.CreditsPosted;
+            debitsPending += account.DebitsPending;
+            creditsPending += account.CreditsPending;
+        }
+
+        return debitsPosted == creditsPosted && debitsPending == creditsPending
+            ? null
+            : $"not conserved over {accounts.Length} accounts: posted {debitsPosted} / {creditsPosted}, pending {debitsPending} / {creditsPending}";
+    }
+
+    /// <summary>
+    /// Decodes a transfer from its 128-byte journal record field by field, following the byte table in Transfer.cs
+    /// (independently of the engine's codec, so the test also pins the journal format).
+    /// </summary>
+    public static Transfer DecodeTransfer(ReadOnlySpan<byte> record) => new()
+    {
+        Id = BinaryPrimitives.ReadUInt128LittleEndian(record),
+        DebitAccountId = BinaryPrimitives.ReadUInt128LittleEndian(record[16..]),
+        CreditAccountId = BinaryPrimitives.ReadUInt128LittleEndian(record[32..]),
+        Amount = BinaryPrimitives.ReadUInt128LittleEndian(record[48..]),
+        PendingId = BinaryPrimitives.ReadUInt128LittleEndian(record[64..]),
+        UserData128 = BinaryPrimitives.ReadUInt128LittleEndian(record[80..]),
+        UserData64 = BinaryPrimitives.ReadUInt64LittleEndian(record[96..]),
+        UserData32 = BinaryPrimitives.ReadUInt32LittleEndian(record[104..]),
+        Timeout = BinaryPrimitives.ReadUInt32LittleEndian(record[108..]),
+        LedgerId = BinaryPrimitives.ReadUInt32LittleEndian(record[112..]),
+        Code = BinaryPrimitives.ReadUInt16LittleEndian(record[116..]),
+        Flags = (TransferFlags)BinaryPrimitives.ReadUInt16LittleEndian(record[118..]),
+        Timestamp = BinaryPrimitives.ReadUInt64LittleEndian(record[120..]),
+    };
+
+    /// <summary>Decodes an account from its 128-byte journal record field by field (the byte table in Account.cs).</summary>
+    public static Account DecodeAccount(ReadOnlySpan<byte> record) => new()
+    {
+        Id = BinaryPrimitives.ReadUInt128LittleEndian(record),
+        DebitsPending = BinaryPrimitives.ReadUInt128LittleEndian(record[16..]),
+        DebitsPosted = BinaryPrimitives.ReadUInt128LittleEndian(record[32..]),
+        CreditsPending = BinaryPrimitives.ReadUInt128LittleEndian(record[48..]),
+        CreditsPosted = BinaryPrimitives.ReadUInt128LittleEndian(record[64..]),
+        UserData128 = BinaryPrimitives.ReadUInt128LittleEndian(record[80..]),
+        UserData64 = BinaryPrimitives.ReadUInt64LittleEndian(record[96..]),
+        UserData32 = BinaryPrimitives.ReadUInt32LittleEndian(record[104..]),
+        Reserved = BinaryPrimitives.ReadUInt32LittleEndian(record[108..]),
+        LedgerId = BinaryPrimitives.ReadUInt32LittleEndian(record[112..]),
+        Code = BinaryPrimitives.ReadUInt16LittleEndian(record[116..]),
+        Flags = (AccountFlags)BinaryPrimitives.ReadUInt16LittleEndian(record[118..]),
+        Timestamp = BinaryPrimitives.ReadUInt64LittleEndian(record[120..]),
+    };
+
+    /// <summary>
+    /// Reads the whole journal in <paramref name="directory"/> (no engine may hold it) and applies it, one batch at a
+    /// time with the timestamp in its header, to a fresh <see cref="Ledger"/>: the sequential replay that the
+    /// engine's state must equal. Keeps every batch's events and results.
+    /// </summary>
+    public static async Task<JournalReplay> ReplayJournalAsync(string directory)
+    {
+        var ledger = new Ledger();
+        var batches = new List<ReplayedBatch>();
+        await using var store = new FileLedgerStore(directory);
+        LedgerStoreState state = await store.OpenAsync();
+        if (state.LastBatchNumber == 0)
+        {
+            return new JournalReplay(ledger, batches, 0);
+        }
+
+        await foreach (CommitBatch batch in store.ReadBatchesAsync(1))
+        {
+            Assert.Equal((ulong)batches.Count + 1, batch.BatchNumber);
+            int count = batch.Header.EventCount;
+            ReadOnlySpan<byte> events = batch.Events.Span;
+            Assert.Equal(count * CommitBatch.EventSize, events.Length);
+            if (batch.Header.Operation == BatchOperation.CreateTransfers)
+            {
+                var transfers = new Transfer[count];
+                for (int i = 0; i < count; i++)
+                {
+                    transfers[i] = DecodeTransfer(events.Slice(i * CommitBatch.EventSize, CommitBatch.EventSize));
+                }
+
+                var results = new CreateTransferResult[count];
+                ledger.CreateTransfers(batch.Header.Timestamp, transfers, results);
+                batches.Add(new ReplayedBatch(batch.BatchNumber, batch.Header.Timestamp, null, null, transfers, results));
+            }
+            else
+            {
+                Assert.Equal(BatchOperation.CreateAccounts, batch.Header.Operation);
+                var accounts = new Account[count];
+                for (int i = 0; i < count; i++)
+                {
+                    accounts[i] = DecodeAccount(events.Slice(i * CommitBatch.EventSize, CommitBatch.EventSize));
+                }
+
+                var results = new CreateAccountResult[count];
+                ledger.CreateAccounts(batch.Header.Timestamp, accounts, results);
+                batches.Add(new ReplayedBatch(batch.BatchNumber, batch.Header.Timestamp, accounts, results, null, null));
+            }
+        }
+
+        Assert.Equal(state.LastBatchNumber, (ulong)batches.Count);
+        return new JournalReplay(ledger, batches, state.LastBatchNumber);
+    }
+
+    /// <summary>Asserts that the engine's accounts equal the replay's, row by row, and that it holds each given transfer exactly as the replay does.</summary>
+    public static void AssertSameState(Ledger expected, LedgerEngine engine, IEnumerable<UInt128> transferIds)
+    {
+        Account[] actual = engine.ReadAllAccounts();
+        Assert.Equal(expected.AccountCount, actual.Length);
+        ReadOnlySpan<Account> rows = expected.Accounts;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            if (rows[i] != actual[i])
+            {
+                Assert.Fail($"account row {i} differs:\n  replay {rows[i]}\n  engine {actual[i]}");
+            }
+        }
+
+        foreach (UInt128 id in transferIds)
+        {
+            bool inReplay = expected.TryGetTransfer(id, out Transfer replayed);
+            bool inEngine = engine.TryGetTransfer(id, out Transfer held);
+            Assert.True(inReplay == inEngine, $"transfer {id}: in the replay {inReplay}, in the engine {inEngine}");
+            Assert.Equal(replayed, held);
+        }
+    }
+
+    /// <summary>A journal applied sequentially: the resulting ledger and every batch with its results.</summary>
+    public sealed record JournalReplay(Ledger Ledger, IReadOnlyList<ReplayedBatch> Batches, ulong LastBatchNumber);
+
+    /// <summary>One journaled batch as the replay decoded and applied it.</summary>
+    public sealed record ReplayedBatch(
+        ulong BatchNumber, ulong Timestamp, Account[]? Accounts, CreateAccountResult[]? AccountResults, Transfer[]? Transfers, CreateTransferResult[]? TransferResults);
+
+    /// <summary>
+    /// A clock the test sets: the engine stamps each batch with <see cref="TimeProvider.GetUtcNow"/>, so a test that
+    /// sets it before each submission knows the exact timestamp the ledger was given.
+    /// </summary>
+    public sealed class ManualClock : TimeProvider
+    {
+        // Written by the test thread, read by the engine's apply thread.
+        private long _utcTicks = DateTime.UnixEpoch.Ticks + TimeSpan.TicksPerDay;
+
+        /// <summary>The clock as nanoseconds since the Unix epoch (the engine's batch timestamp); a multiple of 100.</summary>
+        public ulong Nanoseconds
+        {
+            get => (ulong)(Volatile.Read(ref _utcTicks) - DateTime.UnixEpoch.Ticks) * 100;
+            set => Volatile.Write(ref _utcTicks, DateTime.UnixEpoch.Ticks + (long)(value / 100));
+        }
+
+        public override DateTimeOffset GetUtcNow() => new(Volatile.Read(ref _utcTicks), TimeSpan.Zero);
     }
 }

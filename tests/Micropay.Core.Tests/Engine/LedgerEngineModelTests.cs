@@ -1,0 +1,101 @@
+using Micropay.Core.Engine;
+using Micropay.Core.Ledger;
+using Micropay.Core.Storage;
+using Micropay.Core.Storage.Specification;
+
+namespace Micropay.Core.Tests.Engine;
+
+/// <summary>
+/// How the engine cuts submissions into ledger batches: a submission ending inside a linked chain ends its ledger
+/// batch, so the ledger fails that chain as open and no later caller's events can join (and close) it.
+/// </summary>
+public sealed class LedgerEngineModelTests : EngineTestKit
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task CreateTransfersAsync_BatchEndingWithLinkedEvent_FailsThatChainAsOpenAndLeavesTheNextSubmissionsAlone()
+    {
+        var store = new FaultInjectingLedgerStore(new FileLedgerStore(Directory)) { Delay = TimeSpan.FromMilliseconds(300) };
+        await using (LedgerEngine engine = await OpenEngineAsync(store))
+        {
+            Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2), Acct(3) }, new CreateAccountResult[3]));
+
+            // Fill the pipeline (one batch stalled in the store, one applied behind it) so the three submissions below
+            // queue up together: the engine would gather them into one ledger batch if it did not end the batch after
+            // the open chain, and then the single transfer 13 would close the chain and let 11 and 12 succeed.
+            store.InjectFault(AppendFault.DelayBeforeWrite);
+            ValueTask<CreateTransferResult> blocked = engine.CreateTransferAsync(Tr(1, 1, 2, 1));
+            while (store.FaultsInjected == 0)
+            {
+                await Task.Delay(5);
+            }
+
+            ValueTask<CreateTransferResult> filler = engine.CreateTransferAsync(Tr(2, 1, 2, 1));
+            await Task.Delay(100);
+
+            Transfer[] openChain = [Tr(10, 1, 2, 5), Tr(11, 1, 2, 6, TransferFlags.Linked), Tr(12, 2, 3, 7, TransferFlags.Linked)];
+            var openResults = new CreateTransferResult[3];
+            ValueTask<int> open = engine.CreateTransfersAsync(openChain, openResults);
+            ValueTask<CreateTransferResult> next = engine.CreateTransferAsync(Tr(13, 1, 3, 8));
+            Transfer[] closedChain = [Tr(14, 1, 2, 9, TransferFlags.Linked), Tr(15, 2, 3, 10)];
+            var closedResults = new CreateTransferResult[2];
+            ValueTask<int> closed = engine.CreateTransfersAsync(closedChain, closedResults);
+
+            Assert.Equal(CreateTransferResult.Ok, await blocked.AsTask().WaitAsync(Patience));
+            Assert.Equal(CreateTransferResult.Ok, await filler.AsTask().WaitAsync(Patience));
+            Assert.Equal(2, await open.AsTask().WaitAsync(Patience));
+            Assert.Equal([CreateTransferResult.Ok, CreateTransferResult.LinkedEventFailed, CreateTransferResult.LinkedEventChainOpen], openResults);
+            Assert.Equal(CreateTransferResult.Ok, await next.AsTask().WaitAsync(Patience));
+            Assert.Equal(0, await closed.AsTask().WaitAsync(Patience));
+            Assert.Equal([CreateTransferResult.Ok, CreateTransferResult.Ok], closedResults);
+
+            // Only 1, 2, 10, 13, 14 and 15 moved money.
+            Assert.False(engine.TryGetTransfer(11, out _));
+            Assert.False(engine.TryGetTransfer(12, out _));
+            Assert.True(engine.TryGetAccount(1, out Account one));
+            Assert.Equal((UInt128)(1 + 1 + 5 + 8 + 9), one.DebitsPosted);
+            AssertConserved(engine.ReadAllAccounts());
+        }
+
+        // In the journal, the open chain's last event is the last event of its batch.
+        JournalReplay journal = await ReplayJournalAsync(Directory);
+        ReplayedBatch withChain = Assert.Single(journal.Batches, b => b.Transfers?.Any(t => t.Id == 12) == true);
+        Assert.Equal((UInt128)12, withChain.Transfers![^1].Id);
+        Assert.Equal(CreateTransferResult.LinkedEventChainOpen, withChain.TransferResults![^1]);
+    }
+
+    [Fact]
+    public async Task CreateTransferAsync_SingleLinkedTransfer_FailsAsOpenChainAndLeavesTheNextSubmissionAlone()
+    {
+        await using LedgerEngine engine = await OpenInMemoryEngineAsync();
+        Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]));
+
+        // Submitted together, not awaited in between: they may meet in one gathering of the apply loop.
+        ValueTask<CreateTransferResult> linked = engine.CreateTransferAsync(Tr(10, 1, 2, 5, TransferFlags.Linked));
+        ValueTask<CreateTransferResult> next = engine.CreateTransferAsync(Tr(11, 1, 2, 6));
+
+        Assert.Equal(CreateTransferResult.LinkedEventChainOpen, await linked);
+        Assert.Equal(CreateTransferResult.Ok, await next);
+        Assert.False(engine.TryGetTransfer(10, out _));
+        Assert.True(engine.TryGetAccount(1, out Account debited));
+        Assert.Equal((UInt128)6, debited.DebitsPosted);
+
+        // Not burnt: the chain failure is not transient, so the id can be used again, closed this time.
+        Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
+    }
+
+    [Fact]
+    public async Task CreateAccountsAsync_BatchEndingWithLinkedAccount_FailsThatChainAsOpenAndLeavesTheNextSubmissionAlone()
+    {
+        await using LedgerEngine engine = await OpenInMemoryEngineAsync();
+        var results = new CreateAccountResult[3];
+        ValueTask<int> open = engine.CreateAccountsAsync(new[] { Acct(1), Acct(2, AccountFlags.Linked), Acct(3, AccountFlags.Linked) }, results);
+        ValueTask<CreateAccountResult> next = engine.CreateAccountAsync(Acct(4));
+
+        Assert.Equal(2, await open);
+        Assert.Equal([CreateAccountResult.Ok, CreateAccountResult.LinkedEventFailed, CreateAccountResult.LinkedEventChainOpen], results);
+        Assert.Equal(CreateAccountResult.Ok, await next);
+        Assert.Equal([(UInt128)1, (UInt128)4], engine.ReadAllAccounts().Select(a => a.Id));
+    }
+}
