@@ -231,12 +231,12 @@ public sealed partial class LedgerEngine
 
     /// <summary>Whether a hold may be due while the engine is idle (never when the engine has failed).</summary>
     private bool PulseDue() =>
-        Volatile.Read(ref _fault) is null && _ledger.TryPeekNextExpiry(out ulong expiresAt) && expiresAt <= Math.Max(Now(), _ledger.LastTimestamp + 1);
+        _options.ClockPulses && Volatile.Read(ref _fault) is null && _ledger.TryPeekNextExpiry(out ulong expiresAt) && expiresAt <= Math.Max(Now(), _ledger.LastTimestamp + 1);
 
     /// <summary>How long an idle apply loop sleeps: until the next expiry, at most 100 ms (the clock may be a test's).</summary>
     private int SleepMilliseconds()
     {
-        if (!_ledger.TryPeekNextExpiry(out ulong expiresAt))
+        if (!_options.ClockPulses || !_ledger.TryPeekNextExpiry(out ulong expiresAt))
         {
             return 100;
         }

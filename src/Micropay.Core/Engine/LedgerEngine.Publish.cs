@@ -147,13 +147,13 @@ public sealed partial class LedgerEngine
             tail = member;
             if (++linked == CompletionChunk)
             {
-                head.Release();
+                head.ReleaseChain();
                 head = tail = null;
                 linked = 0;
             }
         }
 
-        head?.Release();
+        head?.ReleaseChain();
         if (snapshotsToo)
         {
             FinishSnapshot(batch);

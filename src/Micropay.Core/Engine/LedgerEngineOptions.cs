@@ -41,6 +41,14 @@ public sealed class LedgerEngineOptions
     /// </summary>
     public int SnapshotIntervalBatches { get; init; }
 
+    /// <summary>
+    /// Whether an idle engine applies an empty batch (a clock pulse, journaled like any batch) when a hold's timeout
+    /// has passed, so the hold is released without waiting for the next submission; <see langword="true"/> by default.
+    /// Turn it off where batches must come only from submissions and <see cref="LedgerEngine.PulseAsync"/> (for
+    /// example, tests that drive a manual clock and count batches).
+    /// </summary>
+    public bool ClockPulses { get; init; } = true;
+
     /// <summary>Accounts to reserve room for up front (see <see cref="Ledger.Ledger(int, int)"/>).</summary>
     public int AccountCapacity { get; init; }
 

@@ -46,6 +46,9 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
     // engine's own threads, and no per-completion object is allocated.
     private ManualResetValueTaskSourceCore<long> _core;
     private Exception? _error;
+
+    // Whether Execute completes the chain linked through Next (set by the publisher) or this submission only.
+    private bool _completesChain;
     private CancellationTokenRegistration _registration;
 
     public SubmissionKind Kind;
@@ -157,11 +160,28 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
         Release();
     }
 
-    /// <summary>Queues this submission and the chain linked from it through <see cref="Next"/> for completion.</summary>
-    public void Release() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    /// <summary>Queues this submission alone for completion (its <see cref="Next"/> may be a wait-list link: not followed).</summary>
+    public void Release()
+    {
+        _completesChain = false;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    /// <summary>Queues this submission and the chain the publisher linked from it through <see cref="Next"/> for completion.</summary>
+    public void ReleaseChain()
+    {
+        _completesChain = true;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
 
     void IThreadPoolWorkItem.Execute()
     {
+        if (!_completesChain)
+        {
+            Signal();
+            return;
+        }
+
         Submission? current = this;
         while (current is not null)
         {
@@ -194,17 +214,29 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
         }
         finally
         {
-            // The caller has its result; the object goes back to the pool without references to caller memory.
-            _core.Reset();
-            _error = null;
-            Accounts = default;
-            AccountResults = default;
-            Transfers = default;
-            TransferResults = default;
-            Next = null;
-            State = Idle;
-            SubmissionPool.Return(this);
+            // A submission cancelled while it waited for room is still linked on the engine's wait list, where the
+            // apply loop will find it Cancelled and drop it: it must not be reset (its Next is that list's link) nor
+            // reused. It is left to the garbage collector (cancellation is the slow path).
+            if (Volatile.Read(ref State) != Cancelled)
+            {
+                ReturnToPool();
+            }
         }
+    }
+
+    private void ReturnToPool()
+    {
+        // The caller has its result; the object goes back to the pool without references to caller memory.
+        _core.Reset();
+        _error = null;
+        _completesChain = false;
+        Accounts = default;
+        AccountResults = default;
+        Transfers = default;
+        TransferResults = default;
+        Next = null;
+        State = Idle;
+        SubmissionPool.Return(this);
     }
 
     int IValueTaskSource<int>.GetResult(short token) => (int)GetResultAndReturn(token);

@@ -35,7 +35,7 @@ public sealed class LedgerEngineProperties
     internal static async Task<string?> FirstDisagreementAsync(Script script)
     {
         var clock = new EngineTestKit.ManualClock();
-        await using LedgerEngine engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Durability = DurabilityMode.InMemory, TimeProvider = clock });
+        await using LedgerEngine engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Durability = DurabilityMode.InMemory, TimeProvider = clock, ClockPulses = false });
         var ledger = new Ledger();
         int number = 0;
         foreach (Step step in script.AllSteps)
