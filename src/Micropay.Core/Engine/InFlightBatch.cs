@@ -45,6 +45,12 @@ internal sealed class InFlightBatch
     public Submission[] Members = new Submission[64];
     public int MemberCount;
 
+    /// <summary>
+    /// The snapshot requests that end this batch, kept apart from <see cref="Members"/>: the publisher completes them
+    /// after the other members were released (and possibly already reused), so it must never look through Members then.
+    /// </summary>
+    public Submission? SnapshotRequests;
+
     /// <summary>Set when the batch reached the ledger: its number and the timestamp passed to the ledger.</summary>
     public ulong BatchNumber;
     public ulong Timestamp;
@@ -60,6 +66,9 @@ internal sealed class InFlightBatch
     /// <summary>The transfer rows the batch added: [TransfersStart, TransfersEnd).</summary>
     public int TransfersStart;
     public int TransfersEnd;
+
+    /// <summary>The journal header the publisher encoded for this batch.</summary>
+    public CommitBatchHeader Header;
 
     /// <summary>Header and events, encoded by the publisher for the store.</summary>
     public readonly byte[] Encoded;
@@ -84,6 +93,7 @@ internal sealed class InFlightBatch
         DirectAccounts = default;
         Array.Clear(Members, 0, MemberCount);
         MemberCount = 0;
+        SnapshotRequests = null;
         BatchNumber = 0;
         Timestamp = 0;
         Error = null;

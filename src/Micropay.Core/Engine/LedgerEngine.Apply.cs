@@ -106,7 +106,8 @@ public sealed partial class LedgerEngine
             if (submission.Kind == SubmissionKind.Snapshot)
             {
                 // The snapshot is taken right after this batch (after the events submitted before the request).
-                batch.AddMember(submission);
+                submission.Next = batch.SnapshotRequests;
+                batch.SnapshotRequests = submission;
                 batch.SnapshotRequested = true;
                 return false;
             }

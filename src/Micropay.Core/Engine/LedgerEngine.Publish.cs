@@ -40,45 +40,55 @@ public sealed partial class LedgerEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Process(InFlightBatch batch)
     {
-        bool journaled = batch.BatchNumber != 0;
-        if (journaled && _mode == DurabilityMode.Buffered && Volatile.Read(ref _fault) is null)
+        bool journaled = batch.BatchNumber != 0 && _store is not null;
+        if (journaled && Volatile.Read(ref _fault) is null)
         {
-            // Buffered: released before the append (see DurabilityMode.Buffered); the append follows in order.
-            Release(batch, snapshotsToo: false);
-            Append(batch);
-            FinishSnapshot(batch);
-            return;
-        }
+            // Encoded before anything is released: a direct batch's events are the caller's memory, which the caller
+            // may reuse as soon as its submission completes.
+            Encode(batch);
+            if (_mode == DurabilityMode.Buffered)
+            {
+                // Buffered: released before the append (see DurabilityMode.Buffered); the append follows in order.
+                Release(batch, snapshotsToo: false);
+                Append(batch);
+                FinishSnapshot(batch);
+                return;
+            }
 
-        if (journaled && _store is not null && Volatile.Read(ref _fault) is null)
-        {
             Append(batch);
         }
 
         Release(batch, snapshotsToo: true);
     }
 
+    /// <summary>Writes the batch's header (chained to the previous batch) and events into <see cref="InFlightBatch.Encoded"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Encode(InFlightBatch batch)
+    {
+        BatchOperation operation = batch.Kind == BatchKind.Accounts ? BatchOperation.CreateAccounts : BatchOperation.CreateTransfers;
+        var header = new CommitBatchHeader(batch.BatchNumber, operation, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero);
+        Span<byte> encoded = batch.Encoded.AsSpan(0, CommitBatchHeader.Size + (batch.Count * CommitBatch.EventSize));
+        header.Encode(encoded);
+        if (batch.Kind == BatchKind.Accounts)
+        {
+            Account.EncodeAll(batch.AccountEvents, encoded[CommitBatchHeader.Size..]);
+        }
+        else
+        {
+            Transfer.EncodeAll(batch.TransferEvents, encoded[CommitBatchHeader.Size..]);
+        }
+
+        batch.Header = header;
+        _lastBatchHash = BatchHash.Compute(encoded);
+    }
+
+    /// <summary>Appends the encoded batch; a failure stops the engine.</summary>
     private void Append(InFlightBatch batch)
     {
         try
         {
-            BatchOperation operation = batch.Kind == BatchKind.Transfers ? BatchOperation.CreateTransfers : BatchOperation.CreateAccounts;
-            var header = new CommitBatchHeader(batch.BatchNumber, operation, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero);
-            int eventBytes = batch.Count * CommitBatch.EventSize;
-            Span<byte> encoded = batch.Encoded.AsSpan(0, CommitBatchHeader.Size + eventBytes);
-            header.Encode(encoded);
-            if (batch.Kind == BatchKind.Transfers)
-            {
-                Transfer.EncodeAll(batch.TransferEvents, encoded[CommitBatchHeader.Size..]);
-            }
-            else
-            {
-                Account.EncodeAll(batch.AccountEvents, encoded[CommitBatchHeader.Size..]);
-            }
-
-            _lastBatchHash = BatchHash.Compute(encoded);
-            ValueTask append = _store!.AppendAsync(new CommitBatch(header, batch.Encoded.AsMemory(CommitBatchHeader.Size, eventBytes)));
+            var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize));
+            ValueTask append = _store!.AppendAsync(commit);
             if (!append.IsCompletedSuccessfully)
             {
                 // A store that completes asynchronously: this thread exists to wait for it.
@@ -90,6 +100,7 @@ public sealed partial class LedgerEngine
             Fault(e);
         }
     }
+
 
     /// <summary>Completions queued to the thread pool as one work item: continuations of up to this many callers run in turn on one pool thread.</summary>
     private const int CompletionChunk = 256;
@@ -113,11 +124,6 @@ public sealed partial class LedgerEngine
         for (int i = 0; i < batch.MemberCount; i++)
         {
             Submission member = batch.Members[i];
-            if (member.Kind == SubmissionKind.Snapshot)
-            {
-                continue;
-            }
-
             if (failure is not null)
             {
                 member.SetError(failure);
@@ -223,22 +229,23 @@ public sealed partial class LedgerEngine
             error = refused;
         }
 
-        for (int i = 0; i < batch.MemberCount; i++)
+        Submission? request = batch.SnapshotRequests;
+        batch.SnapshotRequests = null;
+        while (request is not null)
         {
-            Submission member = batch.Members[i];
-            if (member.Kind != SubmissionKind.Snapshot)
-            {
-                continue;
-            }
-
+            // Read the link before completing: a completed request may be reused at once.
+            Submission? next = request.Next;
+            request.Next = null;
             if (error is not null)
             {
-                member.Fail(error);
+                request.Fail(error);
             }
             else
             {
-                member.Complete((long)(batch.Snapshot is null ? _publishedBatchNumber : batch.SnapshotBatchNumber));
+                request.Complete((long)(batch.Snapshot is null ? _publishedBatchNumber : batch.SnapshotBatchNumber));
             }
+
+            request = next;
         }
     }
 }
