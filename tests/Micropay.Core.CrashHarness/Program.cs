@@ -29,6 +29,14 @@ if (mode == "engine")
         return 2;
     }
 
+    // The test keeps standard input open for as long as it wants this process; if the test process dies without
+    // killing it (a crashed test host), standard input closes and the orphan exits instead of filling the disk.
+    _ = Task.Run(() =>
+    {
+        _ = Console.In.ReadToEnd();
+        Environment.Exit(3);
+    });
+
     // The engine opens and owns its store.
     return await EngineWorkload.RunAsync(
         directory,
