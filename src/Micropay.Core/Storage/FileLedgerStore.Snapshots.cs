@@ -47,6 +47,7 @@ public sealed partial class FileLedgerStore
             lock (_snapshotLock)
             {
                 WriteSnapshotCore(batchNumber, state.Span, cancellationToken);
+                PruneSnapshots(batchNumber);
             }
 
             return default;
@@ -94,6 +95,33 @@ public sealed partial class FileLedgerStore
         {
             TryDelete(temporary);
             throw;
+        }
+    }
+
+    /// <summary>Deletes snapshots older than the newest <c>SnapshotsToKeep</c> (never the one just written). Best effort.</summary>
+    private void PruneSnapshots(ulong written)
+    {
+        if (_snapshotsToKeep == 0)
+        {
+            return;
+        }
+
+        var numbers = new List<ulong>();
+        foreach (string path in Directory.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
+        {
+            if (TryParseNumberedName(Path.GetFileName(path), SnapshotPrefix, SnapshotExtension, out ulong number) && number != written)
+            {
+                numbers.Add(number);
+            }
+        }
+
+        // The one just written counts as kept; the newest others fill the rest of the allowance.
+        numbers.Sort();
+        int deletable = numbers.Count - (_snapshotsToKeep - 1);
+        for (int i = 0; i < deletable; i++)
+        {
+            // A file that cannot be deleted now is retried after the next snapshot.
+            TryDelete(SnapshotPath(numbers[i]));
         }
     }
 

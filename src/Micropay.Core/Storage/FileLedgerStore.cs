@@ -30,6 +30,7 @@ public sealed partial class FileLedgerStore : ILedgerStore
 
     private readonly string _directory;
     private readonly long _segmentSizeBytes;
+    private readonly int _snapshotsToKeep;
 
     // Serializes appends, segment creation, compaction, open and dispose. Readers never take it.
     private readonly Lock _writeLock = new();
@@ -69,8 +70,10 @@ public sealed partial class FileLedgerStore : ILedgerStore
                 nameof(options), options.SegmentSizeBytes, $"SegmentSizeBytes must be at least {FileLedgerStoreOptions.MinSegmentSizeBytes}.");
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegative(options.SnapshotsToKeep, nameof(options));
         _directory = Path.GetFullPath(directory);
         _segmentSizeBytes = options.SegmentSizeBytes;
+        _snapshotsToKeep = options.SnapshotsToKeep;
         try
         {
             Directory.CreateDirectory(_directory);

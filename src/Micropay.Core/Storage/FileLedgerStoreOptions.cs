@@ -15,4 +15,14 @@ public sealed class FileLedgerStoreOptions
     /// exceeds the bound). Default <see cref="DefaultSegmentSizeBytes"/>.
     /// </summary>
     public long SegmentSizeBytes { get; init; } = DefaultSegmentSizeBytes;
+
+    /// <summary>The default <see cref="SnapshotsToKeep"/>: 2 (the newest, and one to fall back to if it is damaged).</summary>
+    public const int DefaultSnapshotsToKeep = 2;
+
+    /// <summary>
+    /// How many snapshot files to keep: after a snapshot is written, older ones beyond the newest this many are
+    /// deleted (a snapshot is a copy of the whole ledger, so keeping every one fills the disk at any regular
+    /// snapshot interval). 0 keeps every snapshot. Default <see cref="DefaultSnapshotsToKeep"/>.
+    /// </summary>
+    public int SnapshotsToKeep { get; init; } = DefaultSnapshotsToKeep;
 }

@@ -39,6 +39,42 @@ public sealed class FileLedgerStoreSnapshotTests : FileStoreTestKit
         }
     }
 
+    [Fact]
+    public async Task WriteSnapshotAsync_ManySnapshots_KeepsTheNewestTwoByDefault()
+    {
+        await using FileLedgerStore store = await OpenAsync();
+        await AppendRangeAsync(store, 1, 10, BatchHash.Zero);
+        for (ulong batch = 2; batch <= 10; batch += 2)
+        {
+            await store.WriteSnapshotAsync(batch, State(batch));
+        }
+
+        string[] kept = [.. System.IO.Directory.GetFiles(Directory, "snapshot-*.snap").Select(Path.GetFileName).Order()!];
+        Assert.Equal([Path.GetFileName(SnapshotPath(8)), Path.GetFileName(SnapshotPath(10))], kept);
+        Assert.Equal(10UL, (await store.ReadLatestSnapshotAsync())!.Value.BatchNumber);
+    }
+
+    [Theory]
+    [InlineData(0, 5)]
+    [InlineData(1, 1)]
+    [InlineData(3, 3)]
+    public async Task WriteSnapshotAsync_SnapshotsToKeep_KeepsThatMany(int snapshotsToKeep, int expected)
+    {
+        await using FileLedgerStore store = await OpenAsync(new FileLedgerStoreOptions { SnapshotsToKeep = snapshotsToKeep });
+        await AppendRangeAsync(store, 1, 10, BatchHash.Zero);
+        for (ulong batch = 2; batch <= 10; batch += 2)
+        {
+            await store.WriteSnapshotAsync(batch, State(batch));
+        }
+
+        Assert.Equal(expected, System.IO.Directory.GetFiles(Directory, "snapshot-*.snap").Length);
+        Assert.True(File.Exists(SnapshotPath(10)));
+    }
+
+    [Fact]
+    public void Constructor_NegativeSnapshotsToKeep_ThrowsArgumentOutOfRange() =>
+        Assert.Throws<ArgumentOutOfRangeException>("options", () => new FileLedgerStore(Directory, new FileLedgerStoreOptions { SnapshotsToKeep = -1 }));
+
     [Theory]
     [InlineData(0)]
     [InlineData(20)]
