@@ -131,11 +131,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.Account;
         submission.Account = account;
-        short version = submission.Version;
-        Exception? refused = Submit(submission, cancellationToken);
-        return refused is null
-            ? new ValueTask<CreateAccountResult>(submission, version)
-            : ValueTask.FromException<CreateAccountResult>(refused);
+        return Start<CreateAccountResult>(submission, cancellationToken);
     }
 
     /// <summary>Creates a transfer. Completes once the transfer's batch is released (durable in the default mode).</summary>
@@ -152,11 +148,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.Transfer;
         submission.Transfer = transfer;
-        short version = submission.Version;
-        Exception? refused = Submit(submission, cancellationToken);
-        return refused is null
-            ? new ValueTask<CreateTransferResult>(submission, version)
-            : ValueTask.FromException<CreateTransferResult>(refused);
+        return Start<CreateTransferResult>(submission, cancellationToken);
     }
 
     /// <summary>
@@ -180,9 +172,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         submission.Kind = SubmissionKind.AccountBatch;
         submission.Accounts = accounts;
         submission.AccountResults = results;
-        short version = submission.Version;
-        Exception? refused = Submit(submission, cancellationToken);
-        return refused is null ? new ValueTask<int>(submission, version) : ValueTask.FromException<int>(refused);
+        return Start<int>(submission, cancellationToken);
     }
 
     /// <summary>
@@ -206,9 +196,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         submission.Kind = SubmissionKind.TransferBatch;
         submission.Transfers = transfers;
         submission.TransferResults = results;
-        short version = submission.Version;
-        Exception? refused = Submit(submission, cancellationToken);
-        return refused is null ? new ValueTask<int>(submission, version) : ValueTask.FromException<int>(refused);
+        return Start<int>(submission, cancellationToken);
     }
 
     /// <summary>
@@ -234,9 +222,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
 
         Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.Snapshot;
-        short version = submission.Version;
-        Exception? refused = Submit(submission, cancellationToken);
-        return refused is null ? new ValueTask<ulong>(submission, version) : ValueTask.FromException<ulong>(refused);
+        return Start<ulong>(submission, cancellationToken);
     }
 
     /// <summary>
@@ -255,9 +241,17 @@ public sealed partial class LedgerEngine : IAsyncDisposable
 
         Submission submission = SubmissionPool.Rent();
         submission.Kind = SubmissionKind.Pulse;
+        return Start<ulong>(submission, cancellationToken);
+    }
+
+    /// <summary>Hands a filled submission to the engine and returns the caller's view of it (or of the refusal).</summary>
+    private ValueTask<TResult> Start<TResult>(Submission submission, CancellationToken cancellationToken)
+    {
         short version = submission.Version;
         Exception? refused = Submit(submission, cancellationToken);
-        return refused is null ? new ValueTask<ulong>(submission, version) : ValueTask.FromException<ulong>(refused);
+        return refused is null
+            ? new ValueTask<TResult>((System.Threading.Tasks.Sources.IValueTaskSource<TResult>)(object)submission, version)
+            : ValueTask.FromException<TResult>(refused);
     }
 
     private void CheckBatch(int count, int resultCount, string eventsName, string resultsName)
