@@ -13,6 +13,29 @@ public sealed class LedgerEngineModelTests : EngineTestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The counterexample FsCheck shrank when the engine gained automatic clock pulses: a hold with a one-second
+    /// timeout, then a submission a second later. With pulses on, an idle engine applied an empty batch in between
+    /// (expiring the hold one batch earlier and taking a timestamp), so submissions were no longer one batch each; the
+    /// property now runs with pulses off, and this script must agree with the one-batch-per-submission model.
+    /// </summary>
+    [Fact]
+    public async Task ShrunkScript_HoldThatExpiresBetweenSubmissions_AgreesWithTheModelWithoutPulses()
+    {
+        var script = new LedgerEngineProperties.Script([
+            new LedgerEngineProperties.Step(1000000003000000100, [new Account { Id = 7, LedgerId = 1, Code = 1, Flags = (AccountFlags)0 }], null, Single: false),
+            new LedgerEngineProperties.Step(1000000004000000200, null, [
+                new Transfer { Id = 1, DebitAccountId = 9, CreditAccountId = 2, Amount = 5, PendingId = 0, Timeout = 0, LedgerId = 1, Code = 1, Flags = (TransferFlags)0 },
+                new Transfer { Id = 10, DebitAccountId = 4, CreditAccountId = 7, Amount = 3, PendingId = 0, Timeout = 1, LedgerId = 1, Code = 1, Flags = (TransferFlags)2 },
+            ], Single: false),
+            new LedgerEngineProperties.Step(1000000005000000200, null, [
+                new Transfer { Id = 8, DebitAccountId = 4, CreditAccountId = 3, Amount = 10, PendingId = 0, Timeout = 2, LedgerId = 1, Code = 1, Flags = (TransferFlags)2 },
+            ], Single: true),
+        ]);
+
+        Assert.Null(await LedgerEngineProperties.FirstDisagreementAsync(script));
+    }
+
     [Fact]
     public async Task CreateTransfersAsync_BatchEndingWithLinkedEvent_FailsThatChainAsOpenAndLeavesTheNextSubmissionsAlone()
     {
