@@ -21,8 +21,8 @@ namespace Micropay.Core.Benchmarks.Engine;
 /// each iteration gives the transfers fresh ids (rewritten in the iteration setup, not measured).
 /// </para>
 /// <para>
-/// Callers: batch submits come from 1 or 4 concurrent callers, each awaiting its batches in turn (4 callers keep
-/// batches queued, so the pipeline has the next batch ready while one is made durable). Single submits come from 1, 4
+/// Callers: batch submits come from 1, 4 or 122 concurrent callers, each awaiting its batches in turn (4 callers keep
+/// batches queued, so the pipeline has the next batch ready while one is made durable; 122 submit every batch at once). Single submits come from 1, 4
 /// or 4,096 concurrent async callers, each awaiting one <see cref="LedgerEngine.CreateTransferAsync"/> after another
 /// (1 and 4 callers submit <see cref="FewCallersTransfers"/> transfers per invocation, 4,096 callers all of them).
 /// <c>P50 op</c> / <c>P99 op</c> / <c>P99.9 op</c> are the latencies of individual submit calls (a transfer, or a whole
@@ -200,12 +200,17 @@ public class EngineSubmitBenchmarks
         }
     }
 
-    /// <summary>Batches of 8,189 through <see cref="LedgerEngine.CreateTransfersAsync"/>, from 1 or 4 concurrent callers.</summary>
+    /// <summary>
+    /// Batches of 8,189 through <see cref="LedgerEngine.CreateTransfersAsync"/>, from 1, 4 or 122 concurrent callers.
+    /// 122 is every batch of the workload submitted at once (the most concurrency 122 batches allow; 4,096 batch callers
+    /// would need 33 M events in flight).
+    /// </summary>
     /// <param name="callers">Concurrent callers, each submitting its share of the batches one after another.</param>
     /// <returns>A task that completes when every batch has completed.</returns>
     [Benchmark(OperationsPerInvoke = TransferWorkload.TransferCount)]
     [Arguments(1)]
     [Arguments(4)]
+    [Arguments(TransferWorkload.BatchCount)]
     public Task Engine_BatchSubmit(int callers)
     {
         _method = nameof(Engine_BatchSubmit);
@@ -295,7 +300,7 @@ public class EngineSubmitBenchmarks
     {
         if (_results.Length <= caller)
         {
-            _results = [.. Enumerable.Range(0, 4).Select(_ => new CreateTransferResult[TransferWorkload.BatchSize])];
+            _results = [.. Enumerable.Range(0, TransferWorkload.BatchCount).Select(_ => new CreateTransferResult[TransferWorkload.BatchSize])];
         }
 
         return _results[caller];
@@ -307,7 +312,7 @@ public class EngineSubmitBenchmarks
         (int[] debit, int[] credit) = TransferWorkload.CreateAccountPairs(CreditDistribution.Uniform);
         _batches = TransferWorkload.CreateBatches(_accounts, debit, credit);
         _transfers = new Transfer[TransferWorkload.TransferCount];
-        _results = [.. Enumerable.Range(0, 4).Select(_ => new CreateTransferResult[TransferWorkload.BatchSize])];
+        _results = [.. Enumerable.Range(0, TransferWorkload.BatchCount).Select(_ => new CreateTransferResult[TransferWorkload.BatchSize])];
     }
 
     private static string NewDirectory()
