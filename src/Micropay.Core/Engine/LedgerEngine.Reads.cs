@@ -6,7 +6,11 @@ namespace Micropay.Core.Engine;
 // mode). A caller whose submission completed sees its effects: the batch is published before results are released.
 public sealed partial class LedgerEngine
 {
-    /// <summary>Reads one account as of the last released batch. Lock-free; never sees a torn account.</summary>
+    /// <summary>
+    /// Reads one account from released batches. Lock-free; never sees a torn account. While a batch is being published
+    /// the row may show the account after an earlier event of that (durable) batch; use <see cref="LookupAccounts"/> for
+    /// values at a batch boundary.
+    /// </summary>
     /// <param name="id">The account's id.</param>
     /// <param name="account">The account, when found.</param>
     /// <returns>Whether the account exists (in a released batch).</returns>
