@@ -42,13 +42,42 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
     public const int Accepted = 2;
     public const int Cancelled = 3;
 
-    // Continuations run inline on the thread-pool thread that executes this work item (Execute), never on the
-    // engine's own threads, and no per-completion object is allocated.
-    private ManualResetValueTaskSourceCore<long> _core;
+    // The completion core. Written out instead of ManualResetValueTaskSourceCore because that core allocates when a
+    // caller registers its continuation just after the result was set (it queues a new work item, or posts a new
+    // tuple to a captured context); here the submission queues itself, so no path allocates.
+    //
+    // _completion moves by compare-and-swap: Pending -> Registered (OnCompleted) or Pending -> Completed (Signal),
+    // then Registered -> Done (Signal, which runs the continuation) or Completed -> Done (OnCompleted, which queues
+    // this submission to run it). Exactly one side sees the other's state and runs the continuation, once. The
+    // continuation, its state and contexts are written before the compare-and-swap that publishes them; the outcome
+    // (Result, _error) before Signal's. A caller that polls sees Completed and may reuse the submission at once:
+    // Signal touches nothing after its compare-and-swap in that case.
+    private const int Pending = 0;
+    private const int Registered = 1;
+    private const int Completed = 2;
+    private const int Done = 3;
+
+    private static readonly SendOrPostCallback s_postContinuation = static state => ((Submission)state!).RunContinuation();
+    private static readonly ContextCallback s_runContinuation = static state => ((Submission)state!).InvokeContinuation();
+
+    private int _completion;
+    private short _version;
+    private Action<object?>? _continuation;
+    private object? _continuationState;
+    private object? _scheduler;
+    private ExecutionContext? _executionContext;
     private Exception? _error;
 
-    // Whether Execute completes the chain linked through Next (set by the publisher) or this submission only.
-    private bool _completesChain;
+    // What Execute does: complete this submission only (its Next may be a wait-list link), complete the chain the
+    // publisher linked through Next, or run a continuation registered after completion.
+    private WorkMode _work;
+
+    private enum WorkMode : byte
+    {
+        CompleteSelf,
+        CompleteChain,
+        RunContinuation,
+    }
     private CancellationTokenRegistration _registration;
 
     public SubmissionKind Kind;
@@ -71,7 +100,7 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
     /// <summary>Idle, Waiting, Accepted or Cancelled (see the remarks).</summary>
     public int State;
 
-    public short Version => _core.Version;
+    public short Version => _version;
 
     /// <summary>The number of events: 1 for a single event, the batch length, or 0 for a snapshot request.</summary>
     public int Count => Kind switch
@@ -163,20 +192,27 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
     /// <summary>Queues this submission alone for completion (its <see cref="Next"/> may be a wait-list link: not followed).</summary>
     public void Release()
     {
-        _completesChain = false;
+        _work = WorkMode.CompleteSelf;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
     /// <summary>Queues this submission and the chain the publisher linked from it through <see cref="Next"/> for completion.</summary>
     public void ReleaseChain()
     {
-        _completesChain = true;
+        _work = WorkMode.CompleteChain;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
     void IThreadPoolWorkItem.Execute()
     {
-        if (!_completesChain)
+        WorkMode work = _work;
+        if (work == WorkMode.RunContinuation)
+        {
+            RunContinuation();
+            return;
+        }
+
+        if (work == WorkMode.CompleteSelf)
         {
             Signal();
             return;
@@ -194,42 +230,90 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
         }
     }
 
+    /// <summary>Makes the outcome visible and runs the continuation if one is registered. On a thread-pool thread.</summary>
     private void Signal()
     {
-        if (_error is { } error)
+        if (Interlocked.CompareExchange(ref _completion, Completed, Pending) == Pending)
         {
-            _core.SetException(error);
+            // No continuation yet: OnCompleted will see Completed and run it; a poller may take the result now.
+            return;
         }
-        else
+
+        // Registered: the continuation is ours to run.
+        Volatile.Write(ref _completion, Done);
+        ScheduleContinuation();
+    }
+
+    /// <summary>Runs the continuation where the caller asked: its synchronization context or task scheduler, else here.</summary>
+    private void ScheduleContinuation()
+    {
+        switch (_scheduler)
         {
-            _core.SetResult(Result);
+            case SynchronizationContext context:
+                context.Post(s_postContinuation, this);
+                break;
+            case TaskScheduler scheduler:
+                // Rare (a custom scheduler was current where the caller awaited); this path allocates a task.
+                Task.Factory.StartNew(static state => ((Submission)state!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler);
+                break;
+            default:
+                RunContinuation();
+                break;
         }
     }
 
+    private void RunContinuation()
+    {
+        if (_executionContext is { } executionContext)
+        {
+            ExecutionContext.Run(executionContext, s_runContinuation, this);
+        }
+        else
+        {
+            InvokeContinuation();
+        }
+    }
+
+    private void InvokeContinuation() => _continuation!(_continuationState);
+
     private long GetResultAndReturn(short token)
     {
-        try
+        if (token != _version || Volatile.Read(ref _completion) < Completed)
         {
-            return _core.GetResult(token);
+            // Not this operation's result (awaited twice, or read before completion): touch nothing.
+            throw new InvalidOperationException("The engine's ValueTask was awaited twice, or its result read before it completed; await each call exactly once.");
         }
-        finally
+
+        Exception? error = _error;
+        long result = Result;
+
+        // A submission cancelled while it waited for room is still linked on the engine's wait list, where the apply
+        // loop will find it Cancelled and drop it: it must not be reset (its Next is that list's link) nor reused. It
+        // is left to the garbage collector (cancellation is the slow path).
+        if (Volatile.Read(ref State) != Cancelled)
         {
-            // A submission cancelled while it waited for room is still linked on the engine's wait list, where the
-            // apply loop will find it Cancelled and drop it: it must not be reset (its Next is that list's link) nor
-            // reused. It is left to the garbage collector (cancellation is the slow path).
-            if (Volatile.Read(ref State) != Cancelled)
-            {
-                ReturnToPool();
-            }
+            ReturnToPool();
         }
+
+        if (error is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        return result;
     }
 
     private void ReturnToPool()
     {
         // The caller has its result; the object goes back to the pool without references to caller memory.
-        _core.Reset();
+        _version++;
+        _continuation = null;
+        _continuationState = null;
+        _scheduler = null;
+        _executionContext = null;
         _error = null;
-        _completesChain = false;
+        _work = WorkMode.CompleteSelf;
+        Volatile.Write(ref _completion, Pending);
         Accounts = default;
         AccountResults = default;
         Transfers = default;
@@ -247,10 +331,71 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
 
     ulong IValueTaskSource<ulong>.GetResult(short token) => (ulong)GetResultAndReturn(token);
 
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+    public ValueTaskSourceStatus GetStatus(short token)
+    {
+        if (token != _version)
+        {
+            throw new InvalidOperationException("The engine's ValueTask was awaited twice; await each call exactly once.");
+        }
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+        return Volatile.Read(ref _completion) < Completed ? ValueTaskSourceStatus.Pending
+            : _error is null ? ValueTaskSourceStatus.Succeeded
+            : _error is OperationCanceledException ? ValueTaskSourceStatus.Canceled
+            : ValueTaskSourceStatus.Faulted;
+    }
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        if (token != _version)
+        {
+            throw new InvalidOperationException("The engine's ValueTask was awaited twice; await each call exactly once.");
+        }
+
+        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0)
+        {
+            _executionContext = ExecutionContext.Capture();
+        }
+
+        if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0)
+        {
+            SynchronizationContext? context = SynchronizationContext.Current;
+            if (context is not null && context.GetType() != typeof(SynchronizationContext))
+            {
+                _scheduler = context;
+            }
+            else if (TaskScheduler.Current != TaskScheduler.Default)
+            {
+                _scheduler = TaskScheduler.Current;
+            }
+        }
+
+        _continuation = continuation;
+        _continuationState = state;
+        int seen = Interlocked.CompareExchange(ref _completion, Registered, Pending);
+        if (seen == Pending)
+        {
+            // Signal will run it.
+            return;
+        }
+
+        if (seen != Completed)
+        {
+            throw new InvalidOperationException("The engine's ValueTask was awaited twice; await each call exactly once.");
+        }
+
+        // The outcome was set first. Never run the continuation inline here (the caller is inside its await): post it
+        // to the caller's context, or queue this submission itself to the thread pool.
+        Volatile.Write(ref _completion, Done);
+        if (_scheduler is not null)
+        {
+            ScheduleContinuation();
+            return;
+        }
+
+        _work = WorkMode.RunContinuation;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+    }
 }
 
 /// <summary>Which ledger operation a submission's events go to.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
@@ -93,6 +94,72 @@ public sealed class LedgerEngineAllocationTests
         thread.Join();
         Assert.Null(failure);
 
+        Assert.Equal(0, allocated);
+    }
+
+    /// <summary>
+    /// The race an awaiting caller can lose: its continuation is registered after the result was already set. The
+    /// engine then queues the submission itself to run the continuation (ManualResetValueTaskSourceCore would queue a
+    /// new work item). Forced here by polling to completion before registering; the registration must allocate
+    /// nothing and the continuation must run exactly once with the result.
+    /// </summary>
+    [Fact]
+    public async Task OnCompleted_AfterTheResultIsSet_RunsTheContinuationOnceWithoutAllocating()
+    {
+        await using LedgerEngine engine = await OpenWarmEngineAsync();
+        var submitter = new Submitter(engine);
+        long allocated = -1;
+        int runs = 0;
+        int okResults = 0;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var done = new SemaphoreSlim(0);
+                ValueTaskAwaiter<CreateTransferResult> awaiter = default;
+                Action continuation = () =>
+                {
+                    if (awaiter.GetResult() == CreateTransferResult.Ok)
+                    {
+                        Interlocked.Increment(ref okResults);
+                    }
+
+                    Interlocked.Increment(ref runs);
+                    done.Release();
+                };
+
+                for (int round = 0; round < WarmRounds + MeasuredRounds; round++)
+                {
+                    ValueTask<CreateTransferResult> single = engine.CreateTransferAsync(submitter.Next());
+                    while (!single.IsCompleted)
+                    {
+                        Thread.Yield();
+                    }
+
+                    awaiter = single.GetAwaiter();
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    awaiter.UnsafeOnCompleted(continuation);
+                    long after = GC.GetAllocatedBytesForCurrentThread();
+                    if (round >= WarmRounds)
+                    {
+                        allocated = Math.Max(allocated, 0) + (after - before);
+                    }
+
+                    done.Wait();
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.UnsafeStart();
+        thread.Join();
+
+        Assert.Null(failure);
+        Assert.Equal(WarmRounds + MeasuredRounds, runs);
+        Assert.Equal(WarmRounds + MeasuredRounds, okResults);
         Assert.Equal(0, allocated);
     }
 
