@@ -78,6 +78,7 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
         CompleteChain,
         RunContinuation,
     }
+
     private CancellationTokenRegistration _registration;
 
     public SubmissionKind Kind;
