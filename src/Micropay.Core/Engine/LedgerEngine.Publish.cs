@@ -21,7 +21,18 @@ public sealed partial class LedgerEngine
                 _filledBatches.Wait();
                 InFlightBatch batch = _batches[next];
                 next = (next + 1) % PipelineDepth;
-                Process(batch);
+                try
+                {
+                    Process(batch);
+                }
+                catch (Exception e)
+                {
+                    // A bug in the engine (store failures are caught in Append). Stop as after a store failure: this
+                    // batch's members fail (the fault is set first), and so does everything after it.
+                    Fault(new InvalidOperationException("The ledger engine's publisher failed. This is a bug in Micropay.Core.", e));
+                    Release(batch, snapshotsToo: true);
+                }
+
                 bool stop = batch.Stop;
                 batch.Reset();
                 _freeBatches.Release();
