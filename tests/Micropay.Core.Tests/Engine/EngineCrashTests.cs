@@ -24,11 +24,6 @@ public sealed class EngineCrashTests : EngineTestKit
         _output = output;
     }
 
-    private static string HarnessPath => Path.Combine(AppContext.BaseDirectory, "crash-harness", "Micropay.Core.CrashHarness.dll");
-
-    // The SDK sets DOTNET_HOST_PATH for test runs; otherwise rely on the PATH.
-    private static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-
     [Fact]
     public Task ChildEngineKilledAtRandomMoments_EveryAcknowledgedTransferSurvives() => KillLoopAsync(kills: 24, seed: 1);
 
@@ -142,7 +137,7 @@ public sealed class EngineCrashTests : EngineTestKit
 
     private async Task<ChildRun> RunAndKillAsync(int round, int snapshotInterval, bool waitForStart, int delayMilliseconds)
     {
-        using Process child = StartHarness(
+        using Process child = CrashHarnessProcess.Start(
             "engine", Directory, snapshotInterval.ToString(CultureInfo.InvariantCulture), round.ToString(CultureInfo.InvariantCulture));
         ulong? startedAt = null;
         var results = new List<(UInt128, CreateTransferResult)>();
@@ -201,24 +196,5 @@ public sealed class EngineCrashTests : EngineTestKit
         await reader;
         Assert.False(exitedOnItsOwn, $"the harness exited on its own with code {child.ExitCode}: {await errors}");
         return new ChildRun(startedAt, results);
-    }
-
-    private static Process StartHarness(params string[] arguments)
-    {
-        Assert.True(File.Exists(HarnessPath), $"the crash harness was not built to {HarnessPath}");
-        var start = new ProcessStartInfo(DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(HarnessPath);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start)!;
     }
 }

@@ -18,11 +18,6 @@ public sealed class FileLedgerStoreCrashTests : FileStoreTestKit
         _output = output;
     }
 
-    private static string HarnessPath => Path.Combine(AppContext.BaseDirectory, "crash-harness", "Micropay.Core.CrashHarness.dll");
-
-    // The SDK sets DOTNET_HOST_PATH for test runs; otherwise rely on the PATH.
-    private static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-
     [Fact]
     public async Task OpenAsync_LastSegmentCutAtEveryOffsetOfItsLastTwoRecords_HoldsExactlyTheCompletePrefix()
     {
@@ -161,7 +156,7 @@ public sealed class FileLedgerStoreCrashTests : FileStoreTestKit
     [Fact]
     public async Task OpenAsync_DirectoryHeldByAnotherProcess_ThrowsLedgerStoreException()
     {
-        using Process holder = StartHarness("hold", Directory);
+        using Process holder = CrashHarnessProcess.Start("hold", Directory);
         try
         {
             string? line = await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -216,7 +211,7 @@ public sealed class FileLedgerStoreCrashTests : FileStoreTestKit
 
     private async Task<ulong> RunAndKillAsync(bool waitForStart, int delayMilliseconds)
     {
-        using Process child = StartHarness("append", Directory, "16384");
+        using Process child = CrashHarnessProcess.Start("append", Directory, "16384");
         ulong max = 0;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task reader = Task.Run(async () =>
@@ -255,24 +250,5 @@ public sealed class FileLedgerStoreCrashTests : FileStoreTestKit
         await reader;
         Assert.False(exitedOnItsOwn, $"the harness exited on its own with code {child.ExitCode}: {await errors}");
         return max;
-    }
-
-    private static Process StartHarness(params string[] arguments)
-    {
-        Assert.True(File.Exists(HarnessPath), $"the crash harness was not built to {HarnessPath}");
-        var start = new ProcessStartInfo(DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(HarnessPath);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start)!;
     }
 }
