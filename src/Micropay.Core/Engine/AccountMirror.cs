@@ -62,9 +62,6 @@ internal sealed unsafe class AccountMirror
         EnsureCapacity(Math.Max(capacity, 1));
     }
 
-    /// <summary>The number of published accounts. Any thread.</summary>
-    public int Count => Volatile.Read(ref _count);
-
     /// <summary>Starts publishing a batch: makes room for rows below <paramref name="newRowsEnd"/> and marks the batch as being written. Publisher only.</summary>
     public void BeginPublish(int newRowsEnd)
     {

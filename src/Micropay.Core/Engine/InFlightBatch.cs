@@ -76,7 +76,6 @@ internal sealed class InFlightBatch
     /// <summary>The ledger's snapshot right after this batch, when one was due or asked for.</summary>
     public byte[]? Snapshot;
     public ulong SnapshotBatchNumber;
-    public bool SnapshotRequested;
     public Exception? SnapshotError;
 
     /// <summary>Apply the batch even when it holds no event: a clock pulse that releases due holds.</summary>
@@ -101,7 +100,6 @@ internal sealed class InFlightBatch
         AccountsStart = AccountsEnd = TransfersStart = TransfersEnd = 0;
         Snapshot = null;
         SnapshotBatchNumber = 0;
-        SnapshotRequested = false;
         SnapshotError = null;
         Stop = false;
         Pulse = false;

@@ -51,8 +51,6 @@ internal sealed class IngressRing
         _mask = capacity - 1;
     }
 
-    public int Capacity => _slots.Length;
-
     /// <summary>Claims a position and publishes <paramref name="item"/> there; false when the ring is full. Any thread.</summary>
     public bool TryEnqueue(Submission item)
     {

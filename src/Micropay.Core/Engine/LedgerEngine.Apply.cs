@@ -35,7 +35,7 @@ public sealed partial class LedgerEngine
                     Apply(batch);
                 }
 
-                if (batch.SnapshotRequested || SnapshotDue(batch))
+                if (batch.SnapshotRequests is not null || SnapshotDue(batch))
                 {
                     TakeSnapshot(batch);
                 }
@@ -108,7 +108,6 @@ public sealed partial class LedgerEngine
                 // The snapshot is taken right after this batch (after the events submitted before the request).
                 submission.Next = batch.SnapshotRequests;
                 batch.SnapshotRequests = submission;
-                batch.SnapshotRequested = true;
                 return false;
             }
 

@@ -40,11 +40,6 @@ internal sealed class PublishedIndex
         _slots = MemoryCommit.AllocatePinned<ulong>(SlotsFor(Math.Max(capacity, 1024)), zeroed: true);
     }
 
-    public int Count => _count;
-
-    /// <summary>Bytes held, for the memory report.</summary>
-    public long MemoryBytes => (long)Volatile.Read(ref _slots).Length * sizeof(ulong);
-
     private static int SlotsFor(int entries)
     {
         long slots = Math.Max(16, (long)BitOperations.RoundUpToPowerOf2((uint)entries) * 2);

@@ -26,9 +26,6 @@ public sealed partial class Ledger
     /// <summary>Managed bytes held by the ledger's tables, for the memory budget (see the benchmarks).</summary>
     internal long MemoryBytes => _accounts.MemoryBytes + _transfers.MemoryBytes;
 
-    /// <summary>An account row, for the engine's writer thread (which copies changed rows out after each batch).</summary>
-    internal ref readonly Account AccountAt(int row) => ref _accounts[row];
-
     /// <summary>A transfer row, readable from any thread once the engine has published it (see <see cref="TransferTable.ReadPublished"/>).</summary>
     internal Transfer ReadPublishedTransfer(int row) => _transfers.ReadPublished(row);
 
