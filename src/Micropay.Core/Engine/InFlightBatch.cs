@@ -21,7 +21,7 @@ internal sealed class InFlightBatch
         TransferResults = new CreateTransferResult[maxBatchSize];
         Accounts = new Account[maxBatchSize];
         AccountResults = new CreateAccountResult[maxBatchSize];
-        Encoded = new byte[CommitBatchHeader.Size + (maxBatchSize * CommitBatch.EventSize)];
+        Encoded = new byte[EncodedOffset + CommitBatchHeader.Size + (maxBatchSize * CommitBatch.EventSize)];
         Images = new AccountImageLog(maxBatchSize * 2);
     }
 
@@ -70,8 +70,23 @@ internal sealed class InFlightBatch
     /// <summary>The journal header the publisher encoded for this batch.</summary>
     public CommitBatchHeader Header;
 
-    /// <summary>Header and events, encoded by the publisher for the store.</summary>
+    /// <summary>
+    /// Where the encoded batch starts in <see cref="Encoded"/>: room for the file store's record frame in front, so its
+    /// fast path (<see cref="IEncodedBatchAppender"/>) writes the batch from here without copying it.
+    /// </summary>
+    public const int EncodedOffset = FileLedgerStore.FrameSize;
+
+    /// <summary>
+    /// The encoded batch at <see cref="EncodedOffset"/>: the header (written by the publisher, which knows the previous
+    /// batch's hash), then the events (written by the apply loop right after applying them).
+    /// </summary>
     public readonly byte[] Encoded;
+
+    /// <summary>The encoded batch's length (header and events).</summary>
+    public int EncodedLength => CommitBatchHeader.Size + (Count * CommitBatch.EventSize);
+
+    /// <summary>Whether the publisher has inserted the batch's new transfers into the read index (not yet visible: see _publishedTransferCount).</summary>
+    public bool TransfersIndexed;
 
     /// <summary>The ledger's snapshot right after this batch, when one was due or asked for.</summary>
     public byte[]? Snapshot;
@@ -103,6 +118,7 @@ internal sealed class InFlightBatch
         SnapshotError = null;
         Stop = false;
         Pulse = false;
+        TransfersIndexed = false;
     }
 
     public void AddMember(Submission submission)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Micropay.Core.Ledger;
+using Micropay.Core.Storage;
 
 namespace Micropay.Core.Engine;
 
@@ -280,6 +281,28 @@ public sealed partial class LedgerEngine
         batch.AccountsEnd = _ledger.AccountCount;
         batch.TransfersStart = transfersBefore;
         batch.TransfersEnd = _ledger.TransferCount;
+        if (_store is not null)
+        {
+            // The events go to the journal as submitted: encode them here, where the apply loop has time to spare while
+            // the publisher waits for the disk (the publisher adds the header, which needs the previous batch's hash).
+            // Also required before the hand-off: a direct batch's events are the caller's memory, reusable once released.
+            EncodeEvents(batch);
+        }
+    }
+
+    /// <summary>Writes the batch's events into <see cref="InFlightBatch.Encoded"/> after the header's place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void EncodeEvents(InFlightBatch batch)
+    {
+        Span<byte> events = batch.Encoded.AsSpan(InFlightBatch.EncodedOffset + CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize);
+        if (batch.Kind == BatchKind.Accounts)
+        {
+            Account.EncodeAll(batch.AccountEvents, events);
+        }
+        else
+        {
+            Transfer.EncodeAll(batch.TransferEvents, events);
+        }
     }
 
     /// <summary>The batch timestamp: the clock in nanoseconds since the Unix epoch (the ledger keeps it increasing).</summary>

@@ -11,6 +11,10 @@ public sealed partial class LedgerEngine
     // Publisher only: the hash of the last batch handed to the store (the next header's PreviousBatchHash).
     private BatchHash _lastBatchHash;
 
+    // Readers see a transfer row only below this count (release by the publisher after the row's batch is released,
+    // acquire by readers): the publisher indexes a batch's transfers while the batch is still being made durable.
+    private int _publishedTransferCount;
+
     private void PublishLoop()
     {
         int next = 0;
@@ -72,25 +76,22 @@ public sealed partial class LedgerEngine
         Release(batch, snapshotsToo: true);
     }
 
-    /// <summary>Writes the batch's header (chained to the previous batch) and events into <see cref="InFlightBatch.Encoded"/>.</summary>
+    /// <summary>
+    /// Writes the batch's header (chained to the previous batch) in front of its events in
+    /// <see cref="InFlightBatch.Encoded"/>; for a store without the fast path, also computes the batch's chain hash.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Encode(InFlightBatch batch)
     {
         BatchOperation operation = batch.Kind == BatchKind.Accounts ? BatchOperation.CreateAccounts : BatchOperation.CreateTransfers;
         var header = new CommitBatchHeader(batch.BatchNumber, operation, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero);
-        Span<byte> encoded = batch.Encoded.AsSpan(0, CommitBatchHeader.Size + (batch.Count * CommitBatch.EventSize));
+        Span<byte> encoded = batch.Encoded.AsSpan(InFlightBatch.EncodedOffset, batch.EncodedLength);
         header.Encode(encoded);
-        if (batch.Kind == BatchKind.Accounts)
-        {
-            Account.EncodeAll(batch.AccountEvents, encoded[CommitBatchHeader.Size..]);
-        }
-        else
-        {
-            Transfer.EncodeAll(batch.TransferEvents, encoded[CommitBatchHeader.Size..]);
-        }
-
         batch.Header = header;
-        _lastBatchHash = BatchHash.Compute(encoded);
+        if (_fastStore is null)
+        {
+            _lastBatchHash = BatchHash.Compute(encoded);
+        }
     }
 
     /// <summary>Appends the encoded batch; a failure stops the engine.</summary>
@@ -98,7 +99,15 @@ public sealed partial class LedgerEngine
     {
         try
         {
-            var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize));
+            if (_fastStore is { } fast)
+            {
+                // The store hashes the batch and runs the overlap (the read index's inserts) while the device writes.
+                _overlap.Batch = batch;
+                _lastBatchHash = fast.AppendEncoded(batch.Header, batch.Encoded, batch.EncodedLength, _overlap);
+                return;
+            }
+
+            var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(InFlightBatch.EncodedOffset + CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize));
             ValueTask append = _store!.AppendAsync(commit);
             if (!append.IsCompletedSuccessfully)
             {
@@ -110,8 +119,40 @@ public sealed partial class LedgerEngine
         {
             Fault(e);
         }
+        finally
+        {
+            _overlap.Batch = null;
+        }
     }
 
+    /// <summary>
+    /// Inserts the batch's new transfers into the read index (hidden from readers until <see cref="_publishedTransferCount"/>
+    /// covers them). Publisher thread; idempotent per batch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void IndexTransfers(InFlightBatch batch)
+    {
+        if (!batch.TransfersIndexed)
+        {
+            _transfers.InsertRows(batch.TransfersStart, batch.TransfersEnd, new TransferRowIds(_ledger));
+            batch.TransfersIndexed = true;
+        }
+    }
+
+    /// <summary>The publisher's work during a fast-path append: index the batch's transfers while the device writes.</summary>
+    private sealed class AppendOverlap(LedgerEngine engine) : IAppendOverlap
+    {
+        // Publisher thread only: the batch being appended.
+        public InFlightBatch? Batch;
+
+        public void WhileWriting()
+        {
+            if (Batch is { } batch)
+            {
+                engine.IndexTransfers(batch);
+            }
+        }
+    }
 
     /// <summary>Completions queued to the thread pool as one work item: continuations of up to this many callers run in turn on one pool thread.</summary>
     private const int CompletionChunk = 256;
@@ -210,7 +251,8 @@ public sealed partial class LedgerEngine
         _accounts.BeginPublish(batch.AccountsEnd);
         _accounts.WriteRows(batch.Images.Rows, batch.Images.Images);
         _accounts.EndPublish(batch.AccountsStart, batch.AccountsEnd);
-        _transfers.InsertRows(batch.TransfersStart, batch.TransfersEnd, new TransferRowIds(_ledger));
+        IndexTransfers(batch);
+        Volatile.Write(ref _publishedTransferCount, batch.TransfersEnd);
         Volatile.Write(ref _publishedBatchNumber, batch.BatchNumber);
     }
 

@@ -44,7 +44,7 @@ public sealed partial class LedgerEngine
     public bool TryGetTransfer(UInt128 id, out Transfer transfer)
     {
         int row = _transfers.Find(id, new TransferRowIds(_ledger));
-        if (row < 0)
+        if (row < 0 || row >= Volatile.Read(ref _publishedTransferCount))
         {
             transfer = default;
             return false;

@@ -133,5 +133,6 @@ public sealed partial class LedgerEngine
         _accounts.WriteRows(rows, accounts);
         _accounts.EndPublish(0, accounts.Length);
         _transfers.InsertRows(0, _ledger.TransferCount, new TransferRowIds(_ledger));
+        _publishedTransferCount = _ledger.TransferCount;
     }
 }

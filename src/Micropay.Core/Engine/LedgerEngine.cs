@@ -39,6 +39,12 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     private readonly LedgerEngineOptions _options;
     private readonly DurabilityMode _mode;
     private readonly ILedgerStore? _store;
+
+    // The store's fast path (FileLedgerStore), or null: appends the batch from InFlightBatch.Encoded and hashes it.
+    private readonly IEncodedBatchAppender? _fastStore;
+
+    // Publisher thread only: the work it does while the fast path's device writes.
+    private readonly AppendOverlap _overlap;
     private readonly bool _storeSnapshots;
     private readonly int _maxBatchSize;
     private readonly TimeProvider _clock;
@@ -85,6 +91,8 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _mode = options.Durability;
         _store = _mode == DurabilityMode.InMemory ? null : options.Store;
         _storeSnapshots = _store is not null && (_store.Capabilities & LedgerStoreCapabilities.Snapshots) != 0;
+        _fastStore = _store is IEncodedBatchAppender fast && fast.RecordPrefixSize == InFlightBatch.EncodedOffset ? fast : null;
+        _overlap = new AppendOverlap(this);
         _maxBatchSize = options.MaxBatchSize;
         _clock = options.TimeProvider;
         _ledger = ledger;

@@ -32,12 +32,7 @@ public sealed partial class FileLedgerStore
         lock (_writeLock)
         {
             ThrowIfNotOpen();
-            if (_broken)
-            {
-                throw new LedgerStoreException(
-                    $"An earlier write to the ledger store '{_directory}' failed, so what is durable is unknown; dispose the store and open it again.");
-            }
-
+            ThrowIfBroken();
             ulong number = batch.BatchNumber;
             if (number == 0)
             {
@@ -74,82 +69,166 @@ public sealed partial class FileLedgerStore
                 _writeBuffer = ArrayPool<byte>.Shared.Rent(recordLength);
             }
 
-            Segment[] segments = _segments;
-            Segment? segment = segments.Length > 0 ? segments[^1] : null;
-            if (segment is null || (segment.HasRecords && segment.DurableEnd + recordLength > _segmentSizeBytes))
+            batch.Encode(_writeBuffer.AsSpan(FrameSize, batch.EncodedLength));
+            WriteRecordLocked(number, _writeBuffer, batch.EncodedLength, overlap: null);
+        }
+    }
+
+    /// <inheritdoc />
+    int IEncodedBatchAppender.RecordPrefixSize => FrameSize;
+
+    /// <inheritdoc />
+    BatchHash IEncodedBatchAppender.AppendEncoded(in CommitBatchHeader header, byte[] record, int payloadLength, IAppendOverlap? overlap)
+    {
+        lock (_writeLock)
+        {
+            ThrowIfNotOpen();
+            ThrowIfBroken();
+            ulong number = header.BatchNumber;
+            ulong last = _lastBatchNumber;
+            if (number != last + 1 || header.PreviousBatchHash != _lastBatchHash)
             {
-                segment = StartSegment(number);
+                // The engine numbers and chains its batches from the store's state: anything else is a bug there.
+                throw new InvalidOperationException($"Batch {number} does not follow batch {last} of the journal (number or previous hash).");
             }
 
-            Span<byte> record = _writeBuffer.AsSpan(0, recordLength);
-            int payloadLength = batch.EncodedLength;
-            batch.Encode(record.Slice(FrameSize, payloadLength));
+            return WriteRecordLocked(number, record, payloadLength, overlap);
+        }
+    }
 
-            // The chain hash (SHA-256 of the encoded batch) is needed only after the write, to check the next batch:
-            // for a large batch it runs on another core while this one computes the CRC, writes and fsyncs, so the
-            // append costs max(hash, write + fsync) instead of their sum (SHA-256 runs at about 1.4 GB/s here, as
-            // slow as the disk). A small batch hashes inline: a thread hop would cost more than the hash.
-            bool hashInParallel = payloadLength >= ParallelHashThreshold && Environment.ProcessorCount > 1;
-            BatchHash hash = default;
-            if (hashInParallel)
+    private void ThrowIfBroken()
+    {
+        if (_broken)
+        {
+            throw new LedgerStoreException(
+                $"An earlier write to the ledger store '{_directory}' failed, so what is durable is unknown; dispose the store and open it again.");
+        }
+    }
+
+    /// <summary>
+    /// Frames, writes and fsyncs the record whose payload (an encoded batch) is at <c>buffer[FrameSize..]</c>, then makes
+    /// it the journal's last batch. Returns the batch's chain hash. Under the write lock.
+    /// </summary>
+    /// <param name="number">The batch number (already checked to follow the last one).</param>
+    /// <param name="buffer">FrameSize bytes of room, then the payload.</param>
+    /// <param name="payloadLength">The payload's length.</param>
+    /// <param name="overlap">
+    /// Null for <see cref="AppendAsync"/>: a large batch is then hashed on another core. Otherwise the engine's work to run
+    /// while the device writes: the hash is computed on this thread, then <see cref="IAppendOverlap.WhileWriting"/> runs,
+    /// both between starting the payload's writeback and the fsync.
+    /// </param>
+    private BatchHash WriteRecordLocked(ulong number, byte[] buffer, int payloadLength, IAppendOverlap? overlap)
+    {
+        int recordLength = FrameSize + payloadLength;
+        Segment[] segments = _segments;
+        Segment? segment = segments.Length > 0 ? segments[^1] : null;
+        if (segment is null || (segment.HasRecords && segment.DurableEnd + recordLength > _segmentSizeBytes))
+        {
+            segment = StartSegment(number);
+        }
+
+        Span<byte> record = buffer.AsSpan(0, recordLength);
+        ReadOnlySpan<byte> payload = record.Slice(FrameSize, payloadLength);
+
+        // The chain hash (SHA-256 of the encoded batch) is needed only after the write, to check the next batch. For a
+        // large batch it is computed while the device writes the payload, so the append costs max(hash, write + fsync)
+        // instead of their sum (SHA-256 runs at about 1.4 GB/s here, as slow as the disk): on another core for
+        // AppendAsync; on this thread for the engine, whose other core is busy applying the next batch. A small batch
+        // hashes inline: a thread hop would cost more than the hash.
+        bool large = payloadLength >= ParallelHashThreshold;
+        bool hashInParallel = overlap is null && large && Environment.ProcessorCount > 1;
+        BatchHash hash = default;
+        if (hashInParallel)
+        {
+            _chainHasher.Start(buffer, FrameSize, payloadLength);
+        }
+        else if (!large)
+        {
+            hash = BatchHash.Compute(payload);
+        }
+
+        long offset = segment.DurableEnd;
+        try
+        {
+            if (large && overlap is null)
             {
-                _chainHasher.Start(_writeBuffer, FrameSize, payloadLength);
+                // Write the payload first and start the device writing it, then compute the frame's CRC while it does
+                // (the hash runs on another core), write the frame and fsync. Crash-safety is unchanged: nothing is
+                // acknowledged before the fsync, and a frame without its payload (or the reverse) is a record that
+                // fails its checksum, i.e. a torn tail.
+                RandomAccess.Write(_activeHandle!, payload, offset + FrameSize);
+                StartWriteback(_activeHandle!, offset + FrameSize, payloadLength);
+                EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
+                RandomAccess.Write(_activeHandle!, record[..FrameSize], offset);
+            }
+            else if (large)
+            {
+                // The engine's batch: its events were encoded by the engine's other thread, so they sit in the other
+                // core's cache. The CRC pass reads them first (fast from user code), then one write copies the whole
+                // record into the page cache; a write straight from the other core's lines measured ten times slower.
+                // The hash and the engine's work then run while the device writes, before the fsync.
+                EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
+                RandomAccess.Write(_activeHandle!, record, offset);
+                StartWriteback(_activeHandle!, offset, recordLength);
+                hash = BatchHash.Compute(payload);
+                RunOverlap(overlap);
             }
             else
             {
-                hash = BatchHash.Compute(record.Slice(FrameSize, payloadLength));
+                RunOverlap(overlap);
+                EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
+                RandomAccess.Write(_activeHandle!, record, offset);
             }
 
-            long offset = segment.DurableEnd;
-            try
+            RandomAccess.FlushToDisk(_activeHandle!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _broken = true;
+            throw new LedgerStoreException(
+                $"Writing batch {number} to '{segment.Path}' at offset {offset} failed; it may or may not be durable until the store is reopened.", e);
+        }
+        finally
+        {
+            // Always collect the hasher before leaving: it reads the write buffer, which the next append reuses.
+            if (hashInParallel)
             {
-                if (hashInParallel)
+                try
                 {
-                    // A large batch: write the payload first and start the device writing it, then compute the
-                    // frame's CRC while it does, write the frame and fsync. Crash-safety is unchanged: nothing is
-                    // acknowledged before the fsync, and a frame without its payload (or the reverse) is a record
-                    // that fails its checksum, i.e. a torn tail.
-                    RandomAccess.Write(_activeHandle!, record[FrameSize..], offset + FrameSize);
-                    StartWriteback(_activeHandle!, offset + FrameSize, payloadLength);
-                    EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
-                    RandomAccess.Write(_activeHandle!, record[..FrameSize], offset);
+                    hash = _chainHasher.Wait();
                 }
-                else
+                catch (LedgerStoreException)
                 {
-                    EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
-                    RandomAccess.Write(_activeHandle!, record, offset);
+                    // Without the hash the next batch's chain cannot be checked: refuse appends until reopened.
+                    _broken = true;
+                    throw;
                 }
+            }
+        }
 
-                RandomAccess.FlushToDisk(_activeHandle!);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _broken = true;
-                throw new LedgerStoreException(
-                    $"Writing batch {number} to '{segment.Path}' at offset {offset} failed; it may or may not be durable until the store is reopened.", e);
-            }
-            finally
-            {
-                // Always collect the hasher before leaving: it reads the write buffer, which the next append reuses.
-                if (hashInParallel)
-                {
-                    try
-                    {
-                        hash = _chainHasher.Wait();
-                    }
-                    catch (LedgerStoreException)
-                    {
-                        // Without the hash the next batch's chain cannot be checked: refuse appends until reopened.
-                        _broken = true;
-                        throw;
-                    }
-                }
-            }
+        _lastBatchHash = hash;
+        segment.DurableEnd = offset + recordLength;
+        segment.LastBatchNumber = number;
+        Volatile.Write(ref _lastBatchNumber, number);
+        return hash;
+    }
 
-            _lastBatchHash = hash;
-            segment.DurableEnd = offset + recordLength;
-            segment.LastBatchNumber = number;
-            Volatile.Write(ref _lastBatchNumber, number);
+    /// <summary>Runs the engine's overlapped work; if it throws, the payload is on disk without its frame, so refuse further appends.</summary>
+    private void RunOverlap(IAppendOverlap? overlap)
+    {
+        if (overlap is null)
+        {
+            return;
+        }
+
+        try
+        {
+            overlap.WhileWriting();
+        }
+        catch
+        {
+            _broken = true;
+            throw;
         }
     }
 

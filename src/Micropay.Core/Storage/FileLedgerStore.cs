@@ -24,7 +24,7 @@ namespace Micropay.Core.Storage;
 /// <para><b>Compaction</b> is never automatic: <see cref="CompactAsync"/> deletes segments wholly covered by the latest
 /// snapshot.</para>
 /// </remarks>
-public sealed partial class FileLedgerStore : ILedgerStore
+public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppender
 {
     private const string LockFileName = "ledger.lock";
 
@@ -89,6 +89,9 @@ public sealed partial class FileLedgerStore : ILedgerStore
 
     /// <inheritdoc />
     public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots;
+
+    /// <summary>The last batch whose append returned (durable); for tests that check what was durable when.</summary>
+    internal ulong LastDurableBatchNumber => Volatile.Read(ref _lastBatchNumber);
 
     /// <summary>Releases the directory lock and the file handles. Readers still enumerating keep their own handles.</summary>
     /// <returns>A completed task.</returns>
