@@ -6,7 +6,8 @@ namespace Micropay.Core.Benchmarks;
 
 /// <summary>
 /// Entry point: BenchmarkDotNet's switcher over every benchmark in this assembly (pass <c>--filter</c>, <c>--job</c>
-/// and so on after <c>--</c>), or <c>--memory-footprint</c> for the console memory report, or <c>--open-time [transfers]</c> for the first-open time of a durable engine.
+/// and so on after <c>--</c>), or <c>--memory-footprint</c> for the console memory report, or <c>--open-time [transfers [directory]]</c> for the first-open time of a durable engine (in a child process:
+/// <c>--open-store directory</c>; a given directory keeps the store for the next run).
 /// </summary>
 public static class Program
 {
@@ -23,7 +24,12 @@ public static class Program
         if (args is ["--open-time", ..])
         {
             int transfers = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
-            Engine.EngineOpenBenchmarks.RunColdOpenReport(Console.Out, transfers);
+            return Engine.EngineOpenBenchmarks.RunColdOpenReport(Console.Out, transfers, keep: args.Length > 2 ? args[2] : null);
+        }
+
+        if (args is ["--open-store", string directory])
+        {
+            Engine.EngineOpenBenchmarks.RunOpenInThisProcess(Console.Out, directory);
             return 0;
         }
 

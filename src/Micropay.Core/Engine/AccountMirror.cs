@@ -107,11 +107,8 @@ internal sealed unsafe class AccountMirror
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndPublish(int newRowsStart, int newRowsEnd)
     {
-        Account[][] chunks = _rows;
-        for (int row = newRowsStart; row < newRowsEnd; row++)
-        {
-            _index.Insert(RowPointer(chunks, row)->Id, row);
-        }
+        // Prefetched bulk insert: a recovered ledger publishes all its accounts at once.
+        _index.InsertRows(newRowsStart, newRowsEnd, new RowIds(this));
 
         if (newRowsEnd > _count)
         {

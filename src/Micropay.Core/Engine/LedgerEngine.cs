@@ -85,7 +85,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     // The last batch whose results were released (published); written by the publisher.
     private ulong _publishedBatchNumber;
 
-    private LedgerEngine(LedgerEngineOptions options, Ledger.Ledger ledger, LedgerStoreState storeState)
+    private LedgerEngine(LedgerEngineOptions options, Ledger.Ledger ledger, LedgerStoreState storeState, PublishedIndex? transfers = null)
     {
         _options = options;
         _mode = options.Durability;
@@ -107,7 +107,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _lastBatchHash = storeState.LastBatchHash;
         _publishedBatchNumber = storeState.LastBatchNumber;
         _accounts = new AccountMirror(Math.Max(options.AccountCapacity, ledger.AccountCount));
-        _transfers = new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));
+        _transfers = transfers ?? new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));
         PublishRecoveredState();
 
         _applyThread = new Thread(ApplyLoop) { IsBackground = true, Name = "Micropay.Core apply" };

@@ -46,6 +46,9 @@ internal sealed class PublishedIndex
         return (int)Math.Min(slots, 1L << 30);
     }
 
+    /// <summary>The number of entries. Publisher thread only (or the thread that builds the index before it is shared).</summary>
+    public int Count => _count;
+
     /// <summary>Adds an id that is not in the index yet. Publisher thread only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Insert(UInt128 id, int row)
@@ -73,19 +76,40 @@ internal sealed class PublishedIndex
         }
 
         // The ids' home slots are scattered: hash a few rows ahead and prefetch their slots, so several cache
-        // misses are in flight at once.
-        const int Ahead = 8;
+        // misses are in flight at once. Each id is hashed once: its hash waits in a small ring until its row's turn
+        // (16 ahead, as the ledger's IdIndex bulk insert: 8 left misses unhidden when indexing 10M recovered rows).
+        const int Ahead = 16;
+        Span<ulong> pending = stackalloc ulong[Ahead];
         int mask = slots.Length - 1;
+        int primed = Math.Min(Ahead, end - start);
+        for (int i = 0; i < primed; i++)
+        {
+            pending[i] = IdHash.Hash(rows.IdAt(start + i));
+            Prefetch(slots, pending[i], mask);
+        }
+
         for (int row = start; row < end; row++)
         {
-            if (row + Ahead < end && Sse.IsSupported)
+            int at = (row - start) & (Ahead - 1);
+            ulong hash = pending[at];
+            if (row + Ahead < end)
             {
-                uint home = (uint)(IdHash.Hash(rows.IdAt(row + Ahead)) >> 32) & (uint)mask;
-                Sse.Prefetch0(Unsafe.AsPointer(ref slots[home]));
+                ulong next = IdHash.Hash(rows.IdAt(row + Ahead));
+                pending[at] = next;
+                Prefetch(slots, next, mask);
             }
 
-            Place(slots, Entry(IdHash.Hash(rows.IdAt(row)), row), release: true);
+            Place(slots, Entry(hash, row), release: true);
             _count++;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ulong[] slots, ulong hash, int mask)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref slots[(uint)(hash >> 32) & (uint)mask]));
         }
     }
 

@@ -135,6 +135,28 @@ public sealed partial class Ledger
         return ledger;
     }
 
+    /// <summary>
+    /// Where a snapshot's transfer records lie (row order), when its header is sound: lets the engine index the
+    /// transfer ids on another thread while <see cref="ReadSnapshot"/> runs. Only a hint: the caller must still use
+    /// the result only if <see cref="ReadSnapshot"/> of the same bytes succeeds (it validates the records).
+    /// </summary>
+    internal static bool TryLocateSnapshotTransfers(ReadOnlySpan<byte> snapshot, out int offset, out int count)
+    {
+        try
+        {
+            SnapshotLayout layout = ReadSnapshotHeader(snapshot);
+            offset = layout.TransfersOffset;
+            count = layout.Transfers;
+            return true;
+        }
+        catch (LedgerSnapshotException)
+        {
+            offset = 0;
+            count = 0;
+            return false;
+        }
+    }
+
     /// <summary>Checks the header and that the counts account for the snapshot's length exactly.</summary>
     private static SnapshotLayout ReadSnapshotHeader(ReadOnlySpan<byte> snapshot)
     {

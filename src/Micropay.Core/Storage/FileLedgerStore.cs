@@ -14,8 +14,9 @@ namespace Micropay.Core.Storage;
 /// <c>FileLedgerStore.Format.cs</c>); <c>snapshot-{batch, 20 digits}.snap</c> files hold snapshots;
 /// <c>ledger.lock</c> is held exclusively while a store has the directory open, so a second process (or a second
 /// instance) is refused. <c>*.tmp</c> files are unfinished segment or snapshot creations and are removed on open.</para>
-/// <para><b>Recovery.</b> <see cref="OpenAsync"/> reads every segment and checks framing, checksums, batch sequence and
-/// hash chain. An incomplete or damaged last record of the last segment, with no valid record after it, is a torn
+/// <para><b>Recovery.</b> <see cref="OpenAsync"/> reads every segment and checks framing, checksums and batch sequence
+/// everywhere, and the SHA-256 hash chain from the latest intact snapshot's batch onward (the whole chain with
+/// <see cref="FileLedgerStoreOptions.VerifyHashChainOnOpen"/>). An incomplete or damaged last record of the last segment, with no valid record after it, is a torn
 /// tail from a crash: it was never acknowledged, so it is truncated. Any other damage throws
 /// <see cref="LedgerStoreCorruptedException"/> naming the file and offset, and nothing is changed.</para>
 /// <para><b>Threads.</b> <see cref="AppendAsync"/> does its write and fsync synchronously on the calling thread (the
@@ -31,6 +32,7 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
     private readonly string _directory;
     private readonly long _segmentSizeBytes;
     private readonly int _snapshotsToKeep;
+    private readonly bool _verifyHashChainOnOpen;
 
     // Serializes appends, segment creation, compaction, open and dispose. Readers never take it.
     private readonly Lock _writeLock = new();
@@ -74,6 +76,7 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
         _directory = Path.GetFullPath(directory);
         _segmentSizeBytes = options.SegmentSizeBytes;
         _snapshotsToKeep = options.SnapshotsToKeep;
+        _verifyHashChainOnOpen = options.VerifyHashChainOnOpen;
         try
         {
             Directory.CreateDirectory(_directory);
@@ -106,6 +109,7 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
 
             _disposed = true;
             CloseHandles();
+            DropRecoveredSnapshot();
 
             // No hash is in flight: Start and Wait pair up inside one append, under this lock.
             _chainHasher.Dispose();

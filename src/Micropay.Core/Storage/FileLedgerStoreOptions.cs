@@ -25,4 +25,14 @@ public sealed class FileLedgerStoreOptions
     /// snapshot interval). 0 keeps every snapshot. Default <see cref="DefaultSnapshotsToKeep"/>.
     /// </summary>
     public int SnapshotsToKeep { get; init; } = DefaultSnapshotsToKeep;
+
+    /// <summary>
+    /// Whether <see cref="FileLedgerStore.OpenAsync"/> recomputes the SHA-256 hash chain of the whole journal
+    /// (<see langword="true"/>) or only from the latest intact snapshot's batch onward (<see langword="false"/>, the
+    /// default). Either way every record's frame and CRC-32C is checked, so a damaged record anywhere is refused; what
+    /// the default skips is recomputing the chain links of batches the snapshot already covers (about 1.4 GB/s of
+    /// SHA-256 on a 1.3 GB journal), which only detects a record rewritten with a valid CRC, i.e. deliberate tampering
+    /// rather than a crash or a disk fault. Set it for an audit-grade open.
+    /// </summary>
+    public bool VerifyHashChainOnOpen { get; init; }
 }

@@ -1,5 +1,6 @@
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
+using Micropay.Core.Storage;
 
 namespace Micropay.Core.Tests.Engine;
 
@@ -124,6 +125,38 @@ public sealed class LedgerEngineTests : EngineTestKit
         Assert.Equal(CreateTransferResult.PendingTransferAlreadyPosted, await reopened.CreateTransferAsync(new Transfer { Id = 15, PendingId = 11, Flags = TransferFlags.VoidPendingTransfer }));
         Assert.True(reopened.TryGetTransfer(12, out Transfer post));
         Assert.Equal((UInt128)1, post.Amount);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(int.MaxValue)]
+    public async Task OpenAsync_FromASnapshotMappedOrRead_IndexesEveryTransferAndReleasesTheMapping(int mapSnapshotsFrom)
+    {
+        var ids = new List<UInt128>();
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2), Acct(3) }, new CreateAccountResult[3]));
+            for (ulong id = 100; id < 2100; id += 100)
+            {
+                Transfer[] batch = [.. Enumerable.Range(0, 100).Select(i => Tr(id + (ulong)i, 1 + ((ulong)i % 3), 1 + (((ulong)i + 1) % 3), 1))];
+                Assert.Equal(0, await engine.CreateTransfersAsync(batch, new CreateTransferResult[batch.Length]));
+                ids.AddRange(batch.Select(t => t.Id));
+            }
+
+            await engine.TakeSnapshotAsync();
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(5000, 1, 2, 3)));
+            ids.Add(5000);
+        }
+
+        JournalReplay replay = await ReplayJournalAsync(Directory);
+        var store = new FileLedgerStore(Directory) { MapSnapshotsFrom = mapSnapshotsFrom };
+        await using LedgerEngine reopened = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Store = store });
+        AssertSameState(replay.Ledger, reopened, [.. ids, 999_999]);
+
+        // A transfer after reopening is indexed after the recovered ones.
+        Assert.Equal(CreateTransferResult.Ok, await reopened.CreateTransferAsync(Tr(6000, 2, 3, 1)));
+        Assert.True(reopened.TryGetTransfer(6000, out _));
+        Assert.Equal(CreateTransferResult.Exists, await reopened.CreateTransferAsync(Tr(150, 1 + (50 % 3), 1 + (51 % 3), 1)));
     }
 
     [Fact]
