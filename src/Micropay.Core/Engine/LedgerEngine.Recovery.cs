@@ -47,7 +47,11 @@ public sealed partial class LedgerEngine
         ulong appliedThrough = 0;
         if (state.LatestSnapshotBatchNumber != 0 && (store.Capabilities & LedgerStoreCapabilities.Snapshots) != 0)
         {
-            LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync(cancellationToken).ConfigureAwait(false);
+            // The file store gives the engine its snapshot as a mapping of the file (no fresh memory for 1.4 GB at 10M
+            // transfers), which this method must release itself once done with it (below).
+            LedgerSnapshot? snapshot = store is FileLedgerStore file
+                ? file.ReadLatestSnapshotForRecovery()
+                : await store.ReadLatestSnapshotAsync(cancellationToken).ConfigureAwait(false);
             if (snapshot is { } found)
             {
                 // The transfer read index is built from the snapshot's rows on another core while ReadSnapshot
@@ -74,13 +78,9 @@ public sealed partial class LedgerEngine
                         }
                     }
 
-                    // A FileLedgerStore returns a large snapshot as a mapping of its file, given to this caller only;
-                    // unmapping it now (not when the GC gets to it) frees the address space and lets the file's disk
-                    // space go once the store prunes it.
-                    if (System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(found.State, out SnapshotMapping? mapping))
-                    {
-                        ((IDisposable)mapping).Dispose();
-                    }
+                    // A FileLedgerStore's large snapshot is a mapping of its file owned by this caller: unmapping it now
+                    // frees the address space and lets the file's disk space go once the store prunes it.
+                    FileLedgerStore.ReleaseMapping(found);
                 }
 
                 appliedThrough = found.BatchNumber;

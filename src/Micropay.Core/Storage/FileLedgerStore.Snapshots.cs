@@ -178,13 +178,7 @@ public sealed partial class FileLedgerStore
     }
 
     /// <inheritdoc />
-    /// <remarks>
-    /// A state of <see cref="DefaultMapSnapshotsFrom"/> bytes (16 MiB) or more is returned as a read-only memory mapping
-    /// of the snapshot file rather than a copy, so a large snapshot costs no fresh memory. Each call returns its own
-    /// mapping; it stays valid while the returned <see cref="LedgerSnapshot.State"/> is reachable, even after the store
-    /// is disposed or the file deleted, and is released by the garbage collector after that: keep the snapshot (or its
-    /// <c>State</c>) referenced while using a span over it. Smaller states are returned in a new array.
-    /// </remarks>
+    /// <remarks>The state is returned in a new array, owned by the caller.</remarks>
     public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -195,7 +189,10 @@ public sealed partial class FileLedgerStore
         try
         {
             ThrowIfNotOpen();
-            return new ValueTask<LedgerSnapshot?>(FindLatestSnapshot(takeRecovered: true));
+            // Always a copy: a mapping handed to a public caller could be released under a span the caller still
+            // uses (a span does not keep its memory manager alive), so mappings go only to the engine, which disposes
+            // them itself (ReadLatestSnapshotForRecovery).
+            return new ValueTask<LedgerSnapshot?>(FindLatestSnapshot(takeRecovered: false, map: false));
         }
         catch (Exception e)
         {
@@ -204,10 +201,25 @@ public sealed partial class FileLedgerStore
     }
 
     /// <summary>
-    /// The newest snapshot that reads back intact, or null. With <paramref name="takeRecovered"/>, the one verified by
-    /// OpenAsync is returned (once) instead of being read again when it is still the newest.
+    /// The engine's read of the latest snapshot at recovery: like <see cref="ReadLatestSnapshotAsync"/>, but a state of
+    /// <see cref="MapSnapshotsFrom"/> bytes (16 MiB) or more is a read-only mapping of the snapshot file
+    /// (<see cref="SnapshotMapping"/>) instead of a copy, so a large snapshot costs no fresh memory, and the snapshot
+    /// OpenAsync already verified is handed over instead of being read and checked again. The caller owns the mapping
+    /// and must dispose it (<see cref="ReleaseMapping"/>) once done with every span over it; it stays valid until then,
+    /// even after the store is disposed or the file deleted.
     /// </summary>
-    private LedgerSnapshot? FindLatestSnapshot(bool takeRecovered)
+    internal LedgerSnapshot? ReadLatestSnapshotForRecovery()
+    {
+        ThrowIfNotOpen();
+        return FindLatestSnapshot(takeRecovered: true, map: true);
+    }
+
+    /// <summary>
+    /// The newest snapshot that reads back intact, or null. With <paramref name="takeRecovered"/>, the one verified by
+    /// OpenAsync is returned (once) instead of being read again when it is still the newest; with
+    /// <paramref name="map"/>, a large state is a mapping the caller must release.
+    /// </summary>
+    private LedgerSnapshot? FindLatestSnapshot(bool takeRecovered, bool map)
     {
         var numbers = new List<ulong>();
         foreach (string path in Directory.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
@@ -229,7 +241,7 @@ public sealed partial class FileLedgerStore
                     return recovered;
                 }
 
-                string? problem = TryReadSnapshot(numbers[i], out LedgerSnapshot snapshot);
+                string? problem = TryReadSnapshot(numbers[i], map, out LedgerSnapshot snapshot);
                 if (problem is null)
                 {
                     return snapshot;
@@ -273,8 +285,8 @@ public sealed partial class FileLedgerStore
         ReleaseMapping(recovered);
     }
 
-    /// <summary>Unmaps a snapshot's state now if it is a mapping; only for a snapshot nobody else was given.</summary>
-    private static void ReleaseMapping(LedgerSnapshot? snapshot)
+    /// <summary>Unmaps a snapshot's state now if it is a mapping; only by its one owner, once no span over it is in use.</summary>
+    internal static void ReleaseMapping(LedgerSnapshot? snapshot)
     {
         if (snapshot is { } found && System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(found.State, out SnapshotMapping? mapping))
         {
@@ -283,7 +295,7 @@ public sealed partial class FileLedgerStore
     }
 
     /// <summary>Reads and verifies the snapshot of <paramref name="batchNumber"/>; returns null, or why it cannot be used.</summary>
-    private string? TryReadSnapshot(ulong batchNumber, out LedgerSnapshot snapshot)
+    private string? TryReadSnapshot(ulong batchNumber, bool map, out LedgerSnapshot snapshot)
     {
         snapshot = default;
         string path = SnapshotPath(batchNumber);
@@ -302,7 +314,7 @@ public sealed partial class FileLedgerStore
         {
             try
             {
-                return TryReadSnapshot(handle, batchNumber, out snapshot);
+                return TryReadSnapshot(handle, batchNumber, map, out snapshot);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -311,7 +323,7 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private string? TryReadSnapshot(SafeFileHandle handle, ulong batchNumber, out LedgerSnapshot snapshot)
+    private string? TryReadSnapshot(SafeFileHandle handle, ulong batchNumber, bool map, out LedgerSnapshot snapshot)
     {
         snapshot = default;
         long fileLength = RandomAccess.GetLength(handle);
@@ -346,7 +358,7 @@ public sealed partial class FileLedgerStore
 
         ReadOnlyMemory<byte> state;
         SnapshotMapping? mapping = null;
-        if (length >= MapSnapshotsFrom)
+        if (map && length >= MapSnapshotsFrom)
         {
             mapping = SnapshotMapping.Map(handle, SnapshotHeaderSize, (int)length);
             state = mapping.Memory;
@@ -409,7 +421,7 @@ public sealed partial class FileLedgerStore
         try
         {
             ThrowIfNotOpen();
-            LedgerSnapshot? latest = FindLatestSnapshot(takeRecovered: false);
+            LedgerSnapshot? latest = FindLatestSnapshot(takeRecovered: false, map: true);
             ReleaseMapping(latest);
             ulong covered = latest?.BatchNumber ?? 0;
             cancellationToken.ThrowIfCancellationRequested();

@@ -14,11 +14,11 @@ namespace Micropay.Core.Storage;
 /// the file, and cannot fault) and holds one added reference on the view handle from construction until the first
 /// <see cref="Dispose(bool)"/>, so the pointer stays valid exactly that long. The file itself may be renamed over or
 /// deleted meanwhile: on Unix the mapping keeps the old file's pages.</para>
-/// <para>Ownership: <see cref="FileLedgerStore"/> hands each mapping to one caller only (it never returns the same
-/// mapping twice), so that caller may dispose it when done (the engine does, right after recovery). A caller that does
-/// not leaves it to the finalizer, which runs only once nothing references the mapping (its <see cref="MemoryManager{T}.Memory"/>
-/// included); a caller holding only a span over it must keep the memory reachable meanwhile, as with any memory
-/// that is not a managed array.</para>
+/// <para>Ownership: <see cref="FileLedgerStore"/> hands each mapping to one internal caller only (the engine's recovery,
+/// through <c>ReadLatestSnapshotForRecovery</c>; public reads get copies), which disposes it once no span over it is in
+/// use. There is deliberately no finalizer: a span does not keep its memory manager reachable, so a finalizer could
+/// unmap memory a span still reads (CA2015). A mapping nobody disposes stays mapped until the process ends; the store
+/// disposes the one it keeps from OpenAsync if it is never handed out.</para>
 /// </remarks>
 internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
 {
@@ -35,15 +35,6 @@ internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
         _start = start;
         _length = length;
     }
-
-    // CA2015 warns that a finalizer may unmap memory a span still points into. That is the documented contract (see the
-    // remarks, and FileLedgerStore.ReadLatestSnapshotAsync): a caller keeps the memory reachable while it uses a span,
-    // and the engine disposes explicitly. Without a finalizer a mapping its receiver never disposes (a public caller
-    // cannot even name this type) would stay mapped, and its file's disk space allocated after pruning, for the life
-    // of the process.
-    [System.Diagnostics.CodeAnalysis.SuppressMessage(
-        "Reliability", "CA2015:Do not define finalizers for types derived from MemoryManager<T>", Justification = "See the comment above.")]
-    ~SnapshotMapping() => Dispose(false);
 
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="handle"/>'s file from <paramref name="offset"/>.</summary>
     /// <param name="handle">The open file; the mapping does not keep it open (the caller disposes it).</param>
@@ -89,8 +80,8 @@ internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
         ArgumentOutOfRangeException.ThrowIfNegative(elementIndex);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(elementIndex, _length);
 
-        // Mapped memory never moves; nothing to pin.
-        return new MemoryHandle(_start + elementIndex);
+        // Mapped memory never moves; passing this as the pinnable keeps the mapping reachable while the handle is held.
+        return new MemoryHandle(_start + elementIndex, pinnable: this);
     }
 
     /// <inheritdoc />
@@ -106,8 +97,6 @@ internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
             return;
         }
 
-        // In the finalizer the view handle is still alive: SafeHandles are critical finalizable objects, finalized
-        // after ordinary ones, so releasing the reference here lets its own finalizer unmap the view.
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         if (disposing)
         {

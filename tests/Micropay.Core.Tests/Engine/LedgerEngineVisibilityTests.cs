@@ -55,7 +55,9 @@ public sealed class LedgerEngineVisibilityTests : EngineTestKit
                 Assert.Equal(0, await engine.CreateTransfersAsync(batch, results));
             }
 
-            await stop.CancelAsync();
+            // Every batch is visible now; give the reader time to note the last ones (it stops by itself), but never
+            // hang the suite if something is wrong.
+            stop.CancelAfter(TimeSpan.FromSeconds(30));
             await reader;
         }
 
