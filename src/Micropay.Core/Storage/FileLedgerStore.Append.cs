@@ -210,7 +210,32 @@ public sealed partial class FileLedgerStore
         segment.DurableEnd = offset + recordLength;
         segment.LastBatchNumber = number;
         Volatile.Write(ref _lastBatchNumber, number);
+        if (_dropJournalFromPageCache)
+        {
+            DropDurablePages(offset + recordLength);
+        }
+
         return hash;
+    }
+
+    /// <summary>The newest bytes of the active segment kept in the page cache: the next append writes into their last page.</summary>
+    private const long CachedJournalTail = 1L << 20;
+
+    /// <summary>Pages are dropped in steps of at least this much, so the advice costs one system call per few batches.</summary>
+    private const long JournalDropStep = 4L << 20;
+
+    // Writer (under the write lock): the offset of the active segment below which its pages were dropped from the cache.
+    private long _journalDroppedTo;
+
+    /// <summary>Drops the active segment's durable pages from the page cache, but its newest <see cref="CachedJournalTail"/> bytes.</summary>
+    private void DropDurablePages(long durableEnd)
+    {
+        long to = (durableEnd - CachedJournalTail) & ~4095L;
+        if (to - _journalDroppedTo >= JournalDropStep)
+        {
+            DropFromPageCache(_activeHandle!, _journalDroppedTo, to - _journalDroppedTo);
+            _journalDroppedTo = to;
+        }
     }
 
     /// <summary>Runs the engine's overlapped work; if it throws, the payload is on disk without its frame, so refuse further appends.</summary>
@@ -260,8 +285,15 @@ public sealed partial class FileLedgerStore
             throw new LedgerStoreException($"The segment file '{path}' cannot be created.", e);
         }
 
+        if (_dropJournalFromPageCache && _activeHandle is not null)
+        {
+            // The previous segment is sealed and durable: none of it is written again.
+            DropFromPageCache(_activeHandle, 0, 0);
+        }
+
         _activeHandle?.Dispose();
         _activeHandle = handle;
+        _journalDroppedTo = 0;
         var segment = new Segment(path, firstBatchNumber, salt, FileHeaderSize, firstBatchNumber - 1);
         Volatile.Write(ref _segments, [.. _segments, segment]);
         return segment;

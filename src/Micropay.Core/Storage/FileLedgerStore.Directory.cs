@@ -57,6 +57,32 @@ public sealed partial class FileLedgerStore
 
         [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
         internal static partial int SyncFileRange(nint fd, long offset, long nbytes, uint flags);
+
+        [LibraryImport("libc", EntryPoint = "posix_fadvise", SetLastError = true)]
+        internal static partial int PosixFadvise(int fd, long offset, long length, int advice);
+    }
+
+    // Linux's posix_fadvise(POSIX_FADV_DONTNEED): drop a range's clean pages from the page cache (dirty ones are left
+    // alone). Advice only: where it is missing or fails, the pages stay cached, which is correct, just slower here.
+    private const int PosixFadviseDontNeed = 4;
+
+    private static bool s_fadviseUnavailable = !OperatingSystem.IsLinux();
+
+    private static void DropFromPageCache(SafeFileHandle handle, long offset, long length)
+    {
+        if (s_fadviseUnavailable)
+        {
+            return;
+        }
+
+        try
+        {
+            _ = NativeMethods.PosixFadvise((int)handle.DangerousGetHandle(), offset, length, PosixFadviseDontNeed);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_fadviseUnavailable = true;
+        }
     }
 
     // Linux's sync_file_range(SYNC_FILE_RANGE_WRITE): start writing a range's dirty pages to the device and return

@@ -33,6 +33,7 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
     private readonly long _segmentSizeBytes;
     private readonly int _snapshotsToKeep;
     private readonly bool _verifyHashChainOnOpen;
+    private readonly bool _dropJournalFromPageCache;
 
     // Serializes appends, segment creation, compaction, open and dispose. Readers never take it.
     private readonly Lock _writeLock = new();
@@ -77,6 +78,7 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
         _segmentSizeBytes = options.SegmentSizeBytes;
         _snapshotsToKeep = options.SnapshotsToKeep;
         _verifyHashChainOnOpen = options.VerifyHashChainOnOpen;
+        _dropJournalFromPageCache = options.DropJournalFromPageCache;
         try
         {
             Directory.CreateDirectory(_directory);
