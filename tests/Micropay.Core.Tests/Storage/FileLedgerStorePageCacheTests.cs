@@ -47,7 +47,7 @@ public sealed partial class FileLedgerStorePageCacheTests : FileStoreTestKit
     public async Task AppendAsync_DropJournalFromPageCache_DropsSealedSegmentsWhole()
     {
         // 1 MiB segments hold 8 batches of 128 KB each, so the 80 batches seal nine of them.
-        CommitBatch[] batches = await AppendChainAsync(new FileLedgerStoreOptions { SegmentSizeBytes = 1L << 20 });
+        CommitBatch[] batches = await AppendChainAsync(new FileLedgerStoreOptions { SegmentSizeBytes = 1L << 20, DropJournalFromPageCache = true });
         string[] segments = SegmentFiles();
         Assert.True(segments.Length > 5, $"{segments.Length} segments");
         if (OperatingSystem.IsLinux())
@@ -58,7 +58,7 @@ public sealed partial class FileLedgerStorePageCacheTests : FileStoreTestKit
             }
         }
 
-        await using FileLedgerStore reopened = await OpenAsync(new FileLedgerStoreOptions { SegmentSizeBytes = 1L << 20 });
+        await using FileLedgerStore reopened = await OpenAsync(new FileLedgerStoreOptions { SegmentSizeBytes = 1L << 20, DropJournalFromPageCache = true });
         await AssertReadsBackAsync(reopened, batches);
     }
 
