@@ -11,8 +11,9 @@ public sealed partial class LedgerEngine
     // Publisher only: the hash of the last batch handed to the store (the next header's PreviousBatchHash).
     private BatchHash _lastBatchHash;
 
-    // Readers see a transfer row only below this count (release by the publisher after the row's batch is released,
-    // acquire by readers): the publisher indexes a batch's transfers while the batch is still being made durable.
+    // Readers see a transfer row only below this count: the publisher indexes a batch's transfers while the batch is
+    // still being made durable, and release-stores the batch's end here when it publishes the batch (after its accounts,
+    // before completing its callers); readers acquire it after finding a row.
     private int _publishedTransferCount;
 
     private void PublishLoop()
