@@ -53,8 +53,8 @@ public sealed class FileLedgerStoreOptions
     /// The price is paid when the store opens: it checks every record of the journal, which must then come from the
     /// disk (measured on the same VM: a 10M-transfer engine opened in 3.8–3.9 s with its 1.3 GB journal read from disk,
     /// 1.9–2.2 s with it cached). Set it for a write-heavy service that restarts rarely; leave it off when opening
-    /// fast, or something reading the journal soon after it is written, matters more. (PostgreSQL drops its WAL files'
-    /// pages the same way when nothing streams them.)
+    /// fast, or something reading the journal soon after it is written, matters more. (PostgreSQL advises the same for
+    /// each WAL file it closes when its WAL level is minimal, i.e. when no archiving or replication reads the WAL.)
     /// </para>
     /// </remarks>
     public bool DropJournalFromPageCache { get; init; }
