@@ -63,9 +63,6 @@ internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
         }
     }
 
-    /// <summary>The mapped bytes as a span (valid until the mapping is disposed).</summary>
-    public ReadOnlySpan<byte> Bytes => GetSpan();
-
     /// <inheritdoc />
     public override Span<byte> GetSpan()
     {

@@ -154,17 +154,6 @@ public sealed class FileLedgerStoreEncodedAppendTests : FileStoreTestKit
         return batches;
     }
 
-    private static async Task AssertReadsBackAsync(ILedgerStore store, CommitBatch[] expected)
-    {
-        List<CommitBatch> read = await ReadAllAsync(store);
-        Assert.Equal(expected.Length, read.Count);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.Equal(expected[i].Header, read[i].Header);
-            Assert.True(expected[i].Events.Span.SequenceEqual(read[i].Events.Span), $"batch {i + 1}'s events differ");
-        }
-    }
-
     private sealed class RecordingOverlap(Action whileWriting) : IAppendOverlap
     {
         public void WhileWriting() => whileWriting();

@@ -77,19 +77,6 @@ public sealed partial class FileLedgerStorePageCacheTests : FileStoreTestKit
         return batches;
     }
 
-    private static async Task AssertReadsBackAsync(ILedgerStore store, CommitBatch[] expected)
-    {
-        int i = 0;
-        await foreach (CommitBatch batch in store.ReadBatchesAsync(1))
-        {
-            Assert.Equal(expected[i].Header, batch.Header);
-            Assert.True(expected[i].Events.Span.SequenceEqual(batch.Events.Span), $"batch {i + 1}'s events differ");
-            i++;
-        }
-
-        Assert.Equal(expected.Length, i);
-    }
-
     /// <summary>The bytes of <paramref name="path"/> in the page cache, from <c>mincore</c> over a mapping of the file (which faults nothing in).</summary>
     private static long ResidentBytes(string path)
     {

@@ -56,6 +56,21 @@ public abstract class FileStoreTestKit : IDisposable
         return previous;
     }
 
+    /// <summary>Reads the whole journal from batch 1 and checks it is exactly <paramref name="expected"/>, headers and events.</summary>
+    protected static async Task AssertReadsBackAsync(ILedgerStore store, CommitBatch[] expected)
+    {
+        int i = 0;
+        await foreach (CommitBatch batch in store.ReadBatchesAsync(1))
+        {
+            Assert.True(i < expected.Length, $"the journal holds more than the {expected.Length} batches expected");
+            Assert.Equal(expected[i].Header, batch.Header);
+            Assert.True(expected[i].Events.Span.SequenceEqual(batch.Events.Span), $"batch {i + 1}'s events differ");
+            i++;
+        }
+
+        Assert.Equal(expected.Length, i);
+    }
+
     /// <summary>The hash chain of CrashBatches 1..<paramref name="count"/>: element i is the hash of batch i (element 0 is zero).</summary>
     protected static BatchHash[] ChainHashes(ulong count)
     {
