@@ -8,26 +8,11 @@ namespace Micropay.Core.Tests.Engine;
 using Ledger = Micropay.Core.Ledger.Ledger;
 
 /// <summary>A temporary store directory per test, and record builders, journal replay and invariant checks for engine tests.</summary>
-public abstract class EngineTestKit : IDisposable
+public abstract class EngineTestKit : TemporaryDirectoryTest
 {
     protected EngineTestKit()
+        : base("micropay-engine-")
     {
-        Directory = Path.Combine(Path.GetTempPath(), "micropay-engine-" + Guid.NewGuid().ToString("N"));
-    }
-
-    protected string Directory { get; }
-
-    public void Dispose()
-    {
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-
-        GC.SuppressFinalize(this);
     }
 
     // Clock pulses are off unless a test asks for them: tests compare the engine with a replay of its journal or a

@@ -4,26 +4,11 @@ using Micropay.Core.Storage;
 namespace Micropay.Core.Tests.Storage;
 
 /// <summary>A temporary store directory per test, and helpers to fill and check a store.</summary>
-public abstract class FileStoreTestKit : IDisposable
+public abstract class FileStoreTestKit : TemporaryDirectoryTest
 {
     protected FileStoreTestKit()
+        : base("micropay-file-store-")
     {
-        Directory = Path.Combine(Path.GetTempPath(), "micropay-file-store-" + Guid.NewGuid().ToString("N"));
-    }
-
-    protected string Directory { get; }
-
-    public void Dispose()
-    {
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-
-        GC.SuppressFinalize(this);
     }
 
     protected static FileLedgerStoreOptions SmallSegments(long bytes = 4096) => new() { SegmentSizeBytes = bytes };
