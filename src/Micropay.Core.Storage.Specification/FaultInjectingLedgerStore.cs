@@ -2,12 +2,14 @@ namespace Micropay.Core.Storage.Specification;
 
 /// <summary>
 /// An <see cref="ILedgerStore"/> that wraps another and makes chosen appends fail or stall, to prove that a failed
-/// append is never reported durable and that the retry protocol (reopen, then retry the identical batch) holds.
+/// append is never reported durable and that the retry protocol (reopen, then retry the identical batch) holds; it can
+/// also make snapshot writes fail (<see cref="FailSnapshotWrites"/>).
 /// </summary>
 /// <remarks>
 /// <para>Program it per append with <see cref="InjectFault"/>: each call to <see cref="AppendAsync"/> takes the
-/// oldest queued <see cref="AppendFault"/> (or <see cref="AppendFault.None"/> when the queue is empty). Every other
-/// member passes straight through to <see cref="Inner"/>.</para>
+/// oldest queued <see cref="AppendFault"/> (or <see cref="AppendFault.None"/> when the queue is empty).
+/// <see cref="WriteSnapshotAsync"/> fails while <see cref="FailSnapshotWrites"/> is set. Every other member passes
+/// straight through to <see cref="Inner"/>.</para>
 /// <para>The wrapper owns the inner store: disposing it disposes the inner store. Like any store, it expects one
 /// appender at a time; the fault queue itself is thread-safe.</para>
 /// </remarks>
@@ -20,6 +22,8 @@ public sealed class FaultInjectingLedgerStore : ILedgerStore
     private int _appendCalls;
     private int _faultsInjected;
     private long _delayTicks = TimeSpan.FromSeconds(30).Ticks;
+    private int _snapshotWriteCalls;
+    private volatile bool _failSnapshotWrites;
 
     /// <summary>Wraps a store.</summary>
     /// <param name="inner">The store to pass calls to; the wrapper disposes it.</param>
@@ -57,6 +61,20 @@ public sealed class FaultInjectingLedgerStore : ILedgerStore
     /// counts when the wait starts (after the inner append, for <see cref="AppendFault.DelayAfterWrite"/>), so a test
     /// can wait for it and then cancel the append during the wait.</summary>
     public int FaultsInjected => Volatile.Read(ref _faultsInjected);
+
+    /// <summary>
+    /// Whether <see cref="WriteSnapshotAsync"/> throws <see cref="LedgerStoreException"/> without writing anything (the
+    /// store keeps its previous snapshots). Off by default; may be switched from any thread, and applies to the calls
+    /// that start after the switch.
+    /// </summary>
+    public bool FailSnapshotWrites
+    {
+        get => _failSnapshotWrites;
+        set => _failSnapshotWrites = value;
+    }
+
+    /// <summary>How many times <see cref="WriteSnapshotAsync"/> was called, failed ones included.</summary>
+    public int SnapshotWriteCalls => Volatile.Read(ref _snapshotWriteCalls);
 
     /// <summary>How many queued faults no append has taken yet.</summary>
     public int PendingFaults
@@ -144,8 +162,17 @@ public sealed class FaultInjectingLedgerStore : ILedgerStore
         Inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
-        Inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
+    /// <remarks>Fails without calling the inner store while <see cref="FailSnapshotWrites"/> is set.</remarks>
+    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _snapshotWriteCalls);
+        if (_failSnapshotWrites)
+        {
+            return ValueTask.FromException(new LedgerStoreException($"Injected fault: the snapshot of batch {batchNumber} was not written."));
+        }
+
+        return Inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
+    }
 
     /// <inheritdoc />
     public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) =>

@@ -260,7 +260,8 @@ public sealed partial class LedgerEngine
     /// <summary>Writes a snapshot taken after this batch (now durable) and completes the requests for it.</summary>
     private void FinishSnapshot(InFlightBatch batch)
     {
-        Exception? error = Volatile.Read(ref _fault) is { } fault ? Stopped(fault) : null;
+        Exception? fault = Volatile.Read(ref _fault);
+        Exception? error = fault is null ? null : Stopped(fault);
         if (error is null && batch.Snapshot is { } state)
         {
             try
@@ -281,6 +282,18 @@ public sealed partial class LedgerEngine
         else if (error is null && batch.SnapshotError is { } refused)
         {
             error = refused;
+        }
+
+        if (fault is null && (batch.Snapshot is not null || batch.SnapshotError is not null))
+        {
+            // An attempt was made (not merely skipped because the engine had stopped): record its outcome before the
+            // requests complete, so a caller whose TakeSnapshotAsync has returned sees it.
+            if (error is null)
+            {
+                Volatile.Write(ref _latestSnapshotBatchNumber, batch.SnapshotBatchNumber);
+            }
+
+            Volatile.Write(ref _lastSnapshotError, error);
         }
 
         Submission? request = batch.SnapshotRequests;

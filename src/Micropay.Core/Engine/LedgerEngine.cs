@@ -85,6 +85,11 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     // The last batch whose results were released (published); written by the publisher.
     private ulong _publishedBatchNumber;
 
+    // The newest snapshot in the store (recovered or written since) and why the latest attempt failed, if it did;
+    // written by the publisher (and the constructor), read by any thread.
+    private ulong _latestSnapshotBatchNumber;
+    private Exception? _lastSnapshotError;
+
     private LedgerEngine(LedgerEngineOptions options, Ledger.Ledger ledger, LedgerStoreState storeState, PublishedIndex? transfers = null)
     {
         _options = options;
@@ -106,6 +111,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _lastAppliedBatchNumber = storeState.LastBatchNumber;
         _lastBatchHash = storeState.LastBatchHash;
         _publishedBatchNumber = storeState.LastBatchNumber;
+        _latestSnapshotBatchNumber = _store is null ? 0 : storeState.LatestSnapshotBatchNumber;
         _accounts = new AccountMirror(Math.Max(options.AccountCapacity, ledger.AccountCount));
         _transfers = transfers ?? new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));
         PublishRecoveredState();
@@ -124,6 +130,31 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// mode); reads reflect exactly the batches up to it. 0 before the first batch.
     /// </summary>
     public ulong ReleasedBatchNumber => Volatile.Read(ref _publishedBatchNumber);
+
+    /// <summary>
+    /// The batch number of the newest snapshot the store holds for this engine: the one the engine recovered from when
+    /// it opened, or the last one it wrote since (periodically or through <see cref="TakeSnapshotAsync"/>). 0 when there
+    /// is none, and always in <see cref="DurabilityMode.InMemory"/> mode.
+    /// </summary>
+    /// <remarks>
+    /// Reopening replays the journal from this batch on, so the distance from it to <see cref="ReleasedBatchNumber"/>
+    /// is roughly what the next open has to replay. A distance that keeps growing means snapshots are failing: see
+    /// <see cref="LastSnapshotError"/>.
+    /// </remarks>
+    public ulong LatestSnapshotBatchNumber => Volatile.Read(ref _latestSnapshotBatchNumber);
+
+    /// <summary>
+    /// Why the engine's most recent snapshot attempt failed, or <see langword="null"/> when it succeeded or none was
+    /// made. Covers periodic snapshots (<see cref="LedgerEngineOptions.SnapshotIntervalBatches"/>), which have no caller
+    /// to report to, as well as <see cref="TakeSnapshotAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// A failed snapshot loses nothing: the journal holds every batch, and the engine keeps running. What it costs is
+    /// open time, since recovery replays the journal from the last snapshot that succeeded. The error is a
+    /// <see cref="LedgerEngineException"/> wrapping the store's exception when the store failed to write it, or a
+    /// <see cref="NotSupportedException"/> when the ledger's state is larger than one snapshot can hold.
+    /// </remarks>
+    public Exception? LastSnapshotError => Volatile.Read(ref _lastSnapshotError);
 
     /// <summary>Creates an account. Completes once the account's batch is released (durable in the default mode).</summary>
     /// <param name="account">The account (balances and timestamp zero, as for <see cref="Ledger.Ledger.CreateAccounts"/>).</param>

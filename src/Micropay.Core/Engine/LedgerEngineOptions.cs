@@ -37,7 +37,9 @@ public sealed class LedgerEngineOptions
 
     /// <summary>
     /// Take a snapshot every this many batches (0, the default: only on demand through
-    /// <see cref="LedgerEngine.TakeSnapshotAsync"/>). Ignored when the store does not support snapshots.
+    /// <see cref="LedgerEngine.TakeSnapshotAsync"/>). Ignored when the store does not support snapshots. A periodic
+    /// snapshot that fails has no caller to tell: the engine keeps running, and reports it through
+    /// <see cref="LedgerEngine.LastSnapshotError"/> and <see cref="LedgerEngine.LatestSnapshotBatchNumber"/>.
     /// </summary>
     public int SnapshotIntervalBatches { get; init; }
 

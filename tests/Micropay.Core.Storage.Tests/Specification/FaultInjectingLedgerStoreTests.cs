@@ -29,6 +29,28 @@ public sealed class FaultInjectingLedgerStoreTests
     }
 
     [Fact]
+    public async Task WriteSnapshotAsync_FailSnapshotWrites_ThrowsWithoutWritingUntilSwitchedOff()
+    {
+        var inner = new InMemoryLedgerStore();
+        await using var store = new FaultInjectingLedgerStore(inner) { FailSnapshotWrites = true };
+        await store.OpenAsync();
+        await store.AppendAsync(TestBatches.Chain(1)[0]);
+
+        LedgerStoreException refused = await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.WriteSnapshotAsync(1, new byte[] { 1, 2, 3 }));
+        Assert.Contains("batch 1", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await inner.ReadLatestSnapshotAsync());
+
+        store.FailSnapshotWrites = false;
+        await store.WriteSnapshotAsync(1, new byte[] { 4, 5, 6 });
+
+        LedgerSnapshot? written = await inner.ReadLatestSnapshotAsync();
+        Assert.NotNull(written);
+        Assert.Equal(new byte[] { 4, 5, 6 }, written.Value.State.ToArray());
+        Assert.Equal(2, store.SnapshotWriteCalls);
+        Assert.Equal(1, store.AppendCalls);
+    }
+
+    [Fact]
     public async Task AppendAsync_FailBeforeWrite_InnerStoreUntouched()
     {
         var inner = new InMemoryLedgerStore();

@@ -374,6 +374,46 @@ public sealed class LedgerEngineFailureTests : EngineTestKit
     }
 
     [Fact]
+    public async Task SnapshotIntervalBatches_StoreFailsTheSnapshot_EngineKeepsRunningAndReportsLastSnapshotError()
+    {
+        var store = new FaultInjectingLedgerStore(new FileLedgerStore(Directory)) { FailSnapshotWrites = true };
+        Account[] before;
+        ulong taken;
+        await using (LedgerEngine engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Store = store, SnapshotIntervalBatches = 2, ClockPulses = false }))
+        {
+            Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]));
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(100, 1, 2, 5)));
+
+            // The snapshot due after batch 2 is written (and fails) before batch 3 is released: the publisher does both in order.
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(101, 1, 2, 7)));
+            Assert.Equal(1, store.SnapshotWriteCalls);
+            LedgerEngineException periodic = Assert.IsType<LedgerEngineException>(engine.LastSnapshotError);
+            Assert.IsType<LedgerStoreException>(periodic.InnerException);
+            Assert.Contains("batch 2", periodic.Message, StringComparison.Ordinal);
+            Assert.Equal(0UL, engine.LatestSnapshotBatchNumber);
+
+            // A requested snapshot that fails reports the same way, to its caller and on the property.
+            LedgerEngineException requested = await Assert.ThrowsAsync<LedgerEngineException>(async () => await engine.TakeSnapshotAsync());
+            Assert.Same(requested, engine.LastSnapshotError);
+            Assert.Equal(0UL, engine.LatestSnapshotBatchNumber);
+
+            // Nothing was lost and the engine still takes work; the next snapshot that succeeds clears the error.
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(102, 2, 1, 3)));
+            store.FailSnapshotWrites = false;
+            taken = await engine.TakeSnapshotAsync();
+            Assert.Equal(engine.ReleasedBatchNumber, taken);
+            Assert.Null(engine.LastSnapshotError);
+            Assert.Equal(taken, engine.LatestSnapshotBatchNumber);
+            before = engine.ReadAllAccounts();
+        }
+
+        await using LedgerEngine reopened = await OpenFileEngineAsync();
+        Assert.Equal(taken, reopened.LatestSnapshotBatchNumber);
+        Assert.Null(reopened.LastSnapshotError);
+        Assert.Equal(before, reopened.ReadAllAccounts());
+    }
+
+    [Fact]
     public async Task BatchCalls_InvalidArguments_ThrowArgumentExceptionNamingTheParameter()
     {
         await using LedgerEngine engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Durability = DurabilityMode.InMemory, MaxBatchSize = 4 });

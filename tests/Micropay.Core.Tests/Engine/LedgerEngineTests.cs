@@ -192,10 +192,37 @@ public sealed class LedgerEngineTests : EngineTestKit
     }
 
     [Fact]
+    public async Task LatestSnapshotBatchNumber_FollowsPeriodicAndRequestedSnapshotsAndSurvivesReopening()
+    {
+        ulong latest;
+        await using (LedgerEngine engine = await OpenFileEngineAsync(snapshotInterval: 3))
+        {
+            Assert.Equal(0UL, engine.LatestSnapshotBatchNumber);
+            Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]));
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(100, 1, 2, 1)));
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(101, 1, 2, 1)));
+
+            // Batch 3 made a periodic snapshot due; batch 4's release comes after the publisher wrote it.
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(102, 1, 2, 1)));
+            Assert.Equal(3UL, engine.LatestSnapshotBatchNumber);
+
+            latest = await engine.TakeSnapshotAsync();
+            Assert.Equal(4UL, latest);
+            Assert.Equal(latest, engine.LatestSnapshotBatchNumber);
+            Assert.Null(engine.LastSnapshotError);
+        }
+
+        await using LedgerEngine reopened = await OpenFileEngineAsync();
+        Assert.Equal(latest, reopened.LatestSnapshotBatchNumber);
+    }
+
+    [Fact]
     public async Task TakeSnapshotAsync_InMemory_ThrowsNotSupportedException()
     {
         await using LedgerEngine engine = await OpenInMemoryEngineAsync();
 
         Assert.Throws<NotSupportedException>(() => engine.TakeSnapshotAsync());
+        Assert.Equal(0UL, engine.LatestSnapshotBatchNumber);
+        Assert.Null(engine.LastSnapshotError);
     }
 }
