@@ -246,9 +246,18 @@ try
 
     // -----------------------------------------------------------------------------------------------------
     // 10. What the engine adds (2): durability. Every call above completed only once its batch was fsynced, so
-    //     closing the engine (or a crash) loses nothing acknowledged. Reopening the directory replays the journal
-    //     (from the latest snapshot, if TakeSnapshotAsync wrote one) and rebuilds exactly the same ledger.
+    //     closing the engine (or a crash) loses nothing acknowledged. Reopening the directory loads the latest
+    //     snapshot, replays the journal after it, and rebuilds exactly the same ledger.
     // -----------------------------------------------------------------------------------------------------
+
+    // A snapshot bounds the next open's work. Services usually set SnapshotIntervalBatches instead; either way
+    // LatestSnapshotBatchNumber and LastSnapshotError show how snapshots fare (a periodic one has no caller to tell).
+    ulong snapshotAt = await engine.TakeSnapshotAsync();
+    Expect(engine.LatestSnapshotBatchNumber, snapshotAt, "the engine's latest snapshot");
+    Expect(engine.LastSnapshotError is null, true, "no snapshot error");
+
+    // One more payment after the snapshot, so the reopen below also replays the journal.
+    Expect(await engine.CreateTransferAsync(coffee with { Id = 9, Amount = 1, UserData64 = 0 }), CreateTransferResult.Ok, "a sip after the snapshot");
     Account[] beforeRestart = engine.ReadAllAccounts();
     ulong lastBatch = engine.ReleasedBatchNumber;
 
@@ -257,6 +266,7 @@ try
     engine = await LedgerEngine.OpenAsync(Options());
 
     Expect(engine.ReleasedBatchNumber, lastBatch, "last batch after reopening");
+    Expect(engine.LatestSnapshotBatchNumber, snapshotAt, "the snapshot the reopened engine recovered from");
     Expect(engine.ReadAllAccounts().SequenceEqual(beforeRestart), true, "accounts after reopening equal those before");
 
     // Replay applies each batch with the timestamp journaled in its header, so transfers come back field for field.
@@ -266,7 +276,7 @@ try
     // Idempotency and burnt ids survive the restart too: the ids are part of the recovered state.
     Expect(await engine.CreateTransferAsync(coffee), CreateTransferResult.Exists, "retry the coffee payment after reopening");
     Expect(await engine.CreateTransferAsync(tooMuch), CreateTransferResult.IdAlreadyFailed, "retry the overspend after reopening");
-    Step("Closed and reopened the engine: the same balances; retries still return Exists and IdAlreadyFailed.");
+    Step($"Snapshot at batch {snapshotAt}, one more sip, closed and reopened (snapshot loaded, journal replayed after it): the same balances; retries still return Exists and IdAlreadyFailed.");
 
     PrintBalances(engine.ReadAllAccounts(), "Final balances, recovered after reopening");
     Expect(SumOfNets(engine.ReadAllAccounts()), (Int128)0, "sum of net balances (debits equal credits)");
