@@ -107,7 +107,7 @@ public sealed partial class LedgerEngine
 
     /// <summary>
     /// Starts building the transfer read index of a snapshot's rows (the ids as the snapshot stores them, row for row
-    /// as <see cref="Ledger.Ledger.ReadSnapshot"/> loads them), or returns null when the header is not sound (then
+    /// as <see cref="Ledger.Ledger.ReadSnapshot(ReadOnlySpan{byte}, int, int)"/> loads them), or returns null when the header is not sound (then
     /// ReadSnapshot throws anyway). The result is used only if ReadSnapshot of the same bytes succeeds.
     /// </summary>
     private static Task<PublishedIndex>? StartIndexingSnapshotTransfers(ReadOnlyMemory<byte> state, int transferCapacity)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -83,6 +84,73 @@ public sealed class LedgerSnapshotProperties
             byte[] snapshot = Snapshot(ledger);
             return Snapshot(Ledger.ReadSnapshot(snapshot)).AsSpan().SequenceEqual(snapshot);
         });
+
+    [Property(MaxTest = 200)]
+    public Property WriteSnapshot_ThroughASegmentedBufferWriter_IsByteIdenticalToTheSpanVersion() =>
+        Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), Arb.From(Gen.Choose(1, 400)), (scenario, segmentSize) =>
+        {
+            Ledger ledger = Replay(scenario);
+            var writer = new SegmentedBufferWriter(segmentSize);
+            ledger.WriteSnapshot(writer);
+            return writer.WrittenSequence().ToArray().AsSpan().SequenceEqual(Snapshot(ledger));
+        });
+
+    [Property(MaxTest = 200)]
+    public Property ReadSnapshot_FromASequenceCutAnywhere_RestoresTheSameLedger() =>
+        Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), Arb.From(Gen.ArrayOf(Gen.Choose(0, 1_000_000))), (scenario, cutSeeds) =>
+        {
+            Ledger original = Replay(scenario);
+            byte[] snapshot = Snapshot(original);
+            Ledger restored = Ledger.ReadSnapshot(SnapshotSequences.Split(snapshot, cutSeeds));
+            string? difference = FirstDifference(original, restored, scenario);
+            return (difference is null && Snapshot(restored).AsSpan().SequenceEqual(snapshot)).Label($"restored from {cutSeeds.Length} cuts: {difference}");
+        });
+
+    [Property(MaxTest = 300)]
+    public Property ReadSnapshot_DamagedSnapshotAsASequence_FailsOrSucceedsExactlyAsTheSpanVersion() =>
+        Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), Arb.From(Gen.Choose(0, int.MaxValue)), Arb.From(Gen.ArrayOf(Gen.Choose(0, 1_000_000))), (scenario, damageSeed, cutSeeds) =>
+        {
+            byte[] snapshot = Snapshot(Replay(scenario));
+
+            // One byte changed (or, one time in eight, the snapshot cut short), wherever the seed says.
+            if (damageSeed % 8 == 0)
+            {
+                snapshot = snapshot[..(damageSeed / 8 % snapshot.Length)];
+            }
+            else
+            {
+                snapshot[damageSeed / 8 % snapshot.Length] ^= (byte)(1 + (damageSeed % 255));
+            }
+
+            byte[] copy = snapshot;
+            string fromSpan = Outcome(() => Ledger.ReadSnapshot(copy));
+            string fromSequence = Outcome(() => Ledger.ReadSnapshot(SnapshotSequences.Split(copy, cutSeeds)));
+            return (fromSpan == fromSequence).Label($"span: {fromSpan}\nsequence: {fromSequence}");
+        });
+
+    private static Ledger Replay(Scenario scenario)
+    {
+        var ledger = new Ledger();
+        foreach (Batch batch in scenario.AllBatches)
+        {
+            LedgerProperties.Apply(ledger, batch);
+        }
+
+        return ledger;
+    }
+
+    /// <summary>The snapshot a restored ledger writes, or where and why reading was refused.</summary>
+    private static string Outcome(Func<Ledger> read)
+    {
+        try
+        {
+            return "restored: " + Convert.ToHexString(Snapshot(read()));
+        }
+        catch (LedgerSnapshotException e)
+        {
+            return $"refused at {e.Offset}: {e.Message}";
+        }
+    }
 
     internal static byte[] Snapshot(Ledger ledger)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Micropay.Core.Ledger;
 
@@ -229,8 +230,8 @@ public sealed class LedgerSnapshotTests
     {
         byte[] bytes = Snapshot(new Ledger());
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => Ledger.ReadSnapshot(bytes, accountCapacity: -1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Ledger.ReadSnapshot(bytes, transferCapacity: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Ledger.ReadSnapshot(bytes, accountCapacity: -1, transferCapacity: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Ledger.ReadSnapshot(bytes, accountCapacity: 0, transferCapacity: -1));
     }
 
     [Fact]
@@ -291,6 +292,80 @@ public sealed class LedgerSnapshotTests
         }
 
         Assert.Equal(Snapshot(original), Snapshot(restored));
+    }
+
+    [Fact]
+    public void WriteAndReadSnapshot_SectionsOfSeveralPieces_SequenceAndSpanAgree()
+    {
+        // Every section longer than one 2 MiB piece: 20,000 accounts (2 pieces), 40,000 transfers (3 chunks) and
+        // 70,000 burnt ids (2 pieces of 65,536), so the piecewise writer and reader cross piece boundaries in each.
+        var ledger = new Ledger();
+        Account[] accounts = [.. Enumerable.Range(1, 20_000).Select(i => new Account { Id = (UInt128)i, LedgerId = 1, Code = 1 })];
+        Assert.Equal(0, ledger.CreateAccounts(1, accounts, new CreateAccountResult[accounts.Length]));
+        var results = new CreateTransferResult[10_000];
+        for (int b = 0; b < 4; b++)
+        {
+            Transfer[] batch = [.. Enumerable.Range(0, 10_000).Select(i => new Transfer
+            {
+                Id = (UInt128)(1_000_000 + (b * 10_000) + i), DebitAccountId = (UInt128)(1 + (i % 20_000)), CreditAccountId = (UInt128)(1 + ((i * 7 + b) % 20_000)),
+                Amount = 1, LedgerId = 1, Code = 1, Flags = i % 10 == 0 ? TransferFlags.Pending : TransferFlags.None,
+            })];
+            ledger.CreateTransfers(0, batch, results);
+        }
+
+        for (int b = 0; b < 7; b++)
+        {
+            // Debit account 99,999 does not exist: each transfer fails and burns its id.
+            Transfer[] batch = [.. Enumerable.Range(0, 10_000).Select(i => new Transfer
+            {
+                Id = (UInt128)(5_000_000 + (b * 10_000) + i), DebitAccountId = 99_999, CreditAccountId = 1, Amount = 1, LedgerId = 1, Code = 1,
+            })];
+            Assert.Equal(10_000, ledger.CreateTransfers(0, batch, results));
+        }
+
+        Assert.True(ledger.TransferCount > 2 * 16_384 && ledger.BurntIdCount == 70_000, $"{ledger.TransferCount} transfers, {ledger.BurntIdCount} burnt ids");
+        byte[] expected = Snapshot(ledger);
+
+        // Odd segment sizes: the writer starts a new segment whenever a piece does not fit the current one.
+        var writer = new SegmentedBufferWriter(3 * 1024 * 1024 + 17);
+        ledger.WriteSnapshot(writer);
+        ReadOnlySequence<byte> written = writer.WrittenSequence();
+        Assert.True(writer.Segments > 1, "the snapshot should span several segments");
+        Assert.Equal(expected, written.ToArray());
+
+        // Read back from the writer's segments, and from segments that cut records and pieces at odd places.
+        Assert.Equal(expected, Snapshot(Ledger.ReadSnapshot(written)));
+        ReadOnlySequence<byte> cut = SnapshotSequences.Split(expected, Enumerable.Range(1, 40).Select(k => k * 222_223));
+        Ledger restored = Ledger.ReadSnapshot(cut, accountCapacity: 50_000, transferCapacity: 200_000);
+        Assert.Equal(expected, Snapshot(restored));
+        Assert.Equal(CreateTransferResult.IdAlreadyFailed, restored.CreateTransfer(2, new Transfer { Id = 5_069_999, DebitAccountId = 99_999, CreditAccountId = 1, Amount = 1, LedgerId = 1, Code = 1 }));
+    }
+
+    [Fact]
+    public void WriteSnapshot_NullBufferWriter_ThrowsArgumentNullException()
+    {
+        Assert.Throws<ArgumentNullException>("destination", () => new Ledger().WriteSnapshot((IBufferWriter<byte>)null!));
+    }
+
+    [Fact]
+    public void WriteSnapshot_BufferWriterHandingOutTooLittle_ThrowsInvalidOperationExceptionSayingSo()
+    {
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => SampleLedger().WriteSnapshot(new StingyWriter()));
+        Assert.Contains("at least sizeHint", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Breaks the IBufferWriter contract: hands out 8 bytes whatever the size hint.</summary>
+    private sealed class StingyWriter : IBufferWriter<byte>
+    {
+        private readonly byte[] _buffer = new byte[8];
+
+        public void Advance(int count)
+        {
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _buffer;
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _buffer;
     }
 
     /// <summary>New transfers and holds (some with timeouts), posts and voids of recent holds, retries of old ids, and transfers bound to fail.</summary>
