@@ -78,8 +78,8 @@ public sealed partial class Ledger
 
     /// <summary>
     /// Writes the ledger's complete state, byte for byte what <see cref="WriteSnapshot(Span{byte})"/> writes, through a
-    /// buffer writer: for a state of any size (past about 2 GiB it fits no span), or to stream a snapshot to a file or a
-    /// pipe without holding all of it. Call it between batches; the ledger is not changed.
+    /// buffer writer: for a state of any size (past about 2 GiB it fits no span), or to hand it over in pieces to a
+    /// writer of your own. Call it between batches; the ledger is not changed.
     /// </summary>
     /// <remarks>
     /// The snapshot goes front to back in <see cref="SnapshotSize"/> bytes, in pieces of at most 2 MiB: each asked for
