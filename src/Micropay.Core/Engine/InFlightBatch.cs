@@ -1,3 +1,4 @@
+using System.Buffers;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 
@@ -88,8 +89,8 @@ internal sealed class InFlightBatch
     /// <summary>Whether the publisher has inserted the batch's new transfers into the read index (not yet visible: see _publishedTransferCount).</summary>
     public bool TransfersIndexed;
 
-    /// <summary>The ledger's snapshot right after this batch, when one was due or asked for.</summary>
-    public byte[]? Snapshot;
+    /// <summary>The ledger's snapshot right after this batch, when one was due or asked for: one array, or segments past an array's size.</summary>
+    public ReadOnlySequence<byte>? Snapshot;
     public ulong SnapshotBatchNumber;
     public Exception? SnapshotError;
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
@@ -326,15 +327,28 @@ public sealed partial class LedgerEngine
         }
 
         long size = _ledger.SnapshotSize;
-        if (size > Array.MaxLength)
+        if (size <= Math.Min(_options.SnapshotArrayLimit, Array.MaxLength))
         {
-            batch.SnapshotError = new NotSupportedException($"The ledger's state ({size} bytes) is larger than one snapshot can hold ({Array.MaxLength} bytes).");
+            byte[] state = GC.AllocateUninitializedArray<byte>((int)size);
+            _ledger.WriteSnapshot(state);
+            batch.Snapshot = new ReadOnlySequence<byte>(state);
+        }
+        else if (_store is FileLedgerStore)
+        {
+            // Past what one array holds: segments, which the file store writes as one snapshot (an ILedgerStore takes
+            // its snapshots as one ReadOnlyMemory<byte>, so other stores stop here).
+            var segments = new SnapshotSegments(_options.SnapshotSegmentBytes);
+            _ledger.WriteSnapshot(segments);
+            batch.Snapshot = segments.ToSequence();
+        }
+        else
+        {
+            batch.SnapshotError = new NotSupportedException(
+                $"The ledger's state ({size} bytes) is larger than one snapshot can hold for {_store!.GetType().Name} ({Array.MaxLength} bytes: " +
+                "ILedgerStore takes a snapshot as one ReadOnlyMemory<byte>); FileLedgerStore takes snapshots of any size.");
             return;
         }
 
-        byte[] state = GC.AllocateUninitializedArray<byte>((int)size);
-        _ledger.WriteSnapshot(state);
-        batch.Snapshot = state;
         batch.SnapshotBatchNumber = _lastAppliedBatchNumber;
     }
 }

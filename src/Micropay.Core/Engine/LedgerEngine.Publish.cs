@@ -266,10 +266,18 @@ public sealed partial class LedgerEngine
         {
             try
             {
-                ValueTask write = _store!.WriteSnapshotAsync(batch.SnapshotBatchNumber, state);
-                if (!write.IsCompletedSuccessfully)
+                if (state.IsSingleSegment)
                 {
-                    write.AsTask().GetAwaiter().GetResult();
+                    ValueTask write = _store!.WriteSnapshotAsync(batch.SnapshotBatchNumber, state.First);
+                    if (!write.IsCompletedSuccessfully)
+                    {
+                        write.AsTask().GetAwaiter().GetResult();
+                    }
+                }
+                else
+                {
+                    // Segments past one array's size: only taken for a FileLedgerStore (see TakeSnapshot).
+                    ((FileLedgerStore)_store!).WriteSnapshot(batch.SnapshotBatchNumber, state, CancellationToken.None);
                 }
             }
             catch (Exception e)

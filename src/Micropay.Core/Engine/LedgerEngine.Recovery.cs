@@ -1,3 +1,4 @@
+using System.Buffers;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 
@@ -48,19 +49,26 @@ public sealed partial class LedgerEngine
         if (state.LatestSnapshotBatchNumber != 0 && (store.Capabilities & LedgerStoreCapabilities.Snapshots) != 0)
         {
             // The file store gives the engine its snapshot as a mapping of the file (no fresh memory for 1.4 GB at 10M
-            // transfers), which this method must release itself once done with it (below).
-            LedgerSnapshot? snapshot = store is FileLedgerStore file
-                ? file.ReadLatestSnapshotForRecovery()
-                : await store.ReadLatestSnapshotAsync(cancellationToken).ConfigureAwait(false);
-            if (snapshot is { } found)
+            // transfers, and of any length), which this method must release itself once done with it (below).
+            StoredSnapshot? found = null;
+            if (store is FileLedgerStore file)
+            {
+                found = file.ReadLatestSnapshotForRecovery();
+            }
+            else if (await store.ReadLatestSnapshotAsync(cancellationToken).ConfigureAwait(false) is { } copy)
+            {
+                found = new StoredSnapshot(copy.BatchNumber, new ReadOnlySequence<byte>(copy.State), null);
+            }
+
+            if (found is not null)
             {
                 // The transfer read index is built from the snapshot's rows on another core while ReadSnapshot
                 // rebuilds the ledger from the same bytes: both are mostly page faults and cache misses, and on
                 // 10M transfers each took about a second one after the other.
-                Task<PublishedIndex>? indexing = StartIndexingSnapshotTransfers(found.State, options.TransferCapacity);
+                Task<PublishedIndex>? indexing = StartIndexingSnapshotTransfers(found, options.TransferCapacity);
                 try
                 {
-                    ledger = Ledger.Ledger.ReadSnapshot(found.State.Span, options.AccountCapacity, options.TransferCapacity);
+                    ledger = Ledger.Ledger.ReadSnapshot(found.State, options.AccountCapacity, options.TransferCapacity);
                 }
                 finally
                 {
@@ -80,7 +88,7 @@ public sealed partial class LedgerEngine
 
                     // A FileLedgerStore's large snapshot is a mapping of its file owned by this caller: unmapping it now
                     // frees the address space and lets the file's disk space go once the store prunes it.
-                    FileLedgerStore.ReleaseMapping(found);
+                    found.Release();
                 }
 
                 appliedThrough = found.BatchNumber;
@@ -110,9 +118,11 @@ public sealed partial class LedgerEngine
     /// as <see cref="Ledger.Ledger.ReadSnapshot(ReadOnlySpan{byte}, int, int)"/> loads them), or returns null when the header is not sound (then
     /// ReadSnapshot throws anyway). The result is used only if ReadSnapshot of the same bytes succeeds.
     /// </summary>
-    private static Task<PublishedIndex>? StartIndexingSnapshotTransfers(ReadOnlyMemory<byte> state, int transferCapacity)
+    private static Task<PublishedIndex>? StartIndexingSnapshotTransfers(StoredSnapshot snapshot, int transferCapacity)
     {
-        if (!Ledger.Ledger.TryLocateSnapshotTransfers(state.Span, out int offset, out int count))
+        // The rows are read through one pointer: a mapping is contiguous whatever its length, and an array is one segment.
+        if ((snapshot.Mapping is null && !snapshot.State.IsSingleSegment) ||
+            !Ledger.Ledger.TryLocateSnapshotTransfers(snapshot.State, out long offset, out int count))
         {
             return null;
         }
@@ -122,8 +132,15 @@ public sealed partial class LedgerEngine
             var index = new PublishedIndex(Math.Max(transferCapacity, count));
             unsafe
             {
-                using System.Buffers.MemoryHandle pinned = state.Pin();
-                index.InsertRows(0, count, new SnapshotTransferIds((byte*)pinned.Pointer + offset));
+                if (snapshot.Mapping is { } mapping)
+                {
+                    index.InsertRows(0, count, new SnapshotTransferIds(mapping.Pointer + offset));
+                }
+                else
+                {
+                    using MemoryHandle pinned = snapshot.State.First.Pin();
+                    index.InsertRows(0, count, new SnapshotTransferIds((byte*)pinned.Pointer + offset));
+                }
             }
 
             return index;

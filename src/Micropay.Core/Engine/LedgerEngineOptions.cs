@@ -43,6 +43,12 @@ public sealed class LedgerEngineOptions
     /// </summary>
     public int SnapshotIntervalBatches { get; init; }
 
+    // Snapshots up to this many bytes are copied into one array, larger ones into segments of SnapshotSegmentBytes (a
+    // FileLedgerStore only). Array.MaxLength and 256 MiB; internal so that tests can take segmented snapshots of small ledgers.
+    internal long SnapshotArrayLimit { get; init; } = Array.MaxLength;
+
+    internal int SnapshotSegmentBytes { get; init; } = 256 * 1024 * 1024;
+
     /// <summary>
     /// Whether an idle engine applies an empty batch (a clock pulse, journaled like any batch) when a hold's timeout
     /// has passed, so the hold is released without waiting for the next submission; <see langword="true"/> by default.

@@ -253,15 +253,13 @@ public sealed partial class Ledger
     /// transfer ids on another thread while <see cref="ReadSnapshot(ReadOnlySpan{byte}, int, int)"/> runs. Only a hint: the caller must still use
     /// the result only if <see cref="ReadSnapshot(ReadOnlySpan{byte}, int, int)"/> of the same bytes succeeds (it validates the records).
     /// </summary>
-    internal static bool TryLocateSnapshotTransfers(ReadOnlySpan<byte> snapshot, out int offset, out int count)
+    internal static bool TryLocateSnapshotTransfers(ReadOnlySequence<byte> snapshot, out long offset, out int count)
     {
         try
         {
-            var source = new SpanSource(snapshot);
+            var source = new SequenceSource(snapshot, new byte[SnapshotHeaderSize]);
             SnapshotLayout layout = ReadSnapshotHeader(ref source);
-
-            // Within the span, so within an int.
-            offset = (int)layout.TransfersOffset;
+            offset = layout.TransfersOffset;
             count = layout.Transfers;
             return true;
         }

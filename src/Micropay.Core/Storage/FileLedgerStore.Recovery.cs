@@ -66,7 +66,7 @@ public sealed partial class FileLedgerStore
     private LedgerStoreState Recover(CancellationToken cancellationToken)
     {
         List<(ulong First, string Path)> files = ListSegmentFiles();
-        LedgerSnapshot? snapshot = FindLatestSnapshot(takeRecovered: false, map: true);
+        StoredSnapshot? snapshot = FindLatestSnapshot(takeRecovered: false, map: true);
         ulong latestSnapshot = snapshot?.BatchNumber ?? 0;
 
         // Batches from this one on get their SHA-256 recomputed and chain-checked (see the file comment).
@@ -110,7 +110,7 @@ public sealed partial class FileLedgerStore
         catch
         {
             activeHandle?.Dispose();
-            ReleaseMapping(snapshot);
+            snapshot?.Release();
             throw;
         }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
@@ -15,7 +16,7 @@ namespace Micropay.Core.Storage;
 //      4    2 Version      2
 //      6    2 HeaderSize   64
 //      8    8 BatchNumber  the last batch the snapshot includes; also in the file name
-//     16    8 StateLength  the number of state bytes after the header (at most Array.MaxLength: one span)
+//     16    8 StateLength  the number of state bytes after the header (any length: past 2 GiB only a mapping reads it)
 //     24   16 Checksum     XxHash128 (System.IO.Hashing, seed 0) of header bytes 0..23 || state, as its 16-byte
 //                          big-endian canonical form (XxHash128.GetCurrentHash)
 //     40   24 Reserved     0
@@ -31,7 +32,8 @@ namespace Micropay.Core.Storage;
 //
 // It is written as snapshot-{batch}.tmp, fsync'd, renamed into place and the directory fsync'd, so after a crash it is
 // wholly there or absent; a damaged one (disk fault) fails its checksum and the previous snapshot is used instead.
-// Large snapshots are read through a memory mapping (SnapshotMapping), not copied into a new array.
+// Large snapshots are read through a memory mapping (SnapshotMapping), not copied into a new array; a state past what
+// one array holds (~2 GiB) can only be read that way, so only the engine's recovery reads it (public reads say so).
 public sealed partial class FileLedgerStore
 {
     internal const string SnapshotPrefix = "snapshot-";
@@ -51,10 +53,16 @@ public sealed partial class FileLedgerStore
     // Set by tests before OpenAsync; read-only afterwards.
     internal int MapSnapshotsFrom { get; set; } = DefaultMapSnapshotsFrom;
 
+    // The window size of a mapped state's sequence; set by tests (small windows cut small states in several segments).
+    internal int MapWindowBytes { get; set; } = SnapshotMapping.DefaultWindowBytes;
+
+    // The largest state ReadLatestSnapshotAsync copies into an array (Array.MaxLength); set by tests to reach the refusal.
+    internal long MaxCopiedSnapshotBytes { get; set; } = Array.MaxLength;
+
     // The snapshot that OpenAsync verified (it had to, to know which batches the snapshot covers), kept so that the
     // ReadLatestSnapshotAsync which follows does not map and verify it again; handed out once (under the lock), since
     // its receiver may dispose the mapping. Disposed with the store if never handed out.
-    private LedgerSnapshot? _recoveredSnapshot;
+    private StoredSnapshot? _recoveredSnapshot;
     private readonly Lock _recoveredSnapshotLock = new();
 
     // Why the snapshots passed over by the last search were rejected (file and reason), for error messages that need
@@ -72,20 +80,7 @@ public sealed partial class FileLedgerStore
 
         try
         {
-            ThrowIfNotOpen();
-            ulong last = Volatile.Read(ref _lastBatchNumber);
-            if (batchNumber == 0 || batchNumber > last)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(batchNumber), batchNumber, $"A snapshot must be of a durable batch, 1 to {last}.");
-            }
-
-            lock (_snapshotLock)
-            {
-                WriteSnapshotCore(batchNumber, state.Span, cancellationToken);
-                PruneSnapshots(batchNumber);
-            }
-
+            WriteSnapshot(batchNumber, new ReadOnlySequence<byte>(state), cancellationToken);
             return default;
         }
         catch (Exception e)
@@ -94,7 +89,30 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private void WriteSnapshotCore(ulong batchNumber, ReadOnlySpan<byte> state, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="WriteSnapshotAsync"/> for a state in segments, of any length (the engine's snapshots past what one
+    /// array holds, ~2 GiB, written by <c>Ledger.WriteSnapshot(IBufferWriter)</c>): the same file, checksum and guarantees.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchNumber"/> is 0 or above the last durable batch.</exception>
+    /// <exception cref="LedgerStoreException">The snapshot cannot be written.</exception>
+    internal void WriteSnapshot(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken)
+    {
+        ThrowIfNotOpen();
+        ulong last = Volatile.Read(ref _lastBatchNumber);
+        if (batchNumber == 0 || batchNumber > last)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(batchNumber), batchNumber, $"A snapshot must be of a durable batch, 1 to {last}.");
+        }
+
+        lock (_snapshotLock)
+        {
+            WriteSnapshotCore(batchNumber, state, cancellationToken);
+            PruneSnapshots(batchNumber);
+        }
+    }
+
+    private void WriteSnapshotCore(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken)
     {
         string path = SnapshotPath(batchNumber);
         string temporary = Path.ChangeExtension(path, ".tmp");
@@ -112,7 +130,13 @@ public sealed partial class FileLedgerStore
             using (var file = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
             {
                 RandomAccess.Write(file, header, 0);
-                RandomAccess.Write(file, state, SnapshotHeaderSize);
+                long offset = SnapshotHeaderSize;
+                foreach (ReadOnlyMemory<byte> segment in state)
+                {
+                    RandomAccess.Write(file, segment.Span, offset);
+                    offset += segment.Length;
+                }
+
                 cancellationToken.ThrowIfCancellationRequested();
                 RandomAccess.FlushToDisk(file);
             }
@@ -161,24 +185,37 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private static void SnapshotChecksum(ReadOnlySpan<byte> header, ReadOnlySpan<byte> state, Span<byte> destination)
+    private static void SnapshotChecksum(ReadOnlySpan<byte> header, ReadOnlySequence<byte> state, Span<byte> destination)
     {
         var hash = new XxHash128();
         hash.Append(header[..SnapshotChecksumOffset]);
-        hash.Append(state);
+        foreach (ReadOnlyMemory<byte> segment in state)
+        {
+            hash.Append(segment.Span);
+        }
+
         hash.GetCurrentHash(destination);
     }
 
-    private static void SnapshotSha256(ReadOnlySpan<byte> header, ReadOnlySpan<byte> state, Span<byte> destination)
+    private static void SnapshotSha256(ReadOnlySpan<byte> header, ReadOnlySequence<byte> state, Span<byte> destination)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(header[..SnapshotChecksumOffset]);
-        hash.AppendData(state);
+        foreach (ReadOnlyMemory<byte> segment in state)
+        {
+            hash.AppendData(segment.Span);
+        }
+
         hash.GetHashAndReset(destination);
     }
 
     /// <inheritdoc />
-    /// <remarks>The state is returned in a new array, owned by the caller.</remarks>
+    /// <remarks>
+    /// The state is returned in a new array, owned by the caller. A state past what one array holds (~2 GiB, which only
+    /// the engine writes, for ledgers of some 16M transfers and more) cannot be returned: that throws
+    /// <see cref="NotSupportedException"/>, and <c>LedgerEngine</c> still recovers from it (through a memory mapping).
+    /// </remarks>
+    /// <exception cref="NotSupportedException">The latest intact snapshot is larger than one array can hold.</exception>
     public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -192,7 +229,10 @@ public sealed partial class FileLedgerStore
             // Always a copy: a mapping handed to a public caller could be released under a span the caller still
             // uses (a span does not keep its memory manager alive), so mappings go only to the engine, which disposes
             // them itself (ReadLatestSnapshotForRecovery).
-            return new ValueTask<LedgerSnapshot?>(FindLatestSnapshot(takeRecovered: false, map: false));
+            StoredSnapshot? found = FindLatestSnapshot(takeRecovered: false, map: false);
+
+            // Not mapped, so the state is one array.
+            return new ValueTask<LedgerSnapshot?>(found is null ? null : new LedgerSnapshot(found.BatchNumber, found.State.First));
         }
         catch (Exception e)
         {
@@ -205,10 +245,10 @@ public sealed partial class FileLedgerStore
     /// <see cref="MapSnapshotsFrom"/> bytes (16 MiB) or more is a read-only mapping of the snapshot file
     /// (<see cref="SnapshotMapping"/>) instead of a copy, so a large snapshot costs no fresh memory, and the snapshot
     /// OpenAsync already verified is handed over instead of being read and checked again. The caller owns the mapping
-    /// and must dispose it (<see cref="ReleaseMapping"/>) once done with every span over it; it stays valid until then,
-    /// even after the store is disposed or the file deleted.
+    /// and must release it (<see cref="StoredSnapshot.Release"/>) once done with every span over it; it stays valid until
+    /// then, even after the store is disposed or the file deleted. The state may be of any length (windows of the mapping).
     /// </summary>
-    internal LedgerSnapshot? ReadLatestSnapshotForRecovery()
+    internal StoredSnapshot? ReadLatestSnapshotForRecovery()
     {
         ThrowIfNotOpen();
         return FindLatestSnapshot(takeRecovered: true, map: true);
@@ -219,7 +259,8 @@ public sealed partial class FileLedgerStore
     /// OpenAsync is returned (once) instead of being read again when it is still the newest; with
     /// <paramref name="map"/>, a large state is a mapping the caller must release.
     /// </summary>
-    private LedgerSnapshot? FindLatestSnapshot(bool takeRecovered, bool map)
+    /// <exception cref="NotSupportedException">Without <paramref name="map"/>: the newest intact snapshot is too large for an array.</exception>
+    private StoredSnapshot? FindLatestSnapshot(bool takeRecovered, bool map)
     {
         var numbers = new List<ulong>();
         foreach (string path in Directory.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
@@ -241,7 +282,7 @@ public sealed partial class FileLedgerStore
                     return recovered;
                 }
 
-                string? problem = TryReadSnapshot(numbers[i], map, out LedgerSnapshot snapshot);
+                string? problem = TryReadSnapshot(numbers[i], map, out StoredSnapshot? snapshot);
                 if (problem is null)
                 {
                     return snapshot;
@@ -258,7 +299,7 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private LedgerSnapshot? TakeRecoveredSnapshot(ulong batchNumber)
+    private StoredSnapshot? TakeRecoveredSnapshot(ulong batchNumber)
     {
         lock (_recoveredSnapshotLock)
         {
@@ -274,7 +315,7 @@ public sealed partial class FileLedgerStore
 
     private void DropRecoveredSnapshot()
     {
-        LedgerSnapshot? recovered;
+        StoredSnapshot? recovered;
         lock (_recoveredSnapshotLock)
         {
             recovered = _recoveredSnapshot;
@@ -282,22 +323,13 @@ public sealed partial class FileLedgerStore
         }
 
         // Never handed out, so nobody else can be using it.
-        ReleaseMapping(recovered);
-    }
-
-    /// <summary>Unmaps a snapshot's state now if it is a mapping; only by its one owner, once no span over it is in use.</summary>
-    internal static void ReleaseMapping(LedgerSnapshot? snapshot)
-    {
-        if (snapshot is { } found && System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(found.State, out SnapshotMapping? mapping))
-        {
-            ((IDisposable)mapping).Dispose();
-        }
+        recovered?.Release();
     }
 
     /// <summary>Reads and verifies the snapshot of <paramref name="batchNumber"/>; returns null, or why it cannot be used.</summary>
-    private string? TryReadSnapshot(ulong batchNumber, bool map, out LedgerSnapshot snapshot)
+    private string? TryReadSnapshot(ulong batchNumber, bool map, out StoredSnapshot? snapshot)
     {
-        snapshot = default;
+        snapshot = null;
         string path = SnapshotPath(batchNumber);
         SafeFileHandle handle;
         try
@@ -323,9 +355,9 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private string? TryReadSnapshot(SafeFileHandle handle, ulong batchNumber, bool map, out LedgerSnapshot snapshot)
+    private string? TryReadSnapshot(SafeFileHandle handle, ulong batchNumber, bool map, out StoredSnapshot? snapshot)
     {
-        snapshot = default;
+        snapshot = null;
         long fileLength = RandomAccess.GetLength(handle);
         if (fileLength < SnapshotHeaderSize)
         {
@@ -347,7 +379,7 @@ public sealed partial class FileLedgerStore
             BinaryPrimitives.ReadUInt16LittleEndian(header[6..]) != SnapshotHeaderSize ? "the header size is not 64" :
             BinaryPrimitives.ReadUInt64LittleEndian(header[8..]) != batchNumber ? "the header's batch number does not match the file name" :
             header[reservedFrom..].IndexOfAnyExcept((byte)0) >= 0 ? "the header's reserved bytes are not zero" :
-            length > Array.MaxLength ? $"the state is {length} bytes, more than one span can hold ({Array.MaxLength})" :
+            length < 0 ? $"the header gives a negative state length ({length})" :
             length != fileLength - SnapshotHeaderSize
                 ? $"the header gives {length} state bytes but the file holds {fileLength - SnapshotHeaderSize} (torn or truncated)"
                 : null;
@@ -356,12 +388,13 @@ public sealed partial class FileLedgerStore
             return problem;
         }
 
-        ReadOnlyMemory<byte> state;
+        // A state larger than an array can only be mapped; without map it is mapped just to be verified (below).
+        ReadOnlySequence<byte> state;
         SnapshotMapping? mapping = null;
-        if (map && length >= MapSnapshotsFrom)
+        if ((map && length >= MapSnapshotsFrom && length > 0) || length > Math.Min(MaxCopiedSnapshotBytes, Array.MaxLength))
         {
-            mapping = SnapshotMapping.Map(handle, SnapshotHeaderSize, (int)length);
-            state = mapping.Memory;
+            mapping = SnapshotMapping.Map(handle, SnapshotHeaderSize, length);
+            state = mapping.CreateSequence(MapWindowBytes);
         }
         else
         {
@@ -371,32 +404,41 @@ public sealed partial class FileLedgerStore
                 return "the state cannot be read whole";
             }
 
-            state = bytes;
+            state = new ReadOnlySequence<byte>(bytes);
         }
 
         bool intact;
         if (version == SnapshotVersionSha256)
         {
             Span<byte> hash = stackalloc byte[32];
-            SnapshotSha256(header, state.Span, hash);
+            SnapshotSha256(header, state, hash);
             intact = hash.SequenceEqual(header.Slice(SnapshotChecksumOffset, 32));
         }
         else
         {
             Span<byte> checksum = stackalloc byte[16];
-            SnapshotChecksum(header, state.Span, checksum);
+            SnapshotChecksum(header, state, checksum);
             intact = checksum.SequenceEqual(header.Slice(SnapshotChecksumOffset, 16));
         }
 
         if (!intact)
         {
-            ((IDisposable?)mapping)?.Dispose();
+            mapping?.Dispose();
             return version == SnapshotVersionSha256
                 ? "the SHA-256 (format version 1) does not match: the file is damaged"
                 : "the XxHash128 checksum does not match: the file is damaged";
         }
 
-        snapshot = new LedgerSnapshot(batchNumber, state);
+        if (!map && mapping is not null)
+        {
+            // Intact, but a copy was asked for and no array holds it: say so rather than fall back to an older snapshot.
+            mapping.Dispose();
+            throw new NotSupportedException(
+                $"The snapshot of batch {batchNumber} ('{SnapshotPath(batchNumber)}') holds {length} state bytes, more than one array can " +
+                $"hold ({Math.Min(MaxCopiedSnapshotBytes, Array.MaxLength)}), so it cannot be returned as a copy; LedgerEngine recovers from it through a memory mapping.");
+        }
+
+        snapshot = new StoredSnapshot(batchNumber, state, mapping);
         return null;
     }
 
@@ -421,8 +463,8 @@ public sealed partial class FileLedgerStore
         try
         {
             ThrowIfNotOpen();
-            LedgerSnapshot? latest = FindLatestSnapshot(takeRecovered: false, map: true);
-            ReleaseMapping(latest);
+            StoredSnapshot? latest = FindLatestSnapshot(takeRecovered: false, map: true);
+            latest?.Release();
             ulong covered = latest?.BatchNumber ?? 0;
             cancellationToken.ThrowIfCancellationRequested();
             return new ValueTask<int>(DeleteCoveredSegments(covered));

@@ -11,24 +11,28 @@ namespace Micropay.Core.Storage;
 /// </summary>
 /// <remarks>
 /// <para>Invariants: the view is mapped copy-on-write (a stray write through the memory changes a private page, never
-/// the file, and cannot fault) and holds one added reference on the view handle from construction until the first
-/// <see cref="Dispose(bool)"/>, so the pointer stays valid exactly that long. The file itself may be renamed over or
-/// deleted meanwhile: on Unix the mapping keeps the old file's pages.</para>
+/// the file, and cannot fault) and holds one added reference on the view handle from construction until
+/// <see cref="Dispose"/>, so <see cref="Pointer"/> and every window of <see cref="CreateSequence"/> stay valid exactly
+/// that long. The file itself may be renamed over or deleted meanwhile: on Unix the mapping keeps the old file's pages.
+/// The mapping is one contiguous range of any length; only its windows are bounded, because a span is (2 GiB).</para>
 /// <para>Ownership: <see cref="FileLedgerStore"/> hands each mapping to one internal caller only (the engine's recovery,
-/// through <c>ReadLatestSnapshotForRecovery</c>; public reads get copies), which disposes it once no span over it is in
-/// use. There is deliberately no finalizer: a span does not keep its memory manager reachable, so a finalizer could
-/// unmap memory a span still reads (CA2015). A mapping nobody disposes stays mapped until the process ends; the store
+/// through <c>ReadLatestSnapshotForRecovery</c>; public reads get copies), which disposes it once nothing reads it.
+/// There is deliberately no finalizer: a span does not keep its memory manager reachable, so a finalizer could unmap
+/// memory a span still reads (CA2015). A mapping nobody disposes stays mapped until the process ends; the store
 /// disposes the one it keeps from OpenAsync if it is never handed out.</para>
 /// </remarks>
-internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
+internal sealed unsafe class SnapshotMapping : IDisposable
 {
+    /// <summary>The most bytes one window of <see cref="CreateSequence"/> holds by default: 1 GiB, under a span's limit.</summary>
+    public const int DefaultWindowBytes = 1 << 30;
+
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _start;
-    private readonly int _length;
+    private readonly long _length;
     private int _released;
 
-    private SnapshotMapping(MemoryMappedFile file, MemoryMappedViewAccessor view, byte* start, int length)
+    private SnapshotMapping(MemoryMappedFile file, MemoryMappedViewAccessor view, byte* start, long length)
     {
         _file = file;
         _view = view;
@@ -36,12 +40,25 @@ internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
         _length = length;
     }
 
+    /// <summary>The number of mapped bytes.</summary>
+    public long Length => _length;
+
+    /// <summary>The first mapped byte; the <see cref="Length"/> bytes from it are contiguous and valid until <see cref="Dispose"/>.</summary>
+    public byte* Pointer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _released) != 0, this);
+            return _start;
+        }
+    }
+
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="handle"/>'s file from <paramref name="offset"/>.</summary>
     /// <param name="handle">The open file; the mapping does not keep it open (the caller disposes it).</param>
     /// <param name="offset">Where the mapped bytes start.</param>
     /// <param name="length">How many bytes; 1 or more, and within the file.</param>
     /// <exception cref="IOException">The file cannot be mapped.</exception>
-    public static SnapshotMapping Map(SafeFileHandle handle, long offset, int length)
+    public static SnapshotMapping Map(SafeFileHandle handle, long offset, long length)
     {
         MemoryMappedFile file = MemoryMappedFile.CreateFromFile(
             handle, mapName: null, capacity: 0, MemoryMappedFileAccess.CopyOnWrite, HandleInheritability.None, leaveOpen: true);
@@ -63,31 +80,27 @@ internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
         }
     }
 
-    /// <inheritdoc />
-    public override Span<byte> GetSpan()
+    /// <summary>
+    /// The mapped bytes as a sequence: one segment when they fit <paramref name="windowBytes"/>, else consecutive windows
+    /// of that size (the last one shorter). Valid until <see cref="Dispose"/>; reading a window after it throws
+    /// <see cref="ObjectDisposedException"/> rather than touching unmapped memory, as long as the span is taken afterwards.
+    /// </summary>
+    /// <param name="windowBytes">The most bytes one segment holds (tests use small windows to cut small states).</param>
+    public ReadOnlySequence<byte> CreateSequence(int windowBytes = DefaultWindowBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowBytes);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _released) != 0, this);
-        return new Span<byte>(_start, _length);
+        var windows = new List<ReadOnlyMemory<byte>>((int)((_length + windowBytes - 1) / windowBytes));
+        for (long offset = 0; offset < _length; offset += windowBytes)
+        {
+            windows.Add(new Window(this, _start + offset, (int)Math.Min(windowBytes, _length - offset)).Memory);
+        }
+
+        return Sequences.Join(windows);
     }
 
-    /// <inheritdoc />
-    public override MemoryHandle Pin(int elementIndex = 0)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _released) != 0, this);
-        ArgumentOutOfRangeException.ThrowIfNegative(elementIndex);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(elementIndex, _length);
-
-        // Mapped memory never moves; passing this as the pinnable keeps the mapping reachable while the handle is held.
-        return new MemoryHandle(_start + elementIndex, pinnable: this);
-    }
-
-    /// <inheritdoc />
-    public override void Unpin()
-    {
-    }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
+    /// <summary>Unmaps the bytes; every pointer and window over them is invalid from here on. Idempotent.</summary>
+    public void Dispose()
     {
         if (Interlocked.Exchange(ref _released, 1) != 0)
         {
@@ -95,10 +108,46 @@ internal sealed unsafe class SnapshotMapping : MemoryManager<byte>
         }
 
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        if (disposing)
+        _view.Dispose();
+        _file.Dispose();
+    }
+
+    /// <summary>A window of the mapping as memory; owns nothing (the mapping is released by its owner).</summary>
+    private sealed class Window : MemoryManager<byte>
+    {
+        private readonly SnapshotMapping _owner;
+        private readonly byte* _start;
+        private readonly int _length;
+
+        public Window(SnapshotMapping owner, byte* start, int length)
         {
-            _view.Dispose();
-            _file.Dispose();
+            _owner = owner;
+            _start = start;
+            _length = length;
+        }
+
+        public override Span<byte> GetSpan()
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _owner._released) != 0, _owner);
+            return new Span<byte>(_start, _length);
+        }
+
+        public override MemoryHandle Pin(int elementIndex = 0)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _owner._released) != 0, _owner);
+            ArgumentOutOfRangeException.ThrowIfNegative(elementIndex);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(elementIndex, _length);
+
+            // Mapped memory never moves; passing this as the pinnable keeps the window (and its owner) reachable while held.
+            return new MemoryHandle(_start + elementIndex, pinnable: this);
+        }
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
         }
     }
 }

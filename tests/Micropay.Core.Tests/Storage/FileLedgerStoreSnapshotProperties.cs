@@ -36,7 +36,7 @@ public sealed class FileLedgerStoreSnapshotProperties
 
         await using var reopened = new FileLedgerStore(directory) { MapSnapshotsFrom = mapped ? 1 : int.MaxValue };
         LedgerStoreState opened = await reopened.OpenAsync();
-        LedgerSnapshot? read = await FileLedgerStoreOpenTests.ReadLatestAsync(reopened, mapped);
+        var read = await FileLedgerStoreOpenTests.ReadLatestAsync(reopened, mapped);
 
         // Every byte of the file is covered: the header's fields are checked or hashed, the reserved bytes must be 0.
         return read is null && opened.LatestSnapshotBatchNumber == 0;

@@ -1,0 +1,52 @@
+using System.Buffers;
+using Micropay.Core.Storage;
+
+namespace Micropay.Core.Engine;
+
+/// <summary>
+/// Where the apply loop copies a snapshot too large for one array (past ~2 GiB, some 16M transfers): fixed-size
+/// segments that <c>Ledger.WriteSnapshot(IBufferWriter)</c> fills one piece at a time, then one sequence for the file
+/// store. The ledger asks for each piece whole, so a piece that does not fit the rest of a segment starts the next one.
+/// </summary>
+internal sealed class SnapshotSegments(int segmentBytes) : IBufferWriter<byte>
+{
+    private readonly List<byte[]> _arrays = [];
+    private readonly List<int> _used = [];
+
+    public void Advance(int count)
+    {
+        if (_arrays.Count == 0 || count < 0 || _used[^1] + count > _arrays[^1].Length)
+        {
+            throw new InvalidOperationException($"Advance({count}) goes past the buffer GetSpan or GetMemory handed out.");
+        }
+
+        _used[^1] += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        int needed = Math.Max(sizeHint, 1);
+        if (_arrays.Count == 0 || _arrays[^1].Length - _used[^1] < needed)
+        {
+            // Uninitialized: every byte handed out is written before it is committed.
+            _arrays.Add(GC.AllocateUninitializedArray<byte>(Math.Max(needed, segmentBytes)));
+            _used.Add(0);
+        }
+
+        return _arrays[^1].AsMemory(_used[^1]);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    /// <summary>What was written, segment after segment.</summary>
+    public ReadOnlySequence<byte> ToSequence()
+    {
+        var parts = new List<ReadOnlyMemory<byte>>(_arrays.Count);
+        for (int i = 0; i < _arrays.Count; i++)
+        {
+            parts.Add(_arrays[i].AsMemory(0, _used[i]));
+        }
+
+        return Sequences.Join(parts);
+    }
+}
