@@ -1,6 +1,7 @@
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
+using Micropay.Core.Tests.Ledger;
 
 namespace Micropay.Core.Tests.Engine;
 
@@ -168,30 +169,21 @@ public sealed class LedgerEngineTests : EngineTestKit
     {
         // 16.8M transfers make a 2.17 GB snapshot, past what one array holds: the real size, where 32-bit lengths and
         // offsets would break. Several GB of memory and disk, about a minute; the CI version is the test above.
-        const int Batch = 8_189;
-        const int Batches = 2_052;
         var options = new LedgerEngineOptions
         {
             Store = new FileLedgerStore(Directory), Durability = DurabilityMode.Buffered, ClockPulses = false,
-            AccountCapacity = 1_000, TransferCapacity = Batch * Batches,
+            AccountCapacity = TwoGiBWorkload.Accounts, TransferCapacity = TwoGiBWorkload.Transfers,
         };
         Account[] before;
         ulong taken;
         await using (LedgerEngine engine = await LedgerEngine.OpenAsync(options))
         {
-            Assert.Equal(0, await engine.CreateAccountsAsync(Enumerable.Range(1, 1_000).Select(i => Acct((UInt128)i)).ToArray(), new CreateAccountResult[1_000]));
-            var transfers = new Transfer[Batch];
-            var results = new CreateTransferResult[Batch];
-            for (int b = 0; b < Batches; b++)
+            Assert.Equal(0, await engine.CreateAccountsAsync(TwoGiBWorkload.AccountsToCreate(), new CreateAccountResult[TwoGiBWorkload.Accounts]));
+            var transfers = new Transfer[TwoGiBWorkload.Batch];
+            var results = new CreateTransferResult[TwoGiBWorkload.Batch];
+            for (int b = 0; b < TwoGiBWorkload.Batches; b++)
             {
-                for (int i = 0; i < Batch; i++)
-                {
-                    int n = (b * Batch) + i;
-                    int debit = n % 1_000;
-                    int credit = (debit + 1 + ((n / 1_000) % 999)) % 1_000; // never the debit account
-                    transfers[i] = Tr((UInt128)(n + 1), (UInt128)(1 + debit), (UInt128)(1 + credit), 1);
-                }
-
+                TwoGiBWorkload.FillBatch(transfers, b);
                 Assert.Equal(0, await engine.CreateTransfersAsync(transfers, results));
             }
 
@@ -206,8 +198,8 @@ public sealed class LedgerEngineTests : EngineTestKit
         Assert.Equal(taken, reopened.LatestSnapshotBatchNumber);
         Assert.Equal(before, reopened.ReadAllAccounts());
         Assert.True(reopened.TryGetTransfer(1, out _));
-        Assert.True(reopened.TryGetTransfer(Batch * Batches, out Transfer last));
-        Assert.Equal((UInt128)(Batch * Batches), last.Id);
+        Assert.True(reopened.TryGetTransfer(TwoGiBWorkload.Transfers, out Transfer last));
+        Assert.Equal((UInt128)TwoGiBWorkload.Transfers, last.Id);
         Assert.Equal(CreateTransferResult.Exists, await reopened.CreateTransferAsync(Tr(1, 1, 2, 1)));
     }
 

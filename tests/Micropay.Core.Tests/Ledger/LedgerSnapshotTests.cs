@@ -349,26 +349,14 @@ public sealed class LedgerSnapshotTests
         // span API stops working is exactly where 32-bit offsets would wrap. Needs several GB of memory (two ledgers and
         // the written segments) and about half a minute, hence the stress trait; the CI version is
         // WriteAndReadSnapshot_SectionsOfSeveralPieces_SequenceAndSpanAgree.
-        const int Batch = 8_189;
-        const int Batches = 2_052;
-        var ledger = new Ledger(1_000, Batch * Batches);
-        Account[] accounts = [.. Enumerable.Range(1, 1_000).Select(i => new Account { Id = (UInt128)i, LedgerId = 1, Code = 1 })];
+        var ledger = new Ledger(TwoGiBWorkload.Accounts, TwoGiBWorkload.Transfers);
+        Account[] accounts = TwoGiBWorkload.AccountsToCreate();
         Assert.Equal(0, ledger.CreateAccounts(1, accounts, new CreateAccountResult[accounts.Length]));
-        var transfers = new Transfer[Batch];
-        var results = new CreateTransferResult[Batch];
-        for (int b = 0; b < Batches; b++)
+        var transfers = new Transfer[TwoGiBWorkload.Batch];
+        var results = new CreateTransferResult[TwoGiBWorkload.Batch];
+        for (int b = 0; b < TwoGiBWorkload.Batches; b++)
         {
-            for (int i = 0; i < Batch; i++)
-            {
-                int n = (b * Batch) + i;
-                int debit = n % 1_000;
-                int credit = (debit + 1 + ((n / 1_000) % 999)) % 1_000; // never the debit account
-                transfers[i] = new Transfer
-                {
-                    Id = (UInt128)(n + 1), DebitAccountId = (UInt128)(1 + debit), CreditAccountId = (UInt128)(1 + credit), Amount = 1, LedgerId = 1, Code = 1,
-                };
-            }
-
+            TwoGiBWorkload.FillBatch(transfers, b);
             Assert.Equal(0, ledger.CreateTransfers(0, transfers, results));
         }
 
@@ -381,8 +369,8 @@ public sealed class LedgerSnapshotTests
         Ledger restored = Ledger.ReadSnapshot(written);
         Assert.Equal(ledger.TransferCount, restored.TransferCount);
         Assert.Equal(ledger.Accounts.ToArray(), restored.Accounts.ToArray());
-        Assert.True(restored.TryGetTransfer((UInt128)(Batch * Batches), out Transfer last));
-        Assert.True(ledger.TryGetTransfer((UInt128)(Batch * Batches), out Transfer expected));
+        Assert.True(restored.TryGetTransfer((UInt128)TwoGiBWorkload.Transfers, out Transfer last));
+        Assert.True(ledger.TryGetTransfer((UInt128)TwoGiBWorkload.Transfers, out Transfer expected));
         Assert.Equal(expected, last);
 
         // The restored ledger writes the same bytes again: the same snapshot, segment by segment.
