@@ -152,7 +152,9 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// A failed snapshot loses nothing: the journal holds every batch, and the engine keeps running. What it costs is
     /// open time, since recovery replays the journal from the last snapshot that succeeded. The error is a
     /// <see cref="LedgerEngineException"/> wrapping the store's exception when the store failed to write it, or a
-    /// <see cref="NotSupportedException"/> when the ledger's state is larger than one snapshot can hold.
+    /// <see cref="NotSupportedException"/> when the ledger's state is larger than the store takes (past about 2 GiB, some
+    /// 16M transfers, with any store but <see cref="FileLedgerStore"/>: <see cref="ILedgerStore"/> passes a snapshot as one
+    /// <see cref="ReadOnlyMemory{T}"/>).
     /// </remarks>
     public Exception? LastSnapshotError => Volatile.Read(ref _lastSnapshotError);
 
