@@ -2,6 +2,7 @@ using System.Buffers;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Ledger;
@@ -90,9 +91,9 @@ public sealed class LedgerSnapshotProperties
         Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), Arb.From(Gen.Choose(1, 400)), (scenario, segmentSize) =>
         {
             Ledger ledger = Replay(scenario);
-            var writer = new SegmentedBufferWriter(segmentSize);
+            var writer = new SnapshotSegments(segmentSize);
             ledger.WriteSnapshot(writer);
-            return writer.WrittenSequence().ToArray().AsSpan().SequenceEqual(Snapshot(ledger));
+            return writer.ToSequence().ToArray().AsSpan().SequenceEqual(Snapshot(ledger));
         });
 
     [Property(MaxTest = 200)]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Ledger;
@@ -327,10 +328,10 @@ public sealed class LedgerSnapshotTests
         byte[] expected = Snapshot(ledger);
 
         // Odd segment sizes: the writer starts a new segment whenever a piece does not fit the current one.
-        var writer = new SegmentedBufferWriter(3 * 1024 * 1024 + 17);
+        var writer = new SnapshotSegments(3 * 1024 * 1024 + 17);
         ledger.WriteSnapshot(writer);
-        ReadOnlySequence<byte> written = writer.WrittenSequence();
-        Assert.True(writer.Segments > 1, "the snapshot should span several segments");
+        ReadOnlySequence<byte> written = writer.ToSequence();
+        Assert.False(written.IsSingleSegment, "the snapshot should span several segments");
         Assert.Equal(expected, written.ToArray());
 
         // Read back from the writer's segments, and from segments that cut records and pieces at odd places.
@@ -361,9 +362,9 @@ public sealed class LedgerSnapshotTests
         }
 
         Assert.True(ledger.SnapshotSize > Array.MaxLength, $"the snapshot is {ledger.SnapshotSize} bytes");
-        var writer = new SegmentedBufferWriter(256 * 1024 * 1024);
+        var writer = new SnapshotSegments(256 * 1024 * 1024);
         ledger.WriteSnapshot(writer);
-        ReadOnlySequence<byte> written = writer.WrittenSequence();
+        ReadOnlySequence<byte> written = writer.ToSequence();
         Assert.Equal(ledger.SnapshotSize, written.Length);
 
         Ledger restored = Ledger.ReadSnapshot(written);
@@ -374,9 +375,9 @@ public sealed class LedgerSnapshotTests
         Assert.Equal(expected, last);
 
         // The restored ledger writes the same bytes again: the same snapshot, segment by segment.
-        var again = new SegmentedBufferWriter(256 * 1024 * 1024);
+        var again = new SnapshotSegments(256 * 1024 * 1024);
         restored.WriteSnapshot(again);
-        Assert.True(SameBytes(written, again.WrittenSequence()), "the restored ledger's snapshot differs from the original's");
+        Assert.True(SameBytes(written, again.ToSequence()), "the restored ledger's snapshot differs from the original's");
 
         // And it works on (after the comparison: any batch advances the clock the header records).
         Assert.Equal(CreateTransferResult.Exists, restored.CreateTransfer(0, expected with { Timestamp = 0 }));
