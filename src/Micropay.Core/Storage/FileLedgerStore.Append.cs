@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using Microsoft.Win32.SafeHandles;
 
 namespace Micropay.Core.Storage;
 
@@ -101,7 +100,8 @@ public sealed partial class FileLedgerStore
         if (_broken)
         {
             throw new LedgerStoreException(
-                $"An earlier write to the ledger store '{_directory}' failed, so what is durable is unknown; dispose the store and open it again.");
+                $"An earlier write to the ledger store '{_directory}' failed, so this instance refuses appends: what is durable is " +
+                "unknown until the store is opened again (dispose it and open a new instance; that open decides).");
         }
     }
 
@@ -148,6 +148,7 @@ public sealed partial class FileLedgerStore
         }
 
         long offset = segment.DurableEnd;
+        StoreFile file = _activeFile!;
         try
         {
             if (large && overlap is null)
@@ -156,10 +157,10 @@ public sealed partial class FileLedgerStore
                 // (the hash runs on another core), write the frame and fsync. Crash-safety is unchanged: nothing is
                 // acknowledged before the fsync, and a frame without its payload (or the reverse) is a record that
                 // fails its checksum, i.e. a torn tail.
-                RandomAccess.Write(_activeHandle!, payload, offset + FrameSize);
-                StartWriteback(_activeHandle!, offset + FrameSize, payloadLength);
+                file.Write(payload, offset + FrameSize);
+                file.StartWriteback(offset + FrameSize, payloadLength);
                 EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
-                RandomAccess.Write(_activeHandle!, record[..FrameSize], offset);
+                file.Write(record[..FrameSize], offset);
             }
             else if (large)
             {
@@ -168,25 +169,31 @@ public sealed partial class FileLedgerStore
                 // record into the page cache; a write straight from the other core's lines measured ten times slower.
                 // The hash and the engine's work then run while the device writes, before the fsync.
                 EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
-                RandomAccess.Write(_activeHandle!, record, offset);
-                StartWriteback(_activeHandle!, offset, recordLength);
+                file.Write(record, offset);
+                file.StartWriteback(offset, recordLength);
                 hash = BatchHash.Compute(payload);
-                RunOverlap(overlap);
+                overlap!.WhileWriting();
             }
             else
             {
-                RunOverlap(overlap);
+                overlap?.WhileWriting();
                 EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
-                RandomAccess.Write(_activeHandle!, record, offset);
+                file.Write(record, offset);
             }
 
-            RandomAccess.FlushToDisk(_activeHandle!);
+            file.Flush();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _broken = true;
+            string cleanup = BreakAfterFailedWrite(segment, offset);
             throw new LedgerStoreException(
-                $"Writing batch {number} to '{segment.Path}' at offset {offset} failed; it may or may not be durable until the store is reopened.", e);
+                $"Writing batch {number} to '{segment.Path}' at offset {offset} failed, so the store refuses further appends; {cleanup}", e);
+        }
+        catch
+        {
+            // The engine's overlapped work failed (a bug there): the record may be written but is not acknowledged.
+            BreakAfterFailedWrite(segment, offset);
+            throw;
         }
         finally
         {
@@ -233,27 +240,8 @@ public sealed partial class FileLedgerStore
         long to = (durableEnd - CachedJournalTail) & ~4095L;
         if (to - _journalDroppedTo >= JournalDropStep)
         {
-            DropFromPageCache(_activeHandle!, _journalDroppedTo, to - _journalDroppedTo);
+            _activeFile!.DropFromPageCache(_journalDroppedTo, to - _journalDroppedTo);
             _journalDroppedTo = to;
-        }
-    }
-
-    /// <summary>Runs the engine's overlapped work; if it throws, the payload is on disk without its frame, so refuse further appends.</summary>
-    private void RunOverlap(IAppendOverlap? overlap)
-    {
-        if (overlap is null)
-        {
-            return;
-        }
-
-        try
-        {
-            overlap.WhileWriting();
-        }
-        catch
-        {
-            _broken = true;
-            throw;
         }
     }
 
@@ -263,36 +251,38 @@ public sealed partial class FileLedgerStore
         string path = LocationOf(SegmentFileName(firstBatchNumber));
         string temporary = Path.ChangeExtension(path, ".tmp");
         ulong salt = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
-        SafeFileHandle? handle = null;
+        StoreFile? file = null;
         try
         {
-            using (SafeFileHandle creating = File.OpenHandle(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+            using (StoreFile creating = _fs.OpenFile(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
             {
                 Span<byte> header = stackalloc byte[FileHeaderSize];
                 EncodeFileHeader(header, salt, firstBatchNumber);
-                RandomAccess.Write(creating, header, 0);
-                RandomAccess.FlushToDisk(creating);
+                creating.Write(header, 0);
+                creating.Flush();
             }
 
-            File.Move(temporary, path, overwrite: false);
-            SyncDirectory(_directory);
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            _fs.Move(temporary, path, overwrite: false);
+            _fs.SyncDirectory(_directory);
+            file = _fs.OpenFile(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            handle?.Dispose();
+            // Nothing of the journal changed: a segment that holds only its header is empty wherever it ends up (a
+            // leftover *.tmp is removed on open). Refused anyway, like every failed write: the disk is not trusted.
+            file?.Dispose();
             _broken = true;
-            throw new LedgerStoreException($"The segment file '{path}' cannot be created.", e);
+            throw new LedgerStoreException($"The segment file '{path}' cannot be created, so the store refuses further appends; dispose it and open it again.", e);
         }
 
-        if (_dropJournalFromPageCache && _activeHandle is not null)
+        if (_dropJournalFromPageCache && _activeFile is not null)
         {
             // The previous segment is sealed and durable: none of it is written again.
-            DropFromPageCache(_activeHandle, 0, 0);
+            _activeFile.DropFromPageCache(0, 0);
         }
 
-        _activeHandle?.Dispose();
-        _activeHandle = handle;
+        _activeFile?.Dispose();
+        _activeFile = file;
         _journalDroppedTo = 0;
         var segment = new Segment(path, firstBatchNumber, salt, FileHeaderSize, firstBatchNumber - 1);
         Volatile.Write(ref _segments, [.. _segments, segment]);
@@ -314,7 +304,7 @@ public sealed partial class FileLedgerStore
         // The rare path of a retry: allocations are acceptable here.
         byte[] encoded = new byte[batch.EncodedLength];
         batch.Encode(encoded);
-        using SafeFileHandle handle = OpenSegmentHandle(segment.Path, FileAccess.Read);
+        using StoreFile handle = OpenSegment(segment.Path, FileAccess.Read);
         using var scanner = new RecordScanner(handle, segment.Salt);
         long offset = FileHeaderSize;
         long limit = segment.DurableEnd;

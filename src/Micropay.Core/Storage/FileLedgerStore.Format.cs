@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
-using Microsoft.Win32.SafeHandles;
 
 namespace Micropay.Core.Storage;
 
@@ -166,14 +165,14 @@ public sealed partial class FileLedgerStore
     /// </summary>
     private sealed class RecordScanner : IDisposable
     {
-        private readonly SafeFileHandle _handle;
+        private readonly StoreFile _handle;
         private readonly ulong _salt;
         private readonly Crc32 _crc = new(Crc32ParameterSet.Crc32C);
         private byte[] _buffer;
         private long _bufferOffset;
         private int _bufferCount;
 
-        public RecordScanner(SafeFileHandle handle, ulong salt)
+        public RecordScanner(StoreFile handle, ulong salt)
         {
             _handle = handle;
             _salt = salt;
@@ -247,7 +246,7 @@ public sealed partial class FileLedgerStore
             int total = 0;
             while (total < wanted)
             {
-                int read = RandomAccess.Read(_handle, _buffer.AsSpan(total, wanted - total), offset + total);
+                int read = _handle.Read(_buffer.AsSpan(total, wanted - total), offset + total);
                 if (read == 0)
                 {
                     break;

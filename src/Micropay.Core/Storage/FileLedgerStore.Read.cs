@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace Micropay.Core.Storage;
 
 // Reading: each enumeration has its own file handles and chunk buffer, and stops at the durable end it was given.
@@ -35,7 +33,7 @@ public sealed partial class FileLedgerStore
         private ulong _next;
         private Segment[] _segments = [];
         private int _segmentIndex;
-        private SafeFileHandle? _handle;
+        private StoreFile? _handle;
         private RecordScanner? _scanner;
         private long _offset;
         private long _limit;
@@ -140,7 +138,7 @@ public sealed partial class FileLedgerStore
         {
             try
             {
-                _handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                _handle = store._fs.OpenFile(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             }
             catch (FileNotFoundException e)
             {

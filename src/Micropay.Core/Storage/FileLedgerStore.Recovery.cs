@@ -1,7 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
-using Microsoft.Win32.SafeHandles;
 
 namespace Micropay.Core.Storage;
 
@@ -48,9 +48,7 @@ public sealed partial class FileLedgerStore
         string path = LocationOf(LockFileName);
         try
         {
-            // FileShare.None: on Windows a sharing-mode lock; on Unix .NET takes an exclusive advisory flock(), which
-            // another process (or another FileStream in this one) honouring the same protocol cannot also take.
-            _lockFile = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+            _lockFile = _fs.Lock(path);
         }
         catch (IOException e)
         {
@@ -65,6 +63,7 @@ public sealed partial class FileLedgerStore
 
     private LedgerStoreState Recover(CancellationToken cancellationToken)
     {
+        bool removeMarker = CheckWriteFailedMarker();
         List<(ulong First, string Path)> files = ListSegmentFiles();
         StoredSnapshot? snapshot = FindLatestSnapshot(takeRecovered: false, map: true);
         ulong latestSnapshot = snapshot?.BatchNumber ?? 0;
@@ -74,7 +73,8 @@ public sealed partial class FileLedgerStore
         var segments = new List<Segment>(files.Count);
         ulong last = 0;
         BatchHash lastHash = BatchHash.Zero;
-        SafeFileHandle? activeHandle = null;
+        DiscardedJournalTail? discarded = null;
+        StoreFile? activeFile = null;
         try
         {
             for (int i = 0; i < files.Count; i++)
@@ -82,21 +82,27 @@ public sealed partial class FileLedgerStore
                 cancellationToken.ThrowIfCancellationRequested();
                 bool isLast = i == files.Count - 1;
                 (ulong nameFirst, string path) = files[i];
-                SafeFileHandle handle = OpenSegmentHandle(path, isLast ? FileAccess.ReadWrite : FileAccess.Read);
+                // Read-write even for sealed segments: each is fsync'd below, and Windows flushes only writable handles.
+                StoreFile file = OpenSegment(path, FileAccess.ReadWrite);
                 try
                 {
-                    Segment segment = VerifySegment(handle, path, nameFirst, isFirst: i == 0, isLast, latestSnapshot, hashFrom, ref last, ref lastHash);
+                    Segment segment = VerifySegment(file, path, nameFirst, isFirst: i == 0, isLast, latestSnapshot, hashFrom, ref last, ref lastHash, ref discarded);
                     segments.Add(segment);
+
+                    // Recovery trusts every record it just read, so it must be durable before it is reported: a process
+                    // killed between an append's write and its fsync leaves the record in the page cache only, and a
+                    // power cut after this open would otherwise take back a batch the engine has replayed and served.
+                    SyncSegment(file, path);
                 }
                 finally
                 {
                     if (isLast)
                     {
-                        activeHandle = handle;
+                        activeFile = file;
                     }
                     else
                     {
-                        handle.Dispose();
+                        file.Dispose();
                     }
                 }
             }
@@ -106,10 +112,27 @@ public sealed partial class FileLedgerStore
                 throw new LedgerStoreCorruptedException(
                     SnapshotPath(latestSnapshot), 0, $"the snapshot is of batch {latestSnapshot} but the journal ends at batch {last}");
             }
+
+            DeleteLeftoverTemporaryFiles();
+
+            // The directory entries recovery relies on (segment and snapshot renames, the truncation's file, deletions of
+            // leftovers) become durable before the state is reported; then a marker from an earlier boot has done its job.
+            SyncDirectoryAtOpen();
+            if (removeMarker)
+            {
+                _fs.Delete(LocationOf(WriteFailedMarkerName));
+                SyncDirectoryAtOpen();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            activeFile?.Dispose();
+            snapshot?.Release();
+            throw new LedgerStoreException($"The ledger store '{_directory}' cannot be opened: {e.Message}", e);
         }
         catch
         {
-            activeHandle?.Dispose();
+            activeFile?.Dispose();
             snapshot?.Release();
             throw;
         }
@@ -119,16 +142,40 @@ public sealed partial class FileLedgerStore
             _recoveredSnapshot = snapshot;
         }
 
-        DeleteLeftoverTemporaryFiles();
-        _activeHandle = activeHandle;
+        _activeFile = activeFile;
         _lastBatchHash = lastHash;
         _segments = [.. segments];
         Volatile.Write(ref _lastBatchNumber, last);
-        return new LedgerStoreState(last, lastHash, latestSnapshot);
+        return new LedgerStoreState(last, lastHash, latestSnapshot) { DiscardedTail = discarded };
+    }
+
+    private static void SyncSegment(StoreFile file, string path)
+    {
+        try
+        {
+            file.Flush();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LedgerStoreException(
+                $"The segment '{path}' cannot be made durable (fsync failed), so what it holds cannot be reported as durable.", e);
+        }
+    }
+
+    private void SyncDirectoryAtOpen()
+    {
+        try
+        {
+            _fs.SyncDirectory(_directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LedgerStoreException($"The ledger store's directory '{_directory}' cannot be made durable (fsync failed).", e);
+        }
     }
 
     private Segment VerifySegment(
-        SafeFileHandle handle,
+        StoreFile handle,
         string path,
         ulong nameFirst,
         bool isFirst,
@@ -136,16 +183,21 @@ public sealed partial class FileLedgerStore
         ulong latestSnapshot,
         ulong hashFrom,
         ref ulong last,
-        ref BatchHash lastHash)
+        ref BatchHash lastHash,
+        ref DiscardedJournalTail? discarded)
     {
-        long length = RandomAccess.GetLength(handle);
+        long length = handle.Length;
         if (length < FileHeaderSize)
         {
             throw new LedgerStoreCorruptedException(path, 0, $"the file is {length} bytes, shorter than its {FileHeaderSize}-byte header");
         }
 
         Span<byte> header = stackalloc byte[FileHeaderSize];
-        RandomAccess.Read(handle, header, 0);
+        if (ReadFully(handle, header, 0) != FileHeaderSize)
+        {
+            throw new LedgerStoreCorruptedException(path, 0, "the file header cannot be read whole");
+        }
+
         string? headerProblem = ParseFileHeader(header, out ulong salt, out ulong first, out long badOffset);
         if (headerProblem is not null)
         {
@@ -188,9 +240,19 @@ public sealed partial class FileLedgerStore
                 RecordStatus status = scanner.TryRead(offset, length, out ulong frameBatch, out ReadOnlyMemory<byte> payload);
                 if (status != RecordStatus.Ok)
                 {
+                    if (isLast && length - offset > FrameSize + MaxPayloadLength)
+                    {
+                        // Only one append is ever in flight and a failed one stops the store, so a torn tail is at most one
+                        // record: anything longer is damage, whatever it holds (and is not read into memory to find out).
+                        throw new LedgerStoreCorruptedException(
+                            path, offset, $"{Describe(status)}, and the {length - offset} bytes from there are more than one record can hold ({FrameSize + MaxPayloadLength})");
+                    }
+
                     if (status != RecordStatus.BadReserved && isLast && !AnyValidRecordAfter(handle, salt, offset + 1, length))
                     {
-                        // A torn tail: the append that wrote it never completed, so it was never acknowledged.
+                        // A torn tail: the append that wrote it never completed, so it was never acknowledged. Reported,
+                        // since a flipped bit in an acknowledged last record looks exactly the same.
+                        discarded = new DiscardedJournalTail(path, offset, length - offset, ReadFrameBatchNumber(handle, offset, length), Describe(status));
                         TruncateTornTail(handle, path, offset);
                         length = offset;
                         break;
@@ -259,30 +321,19 @@ public sealed partial class FileLedgerStore
     }
 
     /// <summary>Whether any record with a verifying checksum starts in [<paramref name="start"/>, <paramref name="end"/>).</summary>
-    private static bool AnyValidRecordAfter(SafeFileHandle handle, ulong salt, long start, long end)
+    private static bool AnyValidRecordAfter(StoreFile handle, ulong salt, long start, long end)
     {
         if (end - start < FrameSize)
         {
             return false;
         }
 
-        // Only on the rare path of a bad record: reads the rest of the (size-bounded) segment at once.
+        // Only on the rare path of a bad record: reads the rest at once, which the caller bounded to one record.
         int count = checked((int)(end - start));
         byte[] rest = ArrayPool<byte>.Shared.Rent(count);
         try
         {
-            int total = 0;
-            while (total < count)
-            {
-                int read = RandomAccess.Read(handle, rest.AsSpan(total, count - total), start + total);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                total += read;
-            }
-
+            int total = ReadFully(handle, rest.AsSpan(0, count), start);
             ReadOnlySpan<byte> data = rest.AsSpan(0, total);
             ReadOnlySpan<byte> magic = [0x4D, 0x50, 0x52, 0x43];
             var crc = new Crc32(Crc32ParameterSet.Crc32C);
@@ -310,12 +361,44 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private static void TruncateTornTail(SafeFileHandle handle, string path, long offset)
+    /// <summary>The batch number in the frame at <paramref name="offset"/>, when a frame with the record magic lies there whole; else null.</summary>
+    private static ulong? ReadFrameBatchNumber(StoreFile handle, long offset, long length)
+    {
+        if (length - offset < FrameSize)
+        {
+            return null;
+        }
+
+        Span<byte> frame = stackalloc byte[FrameSize];
+        return ReadFully(handle, frame, offset) == FrameSize && BinaryPrimitives.ReadUInt32LittleEndian(frame) == RecordMagic
+            ? BinaryPrimitives.ReadUInt64LittleEndian(frame[8..])
+            : null;
+    }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the file ends; returns how many bytes were read.</summary>
+    private static int ReadFully(StoreFile file, Span<byte> buffer, long offset)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int read = file.Read(buffer[total..], offset + total);
+            if (read == 0)
+            {
+                break;
+            }
+
+            total += read;
+        }
+
+        return total;
+    }
+
+    private static void TruncateTornTail(StoreFile handle, string path, long offset)
     {
         try
         {
-            RandomAccess.SetLength(handle, offset);
-            RandomAccess.FlushToDisk(handle);
+            handle.SetLength(offset);
+            handle.Flush();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -323,13 +406,13 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private static SafeFileHandle OpenSegmentHandle(string path, FileAccess access)
+    private StoreFile OpenSegment(string path, FileAccess access)
     {
         try
         {
             // Readers, the appender and compaction share segment files; FileShare.Delete lets compaction remove a
             // segment that a reader still has open (the reader keeps reading the unlinked file).
-            return File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite | FileShare.Delete);
+            return _fs.OpenFile(path, FileMode.Open, access, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -340,7 +423,7 @@ public sealed partial class FileLedgerStore
     private List<(ulong First, string Path)> ListSegmentFiles()
     {
         var files = new List<(ulong First, string Path)>();
-        foreach (string path in Directory.EnumerateFiles(_directory, SegmentPrefix + "*" + SegmentExtension))
+        foreach (string path in _fs.EnumerateFiles(_directory, SegmentPrefix + "*" + SegmentExtension))
         {
             if (TryParseNumberedName(Path.GetFileName(path), SegmentPrefix, SegmentExtension, out ulong first))
             {
@@ -363,16 +446,17 @@ public sealed partial class FileLedgerStore
 
     private void DeleteLeftoverTemporaryFiles()
     {
-        // A *.tmp file is a segment or snapshot whose creation never finished (it is renamed into place only once
+        // A *.tmp file is a segment, snapshot or marker whose creation never finished (it is renamed into place only once
         // complete and fsync'd), so nothing durable is lost by removing it.
-        foreach (string path in Directory.EnumerateFiles(_directory, "*.tmp"))
+        foreach (string path in _fs.EnumerateFiles(_directory, "*.tmp"))
         {
             string name = Path.GetFileName(path);
-            if (name.StartsWith(SegmentPrefix, StringComparison.Ordinal) || name.StartsWith(SnapshotPrefix, StringComparison.Ordinal))
+            if (name.StartsWith(SegmentPrefix, StringComparison.Ordinal) || name.StartsWith(SnapshotPrefix, StringComparison.Ordinal) ||
+                name.StartsWith(WriteFailedMarkerName, StringComparison.Ordinal))
             {
                 try
                 {
-                    File.Delete(path);
+                    _fs.Delete(path);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

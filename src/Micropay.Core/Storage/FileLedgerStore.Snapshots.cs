@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Security.Cryptography;
-using Microsoft.Win32.SafeHandles;
 
 namespace Micropay.Core.Storage;
 
@@ -127,24 +126,24 @@ public sealed partial class FileLedgerStore
         bool renamed = false;
         try
         {
-            using (var file = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (StoreFile file = _fs.OpenFile(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
             {
-                RandomAccess.Write(file, header, 0);
+                file.Write(header, 0);
                 long offset = SnapshotHeaderSize;
                 foreach (ReadOnlyMemory<byte> segment in state)
                 {
-                    RandomAccess.Write(file, segment.Span, offset);
+                    file.Write(segment.Span, offset);
                     offset += segment.Length;
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
-                RandomAccess.FlushToDisk(file);
+                file.Flush();
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            File.Move(temporary, path, overwrite: true);
+            _fs.Move(temporary, path, overwrite: true);
             renamed = true;
-            SyncDirectory(_directory);
+            _fs.SyncDirectory(_directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -167,7 +166,7 @@ public sealed partial class FileLedgerStore
         }
 
         var numbers = new List<ulong>();
-        foreach (string path in Directory.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
+        foreach (string path in _fs.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
         {
             if (TryParseNumberedName(Path.GetFileName(path), SnapshotPrefix, SnapshotExtension, out ulong number) && number != written)
             {
@@ -263,7 +262,7 @@ public sealed partial class FileLedgerStore
     private StoredSnapshot? FindLatestSnapshot(bool takeRecovered, bool map)
     {
         var numbers = new List<ulong>();
-        foreach (string path in Directory.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
+        foreach (string path in _fs.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
         {
             if (TryParseNumberedName(Path.GetFileName(path), SnapshotPrefix, SnapshotExtension, out ulong number))
             {
@@ -331,10 +330,10 @@ public sealed partial class FileLedgerStore
     {
         snapshot = null;
         string path = SnapshotPath(batchNumber);
-        SafeFileHandle handle;
+        StoreFile handle;
         try
         {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            handle = _fs.OpenFile(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -355,17 +354,17 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private string? TryReadSnapshot(SafeFileHandle handle, ulong batchNumber, bool map, out StoredSnapshot? snapshot)
+    private string? TryReadSnapshot(StoreFile handle, ulong batchNumber, bool map, out StoredSnapshot? snapshot)
     {
         snapshot = null;
-        long fileLength = RandomAccess.GetLength(handle);
+        long fileLength = handle.Length;
         if (fileLength < SnapshotHeaderSize)
         {
             return $"the file is {fileLength} bytes, shorter than its {SnapshotHeaderSize}-byte header (torn or truncated)";
         }
 
         Span<byte> header = stackalloc byte[SnapshotHeaderSize];
-        if (RandomAccess.Read(handle, header, 0) != SnapshotHeaderSize)
+        if (ReadFully(handle, header, 0) != SnapshotHeaderSize)
         {
             return "the header cannot be read whole";
         }
@@ -391,15 +390,20 @@ public sealed partial class FileLedgerStore
         // A state larger than an array can only be mapped; without map it is mapped just to be verified (below).
         ReadOnlySequence<byte> state;
         SnapshotMapping? mapping = null;
-        if ((map && length >= MapSnapshotsFrom && length > 0) || length > Math.Min(MaxCopiedSnapshotBytes, Array.MaxLength))
+        bool tooLargeForArray = length > Math.Min(MaxCopiedSnapshotBytes, Array.MaxLength);
+        if (((map && length >= MapSnapshotsFrom && length > 0) || tooLargeForArray) && handle.TryMap(SnapshotHeaderSize, length) is { } mapped)
         {
-            mapping = SnapshotMapping.Map(handle, SnapshotHeaderSize, length);
+            mapping = mapped;
             state = mapping.CreateSequence(MapWindowBytes);
+        }
+        else if (length > Array.MaxLength)
+        {
+            return $"the state is {length} bytes, more than an array holds, and this file system cannot map it";
         }
         else
         {
             byte[] bytes = new byte[length];
-            if (RandomAccess.Read(handle, bytes, SnapshotHeaderSize) != bytes.Length)
+            if (ReadFully(handle, bytes, SnapshotHeaderSize) != bytes.Length)
             {
                 return "the state cannot be read whole";
             }
@@ -484,16 +488,20 @@ public sealed partial class FileLedgerStore
             int deleted = 0;
             try
             {
+                // The snapshot that covers the segments must be durable before they go: its rename was fsync'd when it
+                // was written, unless that directory fsync failed, and file systems need not order entries by themselves.
+                _fs.SyncDirectory(_directory);
+
                 // Oldest first, so that a failure part-way leaves a journal that still starts at a segment boundary.
                 while (deleted < segments.Length - 1 && segments[deleted].LastBatchNumber <= covered)
                 {
-                    File.Delete(segments[deleted].Path);
+                    _fs.Delete(segments[deleted].Path);
                     deleted++;
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new LedgerStoreException($"The segment '{segments[deleted].Path}' cannot be deleted during compaction.", e);
+                throw new LedgerStoreException($"Compaction failed at the segment '{segments[deleted].Path}': {e.Message}", e);
             }
             finally
             {
@@ -505,18 +513,26 @@ public sealed partial class FileLedgerStore
 
             if (deleted > 0)
             {
-                SyncDirectory(_directory);
+                try
+                {
+                    // Deletions that a power cut takes back only bring back segments the snapshot covers: harmless.
+                    _fs.SyncDirectory(_directory);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new LedgerStoreException($"Compaction deleted {deleted} segments but the directory '{_directory}' cannot be made durable.", e);
+                }
             }
 
             return deleted;
         }
     }
 
-    private static void TryDelete(string path)
+    private void TryDelete(string path)
     {
         try
         {
-            File.Delete(path);
+            _fs.Delete(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

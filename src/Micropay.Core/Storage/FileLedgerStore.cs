@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Hashing;
-using Microsoft.Win32.SafeHandles;
 
 namespace Micropay.Core.Storage;
 
@@ -30,6 +29,7 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
     private const string LockFileName = "ledger.lock";
 
     private readonly string _directory;
+    private readonly StoreFileSystem _fs;
     private readonly long _segmentSizeBytes;
     private readonly int _snapshotsToKeep;
     private readonly bool _verifyHashChainOnOpen;
@@ -42,10 +42,10 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
     private readonly Lock _snapshotLock = new();
 
     // Protected by _writeLock.
-    private FileStream? _lockFile;
+    private IDisposable? _lockFile;
     private bool _opened;
     private bool _broken;
-    private SafeFileHandle? _activeHandle;
+    private StoreFile? _activeFile;
     private BatchHash _lastBatchHash;
     private byte[] _writeBuffer = [];
     private readonly Crc32 _writeCrc = new(Crc32ParameterSet.Crc32C);
@@ -64,6 +64,12 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
     /// <exception cref="ArgumentException"><paramref name="directory"/> is empty, or an option is out of range.</exception>
     /// <exception cref="LedgerStoreException">The directory cannot be created.</exception>
     public FileLedgerStore(string directory, FileLedgerStoreOptions? options = null)
+        : this(directory, options, StoreFileSystem.Os)
+    {
+    }
+
+    /// <summary>A store over <paramref name="fileSystem"/>: the operating system's, or a modelled disk in tests.</summary>
+    internal FileLedgerStore(string directory, FileLedgerStoreOptions? options, StoreFileSystem fileSystem)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         options ??= new FileLedgerStoreOptions();
@@ -73,7 +79,14 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
                 nameof(options), options.SegmentSizeBytes, $"SegmentSizeBytes must be at least {FileLedgerStoreOptions.MinSegmentSizeBytes}.");
         }
 
+        if (options.SegmentSizeBytes > FileLedgerStoreOptions.MaxSegmentSizeBytes)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options), options.SegmentSizeBytes, $"SegmentSizeBytes must be at most {FileLedgerStoreOptions.MaxSegmentSizeBytes}.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(options.SnapshotsToKeep, nameof(options));
+        _fs = fileSystem;
         _directory = Path.GetFullPath(directory);
         _segmentSizeBytes = options.SegmentSizeBytes;
         _snapshotsToKeep = options.SnapshotsToKeep;
@@ -81,7 +94,8 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
         _dropJournalFromPageCache = options.DropJournalFromPageCache;
         try
         {
-            Directory.CreateDirectory(_directory);
+            // Made durable with its parents: a power cut must not take the directory entry (and every segment under it) away.
+            _fs.CreateDirectory(_directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -122,8 +136,8 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
 
     private void CloseHandles()
     {
-        _activeHandle?.Dispose();
-        _activeHandle = null;
+        _activeFile?.Dispose();
+        _activeFile = null;
         _lockFile?.Dispose();
         _lockFile = null;
         if (_writeBuffer.Length > 0)

@@ -10,7 +10,15 @@ public sealed class FileLedgerStoreOptions
     public const long MinSegmentSizeBytes = 4096;
 
     /// <summary>
-    /// The size a segment file stays within. A batch never spans two segments: a new segment starts when the next
+    /// The largest allowed <see cref="SegmentSizeBytes"/>: 1 GiB. Larger segments buy nothing (a new segment costs one file
+    /// creation per gigabyte) and make the whole-segment scans slower (reading from a batch in the middle of a segment,
+    /// verifying a retried batch).
+    /// </summary>
+    public const long MaxSegmentSizeBytes = 1L << 30;
+
+    /// <summary>
+    /// The size a segment file stays within, from <see cref="MinSegmentSizeBytes"/> to <see cref="MaxSegmentSizeBytes"/>. A
+    /// batch never spans two segments: a new segment starts when the next
     /// batch would not fit in the current one. A single batch larger than this gets a segment of its own (which then
     /// exceeds the bound). Default <see cref="DefaultSegmentSizeBytes"/>.
     /// </summary>
