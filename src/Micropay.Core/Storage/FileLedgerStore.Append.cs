@@ -101,7 +101,7 @@ public sealed partial class FileLedgerStore
         {
             throw new LedgerStoreException(
                 $"An earlier write to the ledger store '{_directory}' failed, so this instance refuses appends: what is durable is " +
-                "unknown until the store is opened again (dispose it and open a new instance; that open decides).");
+                "unknown until the store is opened again (dispose it and open it again; that open decides).");
         }
     }
 

@@ -35,6 +35,11 @@ public sealed partial class FileLedgerStore
                 Volatile.Write(ref _opened, true);
                 return new ValueTask<LedgerStoreState>(state);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                CloseHandles();
+                throw new LedgerStoreException($"The ledger store '{_directory}' cannot be opened: {e.Message}", e);
+            }
             catch
             {
                 CloseHandles();
@@ -116,12 +121,20 @@ public sealed partial class FileLedgerStore
             DeleteLeftoverTemporaryFiles();
 
             // The directory entries recovery relies on (segment and snapshot renames, the truncation's file, deletions of
-            // leftovers) become durable before the state is reported; then a marker from an earlier boot has done its job.
-            SyncDirectoryAtOpen();
+            // leftovers) become durable before the state is reported, and so does the store directory's own entry in its
+            // parent: the constructor syncs the parent when it creates the directory, but a process killed in between
+            // leaves a directory that every later constructor finds and a power cut can still take away, segments and all
+            // (the disk-model tests found this). Then a marker from an earlier boot has done its job.
+            SyncDirectoryAtOpen(_directory);
+            if (Path.GetDirectoryName(_directory) is { } parent)
+            {
+                SyncDirectoryAtOpen(parent);
+            }
+
             if (removeMarker)
             {
                 _fs.Delete(LocationOf(WriteFailedMarkerName));
-                SyncDirectoryAtOpen();
+                SyncDirectoryAtOpen(_directory);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -162,15 +175,15 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private void SyncDirectoryAtOpen()
+    private void SyncDirectoryAtOpen(string directory)
     {
         try
         {
-            _fs.SyncDirectory(_directory);
+            _fs.SyncDirectory(directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new LedgerStoreException($"The ledger store's directory '{_directory}' cannot be made durable (fsync failed).", e);
+            throw new LedgerStoreException($"The directory '{directory}' cannot be made durable (fsync failed), so the store's state cannot be reported as durable.", e);
         }
     }
 

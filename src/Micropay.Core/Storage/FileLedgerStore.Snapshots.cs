@@ -501,7 +501,8 @@ public sealed partial class FileLedgerStore
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new LedgerStoreException($"Compaction failed at the segment '{segments[deleted].Path}': {e.Message}", e);
+                string where = deleted < segments.Length ? $"the segment '{segments[deleted].Path}'" : $"the directory '{_directory}'";
+                throw new LedgerStoreException($"Compaction failed at {where}: {e.Message}", e);
             }
             finally
             {

@@ -94,8 +94,12 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
         _dropJournalFromPageCache = options.DropJournalFromPageCache;
         try
         {
-            // Made durable with its parents: a power cut must not take the directory entry (and every segment under it) away.
-            _fs.CreateDirectory(_directory);
+            // Each new directory's entry is made durable in its parent: a power cut must not take the store's directory
+            // (and every fsync'd segment in it) away.
+            foreach (string created in _fs.CreateDirectory(_directory))
+            {
+                _fs.SyncDirectory(Path.GetDirectoryName(created)!);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -26,25 +26,17 @@ internal sealed partial class OsFileSystem : StoreFileSystem
     public override IEnumerable<string> EnumerateFiles(string directory, string pattern) => Directory.EnumerateFiles(directory, pattern);
 
     /// <inheritdoc />
-    public override void CreateDirectory(string directory)
+    public override IReadOnlyList<string> CreateDirectory(string directory)
     {
-        // Create from the outermost missing ancestor inwards, fsyncing each new entry's parent: a store directory whose
-        // own entry is lost by a power cut would take every fsync'd segment in it along.
-        var missing = new Stack<string>();
+        var missing = new List<string>();
         for (string? path = Path.GetFullPath(directory); path is not null && !Directory.Exists(path); path = Path.GetDirectoryName(path))
         {
-            missing.Push(path);
+            missing.Add(path);
         }
 
-        while (missing.Count > 0)
-        {
-            string path = missing.Pop();
-            Directory.CreateDirectory(path);
-            if (Path.GetDirectoryName(path) is { } parent)
-            {
-                SyncDirectory(parent);
-            }
-        }
+        missing.Reverse();
+        Directory.CreateDirectory(directory);
+        return missing;
     }
 
     /// <inheritdoc />

@@ -32,8 +32,9 @@ internal abstract class StoreFileSystem
     /// <summary>The full paths of the files in <paramref name="directory"/> whose names match <paramref name="pattern"/> (one <c>*</c>).</summary>
     public abstract IEnumerable<string> EnumerateFiles(string directory, string pattern);
 
-    /// <summary>Creates <paramref name="directory"/> and any missing parent, making each new entry durable (its parent fsync'd).</summary>
-    public abstract void CreateDirectory(string directory);
+    /// <summary>Creates <paramref name="directory"/> and any missing parent; returns the ones created, outermost first. Not durable
+    /// until each one's parent is synced (<see cref="SyncDirectory"/>).</summary>
+    public abstract IReadOnlyList<string> CreateDirectory(string directory);
 
     /// <summary>Makes the entries of <paramref name="directory"/> (creations, renames, deletions) durable.</summary>
     public abstract void SyncDirectory(string directory);
