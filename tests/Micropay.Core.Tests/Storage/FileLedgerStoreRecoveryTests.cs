@@ -40,9 +40,53 @@ public sealed class FileLedgerStoreRecoveryTests : FileStoreTestKit
             LedgerStoreState state = await store.OpenAsync();
             Assert.Equal(5UL, state.LastBatchNumber);
             await AssertHoldsCrashBatchesAsync(store, 1, 5);
+
+            // Reported, not silent: where, how much, and why (the frame was cut short, so no batch number).
+            Assert.Equal(new DiscardedJournalTail(segment, length, 11, null, "the record is incomplete (the file ends inside it)"), state.DiscardedTail);
         }
 
         Assert.Equal(length, new FileInfo(segment).Length);
+        await using (var store = new FileLedgerStore(Directory))
+        {
+            Assert.Null((await store.OpenAsync()).DiscardedTail);
+        }
+    }
+
+    [Fact]
+    public async Task OpenAsync_LastRecordWithAFlippedBit_DropsItAndReportsItsBatchNumber()
+    {
+        string segment = await WriteJournalAsync(5);
+        long lastRecord = RecordOffsets(segment)[^2];
+        long length = new FileInfo(segment).Length;
+        byte[] bytes = File.ReadAllBytes(segment);
+        bytes[^1] ^= 0x20;
+        File.WriteAllBytes(segment, bytes);
+
+        await using var store = new FileLedgerStore(Directory);
+        LedgerStoreState state = await store.OpenAsync();
+
+        // Indistinguishable from a torn write, so it is dropped; but the report names the acknowledged batch it held.
+        Assert.Equal(4UL, state.LastBatchNumber);
+        Assert.Equal(new DiscardedJournalTail(segment, lastRecord, length - lastRecord, 5UL, "the record's CRC-32C does not match"), state.DiscardedTail);
+    }
+
+    [Fact]
+    public async Task OpenAsync_LastSegmentWithARemainderLargerThanAnyRecord_ThrowsCorruptedWithoutReadingIt()
+    {
+        string segment = await WriteJournalAsync(5);
+        long length = new FileInfo(segment).Length;
+        await using (var file = new FileStream(segment, FileMode.Open))
+        {
+            // Sparse: 3 GiB of zeros costs nothing on disk, and more than an int or an array can hold.
+            file.SetLength(length + (3L << 30));
+        }
+
+        await using var store = new FileLedgerStore(Directory);
+        LedgerStoreCorruptedException error = await Assert.ThrowsAsync<LedgerStoreCorruptedException>(async () => await store.OpenAsync());
+        Assert.Equal(length + (3L << 30), new FileInfo(segment).Length);
+        Assert.Equal(segment, error.Location);
+        Assert.Equal(length, error.Offset);
+        Assert.Contains("more than one record can hold", error.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 namespace Micropay.Core.Tests.Storage.Disk;
 
-/// <summary>The kinds of call a <see cref="SimulatedDisk"/> can fail on demand.</summary>
-internal enum DiskOperation
+/// <summary>The kinds of call a <c>SimulatedDisk</c> can fail on demand (public only because xunit theories take it as data).</summary>
+public enum DiskOperation
 {
     Open,
     Stat,
