@@ -44,9 +44,12 @@ public sealed partial class LedgerEngine
             }
             catch (Exception e)
             {
-                // A bug in the engine. Stop as after a store failure: the publisher fails this batch's members (the
-                // fault is set before it sees the batch), and Gather fails every later submission until disposal.
-                Fault(new InvalidOperationException("The ledger engine's apply loop failed. This is a bug in Micropay.Core.", e));
+                // A bug in the engine or the ledger (including a ledger exception that was not a refusal before any
+                // change, see Apply). Stop as after a store failure: the ledger's memory may be ahead of the journal, so
+                // the publisher fails this batch's members (the fault is set before it sees the batch) and Gather fails
+                // every later submission until disposal; reopening recovers the durable state.
+                Fault(new InvalidOperationException(
+                    "The ledger engine's apply loop failed; the ledger's memory may be ahead of the journal, so the engine stopped. This is a bug in Micropay.Core.", e));
             }
 
             batch.Stop = stop;
@@ -253,6 +256,7 @@ public sealed partial class LedgerEngine
         ulong timestamp = Now();
         int accountsBefore = _ledger.AccountCount;
         int transfersBefore = _ledger.TransferCount;
+        ulong lastTimestampBefore = _ledger.LastTimestamp;
         _ledger.AccountChanges = batch.Images;
         try
         {
@@ -264,11 +268,23 @@ public sealed partial class LedgerEngine
             {
                 _ledger.CreateAccounts(timestamp, batch.AccountEvents, batch.AccountResults);
             }
+
+            AfterLedgerBatchForTests?.Invoke();
         }
-        catch (Exception e) when (e is LedgerFullException or ArgumentOutOfRangeException)
+        catch (Exception e) when (e is LedgerFullException or ArgumentOutOfRangeException { ParamName: "timestamp" })
         {
-            // Refused whole before anything changed (the ledger reserves room and checks the clock first): the
-            // batch is not journaled and its callers get the reason.
+            // The types (and, for the clock, the parameter name: an out-of-range slice names another) of the ledger's
+            // refusals; the state check below proves the refusal came before any change.
+            if (!LedgerUnchangedSince(batch, accountsBefore, transfersBefore, lastTimestampBefore))
+            {
+                // The refusal's exception type, thrown after the ledger had changed (a bug): its memory is now ahead of
+                // the journal, so going on would acknowledge later batches on top of state no replay reproduces. The
+                // apply loop faults the engine, as after a store failure.
+                throw;
+            }
+
+            // Refused whole before anything changed: the batch is not journaled, its callers get the reason, and the
+            // engine goes on.
             batch.Error = e;
             return;
         }
@@ -290,6 +306,34 @@ public sealed partial class LedgerEngine
             EncodeEvents(batch);
         }
     }
+
+    /// <summary>
+    /// Whether the ledger is exactly as it was before <see cref="Apply"/> called it, so that an exception it threw was a
+    /// refusal of the whole batch (the ledger's contract for <see cref="LedgerFullException"/> and the clock overflow)
+    /// rather than a failure midway.
+    /// </summary>
+    /// <remarks>
+    /// Why these values prove it: the ledger throws its refusals before it changes anything (it reserves room, then
+    /// checks the clock). It then begins the batch: it expires the holds now due, each expiry logging its two account
+    /// rows in <see cref="InFlightBatch.Images"/> right after changing them (by code that throws neither refusal type),
+    /// and advances its clock, which always moves <see cref="Ledger.Ledger.LastTimestamp"/> forward (to at least the old
+    /// value + 1). Everything else a batch changes comes after that advance. So a refusal-typed exception with the clock
+    /// where it was and nothing logged was thrown before any change. The row counts cannot move without the clock; they
+    /// are compared too so that the proof does not rest on that ordering alone. Read only on the exception path: the hot
+    /// path pays one field load.
+    /// </remarks>
+    private bool LedgerUnchangedSince(InFlightBatch batch, int accountsBefore, int transfersBefore, ulong lastTimestampBefore) =>
+        _ledger.LastTimestamp == lastTimestampBefore &&
+        _ledger.AccountCount == accountsBefore &&
+        _ledger.TransferCount == transfersBefore &&
+        batch.Images.Count == 0;
+
+    /// <summary>
+    /// Tests only (null otherwise, so one predictable branch per batch): runs on the apply thread right after the
+    /// ledger applied a batch, inside the refusal handling, so a test can throw as a ledger failing midway would, after
+    /// changing its memory. Set before submitting; the submission's enqueue publishes it to the apply thread.
+    /// </summary>
+    internal Action? AfterLedgerBatchForTests { get; set; }
 
     /// <summary>Writes the batch's events into <see cref="InFlightBatch.Encoded"/> after the header's place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Micropay.Core.Diagnostics;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 
@@ -43,6 +44,13 @@ public sealed partial class LedgerEngine
     private static async ValueTask<LedgerEngine> RecoverAsync(LedgerEngineOptions options, ILedgerStore store, CancellationToken cancellationToken)
     {
         LedgerStoreState state = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (state.DiscardedTail is { } tail)
+        {
+            // Logged before the replay, so the operator hears of the cut even if recovery then fails (DiscardedTailAtOpen
+            // says why it matters).
+            MicropayEventSource.Log.JournalTailDiscarded(tail.Location, tail.Offset, tail.Length, tail.BatchNumber ?? 0, tail.Reason);
+        }
+
         Ledger.Ledger ledger;
         PublishedIndex? transfers = null;
         ulong appliedThrough = 0;

@@ -112,6 +112,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _lastBatchHash = storeState.LastBatchHash;
         _publishedBatchNumber = storeState.LastBatchNumber;
         _latestSnapshotBatchNumber = _store is null ? 0 : storeState.LatestSnapshotBatchNumber;
+        DiscardedTailAtOpen = _store is null ? null : storeState.DiscardedTail;
         _accounts = new AccountMirror(Math.Max(options.AccountCapacity, ledger.AccountCount));
         _transfers = transfers ?? new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));
         PublishRecoveredState();
@@ -157,6 +158,30 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// <see cref="ReadOnlyMemory{T}"/>).
     /// </remarks>
     public Exception? LastSnapshotError => Volatile.Read(ref _lastSnapshotError);
+
+    /// <summary>
+    /// What the store cut from the end of its journal when this engine opened it, or <see langword="null"/> when it cut
+    /// nothing (always null in <see cref="DurabilityMode.InMemory"/> mode, and with stores that never cut bytes).
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// A crash in the middle of an append leaves a partial last record, which the store drops on open. In
+    /// <see cref="DurabilityMode.Durable"/> mode that is safe: results are released only after the append completed, so a
+    /// torn batch was never acknowledged (<see cref="DurabilityMode.Buffered"/> releases earlier, as it documents). But a flipped
+    /// bit in the last record that <em>was</em> acknowledged (damage on the disk, not a crash) looks exactly like a torn
+    /// write, and is dropped the same way: the engine then opens without a batch whose callers were told it succeeded.
+    /// Neither the store nor the engine can tell the two apart; whoever knows what was acknowledged can. In
+    /// <see cref="DurabilityMode.Durable"/> mode, a <see cref="DiscardedJournalTail.BatchNumber"/> at or below the
+    /// <see cref="ReleasedBatchNumber"/> the previous process last reported means an acknowledged batch was lost; and any
+    /// cut after a clean shutdown points at the disk, since a clean shutdown leaves no append half done.
+    /// </para>
+    /// <para>
+    /// So the cut is never silent: besides this property, opening logs it as a warning through the
+    /// <see cref="System.Diagnostics.Tracing.EventSource"/> named "Micropay.Core" (event <c>JournalTailDiscarded</c>, id 1,
+    /// with the location, offset, length, batch number or 0, and reason), before the journal is replayed.
+    /// </para>
+    /// </remarks>
+    public DiscardedJournalTail? DiscardedTailAtOpen { get; }
 
     /// <summary>Creates an account. Completes once the account's batch is released (durable in the default mode).</summary>
     /// <param name="account">The account (balances and timestamp zero, as for <see cref="Ledger.Ledger.CreateAccounts"/>).</param>
