@@ -64,7 +64,8 @@ try
             Console.WriteLine($"  appended {header}, hash {previous.ToString()[..16]}...");
         }
 
-        // A retry of a batch that is already durable (say, after a timeout) is answered without writing twice.
+        // A retry of a batch that is already durable (say, from a caller that timed out waiting, or one that reopened the
+        // store after a failed append) is answered without writing twice.
         await store.AppendAsync(new CommitBatch(appended[^1].Header, appended[^1].Events));
         Check(true, "retrying the last batch with the same bytes completes (and stores nothing twice: see the replay below)");
 

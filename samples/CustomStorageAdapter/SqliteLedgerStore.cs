@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Micropay.Core.Storage;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace CustomStorageAdapter;
 
@@ -23,6 +24,13 @@ namespace CustomStorageAdapter;
 /// and SQLite fsyncs the write-ahead log before <c>COMMIT</c> returns, so a completed
 /// <see cref="AppendAsync"/> survives a power loss. SQLite's own journal makes a transaction all or nothing, so there is
 /// never a torn batch to drop on open.</para>
+/// <para><b>Failed appends.</b> When an append's transaction fails (an I/O error, a full disk, a failed
+/// <c>COMMIT</c>), the batch may be durable or not, and asking the database at once is no sure answer: after a failed
+/// fsync of the log, for example, the commit may sit in the log unseen by readers and be found committed when the
+/// database is next opened. So, as the contract asks, the store marks itself broken and refuses every later append
+/// with <see cref="LedgerStoreException"/> until it is disposed; a new store over the database learns on
+/// <see cref="OpenAsync"/> what is durable. Refused retries and caller bugs write nothing and leave the store
+/// usable.</para>
 /// <para><b>Threads.</b> One connection, guarded by a lock, does all the writing (appends and snapshots). Each
 /// <see cref="ReadBatchesAsync"/> and <see cref="ReadLatestSnapshotAsync"/> opens its own connection; WAL lets it read a
 /// consistent snapshot of the database while the writer goes on, which is what the contract asks of readers.</para>
@@ -50,6 +58,9 @@ public sealed class SqliteLedgerStore : ILedgerStore
     private FileStream? _lockFile;
     private bool _opened;
     private bool _disposed;
+    private bool _broken;
+    private bool _failNextCommit;
+    private bool _commitHookInstalled;
     private ulong _lastBatchNumber;
     private BatchHash _lastBatchHash;
     private byte[] _encodeBuffer = [];
@@ -126,6 +137,12 @@ public sealed class SqliteLedgerStore : ILedgerStore
         lock (_writeLock)
         {
             SqliteConnection writer = ThrowIfNotOpen();
+            if (_broken)
+            {
+                throw new LedgerStoreException(
+                    $"An earlier append to {_databasePath} failed, so whether it is durable is unknown: dispose this store and open a new one, which finds out.");
+            }
+
             ulong number = batch.BatchNumber;
             if (number == 0)
             {
@@ -172,10 +189,11 @@ public sealed class SqliteLedgerStore : ILedgerStore
             }
             catch (Exception ex) when (ex is SqliteException or IOException)
             {
-                // Most likely nothing was committed, but only the database knows: learn what is durable, so that a
-                // retry of this batch on this instance is answered correctly.
-                RefreshLastBatch(writer);
-                throw new LedgerStoreException($"Appending batch {number} to {_databasePath} failed; it may or may not be durable.", ex);
+                // Most likely nothing was committed, but this connection cannot be sure (see the type's remarks):
+                // refuse further appends rather than answer the next one from a guess.
+                _broken = true;
+                throw new LedgerStoreException(
+                    $"Appending batch {number} to {_databasePath} failed; it may or may not be durable until the store is opened again.", ex);
             }
 
             _lastBatchNumber = number;
@@ -294,6 +312,32 @@ public sealed class SqliteLedgerStore : ILedgerStore
         {
             return ExecuteScalar(ThrowIfNotOpen(), "PRAGMA " + name);
         }
+    }
+
+    // For tests: makes the next commit of the writer connection fail inside SQLite, as a real failed COMMIT does. SQLite's
+    // commit hook returning non-zero turns the COMMIT into a ROLLBACK, and COMMIT fails with SQLITE_CONSTRAINT_COMMITHOOK:
+    // the append then goes through the same error path as an I/O error. Once only; a new store is unaffected.
+    internal void FailNextCommit()
+    {
+        lock (_writeLock)
+        {
+            SqliteConnection writer = ThrowIfNotOpen();
+            if (!_commitHookInstalled)
+            {
+                raw.sqlite3_commit_hook(writer.Handle, static state => ((SqliteLedgerStore)state).TakeCommitFailure() ? 1 : 0, this);
+                _commitHookInstalled = true;
+            }
+
+            _failNextCommit = true;
+        }
+    }
+
+    // Called by SQLite inside a commit, on the thread that holds _writeLock.
+    private bool TakeCommitFailure()
+    {
+        bool fail = _failNextCommit;
+        _failNextCommit = false;
+        return fail;
     }
 
     private LedgerStoreState OpenCore()
@@ -481,23 +525,6 @@ public sealed class SqliteLedgerStore : ILedgerStore
         {
             throw new LedgerStoreException(
                 $"Batch {number} is already durable in {_databasePath} with different contents; a retry must append the same bytes.");
-        }
-    }
-
-    private void RefreshLastBatch(SqliteConnection writer)
-    {
-        try
-        {
-            using SqliteCommand command = writer.CreateCommand();
-            command.CommandText = "SELECT number, hash FROM batches ORDER BY number DESC LIMIT 1";
-            using SqliteDataReader reader = command.ExecuteReader();
-            (_lastBatchNumber, _lastBatchHash) = reader.Read()
-                ? ((ulong)reader.GetInt64(0), new BatchHash(reader.GetFieldValue<byte[]>(1)))
-                : (0UL, BatchHash.Zero);
-        }
-        catch (SqliteException)
-        {
-            // The database cannot even be read: keep what we knew; the next append will fail the same way.
         }
     }
 

@@ -11,8 +11,8 @@ public enum AppendFault
     FailBeforeWrite = 1,
 
     /// <summary>Let the inner store append (so the batch is durable), then throw <see cref="LedgerStoreException"/>:
-    /// the acknowledgement is lost and the caller sees an unknown outcome, which a retry of the identical batch must
-    /// resolve.</summary>
+    /// the acknowledgement is lost above the store and the caller sees an unknown outcome, which a retry of the identical
+    /// batch must resolve (through the same wrapper, whose inner store did not fail, or after a reopen).</summary>
     FailAfterWrite = 2,
 
     /// <summary>Wait <see cref="FaultInjectingLedgerStore.Delay"/> (honouring the append's token) before passing the

@@ -1,11 +1,17 @@
 namespace Micropay.Core.Storage.Specification;
 
 /// <summary>
-/// An <see cref="ILedgerStore"/> that wraps another and makes chosen appends fail or stall, to prove that a failed
-/// append is never reported durable and that the retry protocol (reopen, then retry the identical batch) holds; it can
-/// also make snapshot writes fail (<see cref="FailSnapshotWrites"/>).
+/// An <see cref="ILedgerStore"/> that wraps another and makes chosen appends fail or stall in the wrapper, to prove
+/// that a failed append is never reported durable and that retrying the identical batch resolves its unknown outcome;
+/// it can also make snapshot writes fail (<see cref="FailSnapshotWrites"/>).
 /// </summary>
 /// <remarks>
+/// <para><b>What it models.</b> The faults happen above the inner store, which never fails and stays healthy: the
+/// wrapper throws before passing an append on, or after the inner store made it durable, like a transport that loses a
+/// request or its reply. Retrying through the same wrapper is then legitimate, and the inner store must answer it
+/// idempotently. A real failure of the inner store's own write is a different case: that instance must refuse further
+/// appends until it is reopened (see <see cref="ILedgerStore"/>), which <see cref="LedgerStoreSpecification"/> checks
+/// through its <c>FailNextDurableWriteAsync</c> hook, not with this wrapper.</para>
 /// <para>Program it per append with <see cref="InjectFault"/>: each call to <see cref="AppendAsync"/> takes the
 /// oldest queued <see cref="AppendFault"/> (or <see cref="AppendFault.None"/> when the queue is empty).
 /// <see cref="WriteSnapshotAsync"/> fails while <see cref="FailSnapshotWrites"/> is set. Every other member passes

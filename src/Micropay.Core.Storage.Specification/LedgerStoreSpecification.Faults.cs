@@ -2,8 +2,12 @@ using Xunit;
 
 namespace Micropay.Core.Storage.Specification;
 
-// Failed and cancelled appends, through a FaultInjectingLedgerStore around the store under test: a failed append is
-// never reported durable, and reopening then retrying the identical batch always resolves its unknown outcome.
+// Failed and cancelled appends, through a FaultInjectingLedgerStore around the store under test. The wrapper fails an
+// append before passing it on or after the store completed it: the store under test never fails and stays healthy, as
+// when a transport above it loses a request or its reply. So these tests check that such an append is never reported
+// durable and that retrying the identical batch resolves its unknown outcome, on the same wrapper or after a reopen.
+// They do not license retrying on a store whose own write failed: that instance must refuse appends until reopened,
+// which the failure tests (LedgerStoreSpecification.Failures.cs) check.
 public abstract partial class LedgerStoreSpecification
 {
     /// <summary>An append that fails before writing is absent after a reopen, and the batch can then be appended.</summary>
@@ -27,7 +31,8 @@ public abstract partial class LedgerStoreSpecification
         AssertBatches(batches, await ReadAllAsync(store));
     }
 
-    /// <summary>After an append that failed before writing, retrying on the same store appends the batch once.</summary>
+    /// <summary>After an append the wrapper failed before it reached the store (which stays healthy), retrying through
+    /// the same wrapper appends the batch once.</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task Fault_FailBeforeWrite_RetryOnSameStoreAppendsOnce()
@@ -50,8 +55,8 @@ public abstract partial class LedgerStoreSpecification
         Assert.Equal(StateAfter(batches), state);
     }
 
-    /// <summary>An append whose acknowledgement was lost after the store wrote it: the retry on the same store
-    /// completes without duplicating, and the chain continues.</summary>
+    /// <summary>An append whose acknowledgement the wrapper lost after the store made it durable (the store itself did
+    /// not fail): the retry through the same wrapper completes without duplicating, and the chain continues.</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task Fault_FailAfterWrite_RetryOnSameStoreCompletesIdempotently()
@@ -174,8 +179,9 @@ public abstract partial class LedgerStoreSpecification
         AssertBatches(batches, await ReadAllAsync(store));
     }
 
-    /// <summary>A run of appends where every other one fails (before or after writing) and is retried until it
-    /// succeeds ends with the exact journal, as the engine's retry loop would leave it.</summary>
+    /// <summary>A run of appends where every other one fails in the wrapper (before or after the store wrote it) and
+    /// is retried until it succeeds, sometimes after a reopen, ends with the exact journal: the idempotent-retry rule
+    /// holds over many failures. (The engine itself does not retry: a failed append stops it.)</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task Fault_MixedFailuresWithRetries_JournalIsExact()
@@ -198,7 +204,8 @@ public abstract partial class LedgerStoreSpecification
             }
             catch (LedgerStoreException)
             {
-                // Outcome unknown: retry the identical batch (here on the same store, every third time after a reopen).
+                // Outcome unknown to the caller, but the store never failed (only the wrapper did), so retrying the identical
+                // batch on it is legitimate; every third time the retry goes to a reopened store instead.
                 failures++;
                 if (failures % 3 == 0)
                 {

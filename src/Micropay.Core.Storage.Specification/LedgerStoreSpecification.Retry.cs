@@ -42,7 +42,8 @@ public abstract partial class LedgerStoreSpecification
         AssertBatches([.. batches, .. next], await ReadAllAsync(store));
     }
 
-    /// <summary>After a reopen, retrying the last acknowledged batch completes (the engine's recovery path).</summary>
+    /// <summary>After a reopen, retrying the last durable batch completes: how a caller whose append failed, and who
+    /// reopened the store, resolves an outcome that turned out durable.</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task AppendAsync_IdenticalRetryAfterReopen_Completes()

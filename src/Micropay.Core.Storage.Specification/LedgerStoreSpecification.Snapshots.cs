@@ -17,7 +17,7 @@ public abstract partial class LedgerStoreSpecification
 
         if (!SnapshotsExpected)
         {
-            await Assert.ThrowsAsync<NotSupportedException>(async () => await store.WriteSnapshotAsync(2, state));
+            await AssertSnapshotWriteNotSupportedAsync(store, 2, state);
             Assert.Null(await store.ReadLatestSnapshotAsync());
             return;
         }
@@ -30,19 +30,25 @@ public abstract partial class LedgerStoreSpecification
         Assert.Equal(state, snapshot.Value.State.ToArray());
     }
 
-    /// <summary>Of several snapshots, the newest is the latest.</summary>
+    /// <summary>Of several snapshots, the newest is the latest (without the capability, each write throws
+    /// <see cref="NotSupportedException"/> and there is no latest).</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task WriteSnapshotAsync_Several_NewestWins()
     {
-        if (!SnapshotsExpected)
-        {
-            return;
-        }
-
         string location = CreateLocation();
         (ILedgerStore store, _) = await OpenAtAsync(location);
         await AppendAllAsync(store, TestBatches.Chain(6));
+        if (!SnapshotsExpected)
+        {
+            foreach (ulong number in (ulong[])[2, 4, 5])
+            {
+                await AssertSnapshotWriteNotSupportedAsync(store, number, TestBatches.SnapshotState(number));
+            }
+
+            Assert.Null(await store.ReadLatestSnapshotAsync());
+            return;
+        }
 
         await store.WriteSnapshotAsync(2, TestBatches.SnapshotState(2));
         await store.WriteSnapshotAsync(4, TestBatches.SnapshotState(4, 3000));
@@ -82,43 +88,55 @@ public abstract partial class LedgerStoreSpecification
         Assert.Equal(TestBatches.SnapshotState(4, 5000), snapshot.Value.State.ToArray());
     }
 
-    /// <summary>A snapshot does not disturb the journal: batches are still read from 1 and appends continue.</summary>
+    /// <summary>A snapshot does not disturb the journal: batches are still read from 1 and appends continue (without
+    /// the capability, neither does the refused snapshot write).</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task WriteSnapshotAsync_ThenAppend_JournalContinues()
     {
-        if (!SnapshotsExpected)
-        {
-            return;
-        }
-
         string location = CreateLocation();
         (ILedgerStore store, _) = await OpenAtAsync(location);
         CommitBatch[] batches = TestBatches.Chain(6);
         await AppendAllAsync(store, batches[..3]);
 
-        await store.WriteSnapshotAsync(3, TestBatches.SnapshotState(3));
+        if (SnapshotsExpected)
+        {
+            await store.WriteSnapshotAsync(3, TestBatches.SnapshotState(3));
+        }
+        else
+        {
+            await AssertSnapshotWriteNotSupportedAsync(store, 3, TestBatches.SnapshotState(3));
+        }
+
         await AppendAllAsync(store, batches[3..]);
         (store, LedgerStoreState state) = await ReopenAsync(store, location);
 
-        Assert.Equal(StateAfter(batches, latestSnapshotBatchNumber: 3), state);
+        Assert.Equal(StateAfter(batches, latestSnapshotBatchNumber: SnapshotsExpected ? 3UL : 0UL), state);
         AssertBatches(batches[3..], await ReadAllAsync(store, 4));
+        AssertBatches(batches, await ReadAllAsync(store));
     }
 
-    /// <summary>A store keeps its own copy of a snapshot: changing the caller's buffer afterwards changes nothing.</summary>
+    /// <summary>A store keeps its own copy of a snapshot: changing the caller's buffer afterwards changes nothing
+    /// (without the capability, the write throws <see cref="NotSupportedException"/> and nothing is kept, even across a
+    /// reopen).</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task WriteSnapshotAsync_CallerReusesBufferAfterCompletion_StoredSnapshotUnchanged()
     {
-        if (!SnapshotsExpected)
-        {
-            return;
-        }
-
         string location = CreateLocation();
         (ILedgerStore store, _) = await OpenAtAsync(location);
         await AppendAllAsync(store, TestBatches.Chain(2));
         byte[] buffer = TestBatches.SnapshotState(2);
+        if (!SnapshotsExpected)
+        {
+            await AssertSnapshotWriteNotSupportedAsync(store, 2, buffer);
+            buffer.AsSpan().Fill(0xFF);
+            Assert.Null(await store.ReadLatestSnapshotAsync());
+            (store, LedgerStoreState reopened) = await ReopenAsync(store, location);
+            Assert.Equal(0UL, reopened.LatestSnapshotBatchNumber);
+            Assert.Null(await store.ReadLatestSnapshotAsync());
+            return;
+        }
 
         await store.WriteSnapshotAsync(2, buffer);
         buffer.AsSpan().Fill(0xFF);
@@ -132,19 +150,30 @@ public abstract partial class LedgerStoreSpecification
         Assert.Equal(TestBatches.SnapshotState(2), snapshot.Value.State.ToArray());
     }
 
-    /// <summary>A token cancelled before writing a snapshot cancels it: the snapshot is absent and the previous one stays latest.</summary>
+    /// <summary>A token cancelled before writing a snapshot cancels it: the snapshot is absent and the previous one
+    /// stays latest. (Without the capability, the cancelled write throws <see cref="OperationCanceledException"/> or
+    /// <see cref="NotSupportedException"/>, and there is no snapshot.)</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task WriteSnapshotAsync_CancelledToken_ThrowsOperationCanceledExceptionAndSnapshotIsAbsent()
     {
-        if (!SnapshotsExpected)
-        {
-            return;
-        }
-
         string location = CreateLocation();
         (ILedgerStore store, _) = await OpenAtAsync(location);
         await AppendAllAsync(store, TestBatches.Chain(4));
+        if (!SnapshotsExpected)
+        {
+            // The contract does not say whether the token or the missing capability is checked first: either is right.
+            Exception? thrown = await Record.ExceptionAsync(
+                async () => await store.WriteSnapshotAsync(4, TestBatches.SnapshotState(4), CancelledToken()));
+            Assert.True(
+                thrown is OperationCanceledException or NotSupportedException,
+                $"A cancelled snapshot write on a store without snapshots must throw OperationCanceledException or NotSupportedException, not {thrown?.GetType().FullName ?? "complete"}.");
+            Assert.Null(await store.ReadLatestSnapshotAsync());
+            (store, LedgerStoreState reopened) = await ReopenAsync(store, location);
+            Assert.Equal(0UL, reopened.LatestSnapshotBatchNumber);
+            return;
+        }
+
         await store.WriteSnapshotAsync(2, TestBatches.SnapshotState(2));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
@@ -157,22 +186,31 @@ public abstract partial class LedgerStoreSpecification
     }
 
     /// <summary>A snapshot must follow a durable batch: one for batch 0 or past the last batch is a caller bug,
-    /// rejected with an <see cref="ArgumentException"/> and not stored.</summary>
+    /// rejected with an <see cref="ArgumentException"/> and not stored. (Without the capability, such a write throws
+    /// <see cref="ArgumentException"/> or <see cref="NotSupportedException"/>, and there is no snapshot.)</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task WriteSnapshotAsync_BatchNotDurable_ThrowsArgumentExceptionAndStoresNothing()
     {
-        if (!SnapshotsExpected)
-        {
-            return;
-        }
-
         string location = CreateLocation();
         (ILedgerStore store, _) = await OpenAtAsync(location);
         await AppendAllAsync(store, TestBatches.Chain(3));
 
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.WriteSnapshotAsync(4, TestBatches.SnapshotState(4)));
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.WriteSnapshotAsync(0, TestBatches.SnapshotState(0)));
+        foreach (ulong number in (ulong[])[4, 0])
+        {
+            Exception? thrown = await Record.ExceptionAsync(async () => await store.WriteSnapshotAsync(number, TestBatches.SnapshotState(number)));
+            if (SnapshotsExpected)
+            {
+                Assert.IsAssignableFrom<ArgumentException>(thrown);
+            }
+            else
+            {
+                // Both exceptions are documented for this call; a store without snapshots may check either first.
+                Assert.True(
+                    thrown is ArgumentException or NotSupportedException,
+                    $"A snapshot of batch {number} on a store without snapshots must throw NotSupportedException (or ArgumentException), not {thrown?.GetType().FullName ?? "complete"}.");
+            }
+        }
 
         Assert.Null(await store.ReadLatestSnapshotAsync());
         (store, LedgerStoreState state) = await ReopenAsync(store, location);
@@ -193,5 +231,17 @@ public abstract partial class LedgerStoreSpecification
         (store, LedgerStoreState state) = await ReopenAsync(store, location);
         Assert.Equal(0UL, state.LatestSnapshotBatchNumber);
         Assert.Null(await store.ReadLatestSnapshotAsync());
+    }
+
+    // For a store without snapshots: the write is refused with NotSupportedException, as the contract says.
+    private static async Task AssertSnapshotWriteNotSupportedAsync(ILedgerStore store, ulong batchNumber, byte[] state)
+    {
+        Exception? thrown = await Record.ExceptionAsync(async () => await store.WriteSnapshotAsync(batchNumber, state).ConfigureAwait(false)).ConfigureAwait(false);
+        if (thrown is not NotSupportedException)
+        {
+            Assert.Fail(
+                $"The store reports no LedgerStoreCapabilities.Snapshots, so writing the snapshot of batch {batchNumber} must throw " +
+                $"NotSupportedException; it {(thrown is null ? "completed" : $"threw {thrown.GetType().FullName}")}.");
+        }
     }
 }

@@ -16,8 +16,14 @@ namespace Micropay.Core.Storage.Specification;
 /// overrides <see cref="ExpectedCapabilities"/> to <see cref="LedgerStoreCapabilities.None"/>; the snapshot tests
 /// then check that <see cref="ILedgerStore.WriteSnapshotAsync"/> throws <see cref="NotSupportedException"/> and
 /// that <see cref="ILedgerStore.ReadLatestSnapshotAsync"/> returns null.</para>
-/// <para>The fault tests wrap your store in a <see cref="FaultInjectingLedgerStore"/> to check that a failed or
-/// cancelled append is never reported durable and that retrying the identical batch resolves an unknown outcome.</para>
+/// <para>The fault tests wrap your store in a <see cref="FaultInjectingLedgerStore"/>, which fails or cancels appends
+/// above your store (your store itself never fails there), to check that such an append is never reported durable
+/// and that retrying the identical batch resolves its unknown outcome.</para>
+/// <para>The failure tests make your store's own durable write fail, through <see cref="FailNextDurableWriteAsync"/>,
+/// which your subclass implements (I/O error, lost connection, failed commit...): the append must throw
+/// <see cref="LedgerStoreException"/>, the instance must refuse further appends, and a reopened store must hold the
+/// batches before the failed one, or those and the failed batch, and carry on from there. Without that hook these
+/// tests fail, saying so; to leave them out, override each with <c>[Fact(Skip = "why")]</c>.</para>
 /// </remarks>
 public abstract partial class LedgerStoreSpecification : IAsyncLifetime
 {
@@ -54,6 +60,30 @@ public abstract partial class LedgerStoreSpecification : IAsyncLifetime
         Directory.CreateDirectory(path);
         return path;
     }
+
+    /// <summary>
+    /// Makes the next durable write of <paramref name="store"/> really fail, inside the adapter, as an I/O error, a full
+    /// disk, a lost connection or a failed commit would; the failure tests call it right before an append. Returns
+    /// false, by default, when the adapter cannot; those tests then fail with a message saying to implement this hook
+    /// or to skip them.
+    /// </summary>
+    /// <remarks>
+    /// <para><b>When.</b> The kit calls it on a store it opened (<see cref="ILedgerStore.OpenAsync"/> done, maybe some
+    /// batches appended), and then at once appends the next batch, a valid one (its number and chain are right), on
+    /// the same thread; nothing else touches the store in between. The hook may complete asynchronously.</para>
+    /// <para><b>What.</b> That append's write must fail where the adapter really does its durable work (the write or
+    /// fsync of a file, a commit, a request to a server), going through the adapter's own error handling, so that
+    /// <see cref="ILedgerStore.AppendAsync"/> throws <see cref="LedgerStoreException"/>. Not a wrapper around the store:
+    /// what is tested is how the store behaves once its own write failed. The failure may come before anything reached
+    /// the storage, partway through, or after the batch was durable but before the store learned it; the tests accept
+    /// either outcome after a reopen, and no other.</para>
+    /// <para><b>Scope.</b> Only that one write of that one instance: a store created afterwards at the same location
+    /// (the kit's reopen) must write normally, so a failure armed on a shared object (a file-system seam, a fake
+    /// server) must disarm itself once it fired.</para>
+    /// </remarks>
+    /// <param name="store">An open store from <see cref="OpenStoreAsync"/>.</param>
+    /// <returns>True when the next durable write will fail; false when the adapter cannot arrange it.</returns>
+    protected virtual ValueTask<bool> FailNextDurableWriteAsync(ILedgerStore store) => ValueTask.FromResult(false);
 
     /// <summary>Deletes what a test left at a location; called after each test, once the stores there are disposed.
     /// By default deletes the directory recursively if it exists.</summary>

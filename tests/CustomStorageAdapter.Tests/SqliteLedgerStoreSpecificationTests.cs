@@ -6,8 +6,8 @@ namespace CustomStorageAdapter.Tests;
 /// <summary>
 /// The conformance kit run against <see cref="SqliteLedgerStore"/>: every test of
 /// <see cref="LedgerStoreSpecification"/> (sequence, hash chain, durability across reopen, idempotent retry,
-/// concurrent readers, snapshots, cancellation, injected faults) runs here. This class is all an adapter needs to
-/// be checked against the contract.
+/// concurrent readers, snapshots, cancellation, injected faults, failed writes) runs here. This class is all an
+/// adapter needs to be checked against the contract, with the one optional hook that makes its own write fail.
 /// </summary>
 public sealed class SqliteLedgerStoreSpecificationTests : LedgerStoreSpecification
 {
@@ -15,4 +15,12 @@ public sealed class SqliteLedgerStoreSpecificationTests : LedgerStoreSpecificati
     // file, with SQLite's -wal and -shm files, goes inside.
     protected override ValueTask<ILedgerStore> OpenStoreAsync(string location) =>
         ValueTask.FromResult<ILedgerStore>(new SqliteLedgerStore(Path.Combine(location, "ledger.db")));
+
+    // A real failure inside the adapter: SQLite fails the append's COMMIT (and rolls the transaction back), which the
+    // adapter handles as it would an I/O error.
+    protected override ValueTask<bool> FailNextDurableWriteAsync(ILedgerStore store)
+    {
+        ((SqliteLedgerStore)store).FailNextCommit();
+        return ValueTask.FromResult(true);
+    }
 }

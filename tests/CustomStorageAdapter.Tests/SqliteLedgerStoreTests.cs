@@ -227,6 +227,39 @@ public sealed class SqliteLedgerStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task AppendAsync_CommitFails_ThrowsWithTheSqliteErrorAndRefusesAppendsUntilReopened()
+    {
+        List<CommitBatch> batches = TestJournal.Batches(3);
+        await using (var store = new SqliteLedgerStore(DatabasePath))
+        {
+            await store.OpenAsync();
+            await store.AppendAsync(batches[0]);
+            store.FailNextCommit();
+
+            LedgerStoreException failed = await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(batches[1]));
+            SqliteException cause = Assert.IsType<SqliteException>(failed.InnerException);
+            Assert.Equal(531, cause.SqliteExtendedErrorCode); // SQLITE_CONSTRAINT_COMMITHOOK: COMMIT became ROLLBACK
+
+            // Whatever the database now says, this instance no longer appends; the rolled-back row is not there.
+            await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(batches[1]));
+            await using SqliteConnection connection = OpenRaw();
+            Assert.Equal(1L, Scalar(connection, "SELECT COUNT(*) FROM batches"));
+        }
+
+        await using var reopened = new SqliteLedgerStore(DatabasePath);
+        Assert.Equal(1UL, (await reopened.OpenAsync()).LastBatchNumber);
+        await reopened.AppendAsync(batches[1]);
+        await reopened.AppendAsync(batches[2]);
+        var read = new List<ulong>();
+        await foreach (CommitBatch batch in reopened.ReadBatchesAsync(1))
+        {
+            read.Add(batch.BatchNumber);
+        }
+
+        Assert.Equal([1UL, 2UL, 3UL], read);
+    }
+
+    [Fact]
     public async Task ReadBatchesAsync_WhileAppending_SeesTheJournalAsOfItsStart()
     {
         List<CommitBatch> batches = TestJournal.Batches(6);

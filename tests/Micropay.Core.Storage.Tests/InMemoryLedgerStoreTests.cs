@@ -78,6 +78,70 @@ public sealed class InMemoryLedgerStoreTests
     }
 
     [Fact]
+    public async Task AppendAsync_WriteFailedBeforeBacking_RefusesAppendsAndANewStoreLacksTheBatch()
+    {
+        var store = new InMemoryLedgerStore();
+        await store.OpenAsync();
+        CommitBatch[] batches = TestBatches.Chain(3);
+        await store.AppendAsync(batches[0]);
+        store.FailNextDurableWrite(InMemoryLedgerStore.WriteFailure.BeforeBacking);
+
+        await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(batches[1]));
+        await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(batches[1]));
+        await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(batches[0]));
+        Assert.Equal(1, await CountAsync(store));
+        await store.DisposeAsync();
+
+        await using var reopened = new InMemoryLedgerStore(store.Backing);
+        Assert.Equal(1UL, (await reopened.OpenAsync()).LastBatchNumber);
+        await AppendAsync(reopened, batches[1..]);
+        Assert.Equal(3, await CountAsync(reopened));
+    }
+
+    [Fact]
+    public async Task AppendAsync_WriteFailedAfterBacking_RefusesAppendsAndANewStoreHasTheBatch()
+    {
+        var store = new InMemoryLedgerStore();
+        await store.OpenAsync();
+        CommitBatch[] batches = TestBatches.Chain(3);
+        await store.AppendAsync(batches[0]);
+        store.FailNextDurableWrite(InMemoryLedgerStore.WriteFailure.AfterBacking);
+
+        await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(batches[1]));
+        await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(batches[2]));
+        await store.DisposeAsync();
+
+        await using var reopened = new InMemoryLedgerStore(store.Backing);
+        Assert.Equal(2UL, (await reopened.OpenAsync()).LastBatchNumber);
+        await AppendAsync(reopened, batches[1..]);
+        Assert.Equal(3, await CountAsync(reopened));
+    }
+
+    [Fact]
+    public async Task AppendAsync_ConflictingRetry_ThrowsButStoreStaysUsable()
+    {
+        await using var store = new InMemoryLedgerStore();
+        await store.OpenAsync();
+        CommitBatch[] batches = TestBatches.Chain(2);
+        await store.AppendAsync(batches[0]);
+        CommitBatch conflicting = TestBatches.Create(1, BatchHash.Zero, batches[0].Header.EventCount, variant: 3);
+
+        // A refused retry wrote nothing: unlike a failed write, it leaves nothing unknown.
+        await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(conflicting));
+        await store.AppendAsync(batches[1]);
+
+        Assert.Equal(2, await CountAsync(store));
+    }
+
+    [Fact]
+    public void FailNextDurableWrite_None_ThrowsArgumentOutOfRangeException()
+    {
+        var store = new InMemoryLedgerStore();
+
+        Assert.Throws<ArgumentOutOfRangeException>("failure", () => store.FailNextDurableWrite(InMemoryLedgerStore.WriteFailure.None));
+    }
+
+    [Fact]
     public async Task WriteSnapshotAsync_OlderThanLatest_KeepsTheNewer()
     {
         await using var store = new InMemoryLedgerStore();

@@ -13,11 +13,29 @@ namespace Micropay.Core.Storage;
 /// next must be <c>LastBatchNumber + 1</c> and carry <c>LastBatchHash</c> as its previous batch hash
 /// (otherwise <see cref="ArgumentException"/>). Appending batch N+1 starts only after the append of N completed.</para>
 /// <para><b>Durable means acknowledged.</b> <see cref="AppendAsync"/> completes only when the batch is durable:
-/// it survives the process being killed and the machine losing power (for a file, written and fsync'd). If it
-/// throws, the batch may or may not be durable; a store never reports a batch durable that is not.</para>
+/// it survives the process being killed and the machine losing power (for a file, written and fsync'd). A store
+/// never reports a batch durable that is not: neither by completing its append nor by returning it from
+/// <see cref="ReadBatchesAsync"/>.</para>
+/// <para><b>A failed append is decided by reopening.</b> When <see cref="AppendAsync"/> throws
+/// <see cref="LedgerStoreException"/>, the batch may or may not be durable, and the instance may not know which
+/// either (a failed write or fsync may still have reached the disk; a commit whose connection dropped may have
+/// happened). So the caller must not go on with that instance as if nothing happened, neither retrying the batch on
+/// it nor appending the next one: it disposes the instance and opens a new one over the same storage, whose
+/// <see cref="OpenAsync"/> decides the outcome by reporting the batches before the failed one, or those and the
+/// failed batch, whole. The caller then appends the failed batch again (an idempotent retry, below, if it turned out
+/// durable) and goes on. The engine does not retry at all: a failed append stops it (that batch's callers and all
+/// later ones get <see cref="Engine.LedgerEngineException"/>), and opening the engine again recovers what is
+/// durable.</para>
+/// <para><b>A store whose durable write failed refuses further appends</b> with <see cref="LedgerStoreException"/>
+/// until it is disposed, rather than guess what its storage holds (<see cref="FileLedgerStore"/> marks itself
+/// broken). Until it is reopened, its reads show the failed batch only if that batch is durable. Failures that wrote
+/// nothing leave a store usable: an <see cref="ArgumentException"/>, a token cancelled before writing began, a retry
+/// refused because its bytes differ from the durable batch.</para>
 /// <para><b>Retries are idempotent.</b> Appending a batch whose number is already durable completes at once when
-/// its encoded bytes are identical to the stored batch (the retry of an append whose outcome was unknown), and
-/// throws <see cref="LedgerStoreException"/> when they differ.</para>
+/// its encoded bytes are identical to the stored batch, and throws <see cref="LedgerStoreException"/> when they
+/// differ. This is how a caller resolves an outcome it did not learn, on an instance whose own write did not fail:
+/// a new instance after reopening, or the same one when the failure happened above the store (a transport that lost
+/// the request or its reply, a caller that stopped waiting).</para>
 /// <para><b>Thread-safety.</b> One appender at a time. <see cref="ReadBatchesAsync"/> and
 /// <see cref="ReadLatestSnapshotAsync"/> may run concurrently with an append, from other threads; a reader sees
 /// whole batches only, a prefix of the journal as of some moment during its enumeration.</para>
@@ -45,7 +63,9 @@ public interface ILedgerStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the append if it has not started writing.</param>
     /// <returns>A task that completes when the batch is durable.</returns>
     /// <exception cref="ArgumentException">The batch number leaves a gap or the previous batch hash does not match.</exception>
-    /// <exception cref="LedgerStoreException">The write failed (outcome unknown until reopened), or a retried batch differs from the durable one.</exception>
+    /// <exception cref="LedgerStoreException">The write failed: the outcome is unknown until the store is reopened, and this
+    /// instance refuses further appends. Also thrown when an earlier write of this instance failed, and (with nothing
+    /// written, the instance still usable) when a retried batch differs from the durable one.</exception>
     ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default);
 
     /// <summary>Reads durable batches in order, from <paramref name="fromBatchNumber"/> to the last one.</summary>

@@ -17,6 +17,11 @@ namespace Micropay.Core.Storage;
 /// per chunk, so in steady state an append allocates nothing (amortized: one chunk per several thousand events and,
 /// rarely, a larger index array). Reads return slices of that memory without copying. Writing a snapshot allocates one
 /// copy of its bytes.</para>
+/// <para><b>Failed appends.</b> Nothing in memory fails the way a disk or a connection does, but the contract's rule
+/// holds here too: should an append's write fail, the store refuses every later append with
+/// <see cref="LedgerStoreException"/> until it is disposed, and a new store over the same backing sees whether the
+/// batch got in. (The tests make such a failure happen through an internal switch; a conflicting retry, a full
+/// journal or a caller bug writes nothing and leaves the store usable.)</para>
 /// <para><b>Lifetime.</b> Call <see cref="OpenAsync"/> once before anything else (otherwise
 /// <see cref="InvalidOperationException"/>); after <see cref="DisposeAsync"/>, members throw
 /// <see cref="ObjectDisposedException"/>. Disposing is idempotent and keeps the backing's data.</para>
@@ -29,6 +34,28 @@ public sealed class InMemoryLedgerStore : ILedgerStore
 
     // Created -> Opened -> Disposed (or Created -> Disposed); changed with Interlocked, read with Volatile.Read.
     private int _lifecycle;
+
+    // The failure FailNextDurableWrite armed for the next append (a WriteFailure value), taken with Interlocked.Exchange
+    // by that append, so it fires once.
+    private int _pendingWriteFailure;
+
+    // Set when an append's write failed; from then on appends throw (one appender at a time, so no lock is needed, and
+    // volatile so that the append after a failure sees it from whichever thread runs it).
+    private volatile bool _broken;
+
+    /// <summary>Where <see cref="FailNextDurableWrite"/> makes the next append's write fail.</summary>
+    internal enum WriteFailure
+    {
+        /// <summary>No failure armed.</summary>
+        None = 0,
+
+        /// <summary>The write fails before the batch reaches the backing: a new store over it will not have it.</summary>
+        BeforeBacking = 1,
+
+        /// <summary>The batch reaches the backing, then the write reports failure (as an fsync error can after the bytes
+        /// reached the disk): a new store over the backing will have it.</summary>
+        AfterBacking = 2,
+    }
 
     /// <summary>Creates a store over a new, empty backing.</summary>
     public InMemoryLedgerStore()
@@ -81,8 +108,26 @@ public sealed class InMemoryLedgerStore : ILedgerStore
             return ValueTask.FromCanceled(cancellationToken);
         }
 
+        if (_broken)
+        {
+            return ValueTask.FromException(new LedgerStoreException(
+                "An earlier append to this in-memory ledger store failed, so it refuses appends: dispose it and create a new store over its Backing, which decides whether that batch is durable."));
+        }
+
+        WriteFailure failure = WriteFailure.None;
+        if (Volatile.Read(ref _pendingWriteFailure) != 0)
+        {
+            // Only tests arm a failure: the steady-state append pays a plain read, not an interlocked exchange.
+            failure = (WriteFailure)Interlocked.Exchange(ref _pendingWriteFailure, 0);
+        }
+
         try
         {
+            if (failure == WriteFailure.BeforeBacking)
+            {
+                return FailWrite(batch.BatchNumber, durable: false);
+            }
+
             Backing.Append(in batch, nameof(batch));
         }
         catch (LedgerStoreException exception)
@@ -91,7 +136,23 @@ public sealed class InMemoryLedgerStore : ILedgerStore
             return ValueTask.FromException(exception);
         }
 
-        return default;
+        return failure == WriteFailure.AfterBacking ? FailWrite(batch.BatchNumber, durable: true) : default;
+    }
+
+    /// <summary>
+    /// For tests: makes this store's next append fail as a failed write would, with <see cref="LedgerStoreException"/>,
+    /// after which the store refuses appends (see the type's remarks). Only this instance and only its next append: a
+    /// store created over the same backing afterwards writes normally.
+    /// </summary>
+    /// <param name="failure">Whether the batch reaches the backing before the failure is reported.</param>
+    internal void FailNextDurableWrite(WriteFailure failure)
+    {
+        if (!Enum.IsDefined(failure) || failure == WriteFailure.None)
+        {
+            throw new ArgumentOutOfRangeException(nameof(failure), failure, "Arm BeforeBacking or AfterBacking.");
+        }
+
+        Volatile.Write(ref _pendingWriteFailure, (int)failure);
     }
 
     /// <inheritdoc />
@@ -154,6 +215,13 @@ public sealed class InMemoryLedgerStore : ILedgerStore
 
         // Also for an empty range, so that a cancelled token always cancels.
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private ValueTask FailWrite(ulong batchNumber, bool durable)
+    {
+        _broken = true;
+        return ValueTask.FromException(new LedgerStoreException(
+            $"In-memory ledger store: the write of batch {batchNumber} failed (injected, {(durable ? "after" : "before")} the batch reached the backing); whether it is durable is unknown until a new store opens the backing."));
     }
 
     private void ThrowIfNotOpen()

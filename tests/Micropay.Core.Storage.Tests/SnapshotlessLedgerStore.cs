@@ -1,0 +1,30 @@
+namespace Micropay.Core.Storage.Tests;
+
+/// <summary>
+/// A store without snapshots, made of one with them: reports <see cref="LedgerStoreCapabilities.None"/>, refuses
+/// snapshot writes with <see cref="NotSupportedException"/> and reads no snapshot, as the contract asks of such a
+/// store; the journal passes straight through. No store in this repository lacks snapshots, and the kit's tests for
+/// that case need one to run against.
+/// </summary>
+internal sealed class SnapshotlessLedgerStore(ILedgerStore inner) : ILedgerStore
+{
+    /// <summary>The store the journal goes to; disposed with this one.</summary>
+    public ILedgerStore Inner { get; } = inner;
+
+    public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.None;
+
+    public ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default) => Inner.OpenAsync(cancellationToken);
+
+    public ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default) => Inner.AppendAsync(batch, cancellationToken);
+
+    public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
+        Inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
+
+    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
+        ValueTask.FromException(new NotSupportedException("This store does not keep snapshots (LedgerStoreCapabilities.None)."));
+
+    public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<LedgerSnapshot?>(null);
+
+    public ValueTask DisposeAsync() => Inner.DisposeAsync();
+}
