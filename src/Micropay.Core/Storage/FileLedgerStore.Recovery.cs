@@ -58,7 +58,7 @@ public sealed partial class FileLedgerStore
         catch (IOException e)
         {
             throw new LedgerStoreException(
-                $"The ledger store '{_directory}' is in use: another process (or another FileLedgerStore) holds its lock file '{path}'.", e);
+                $"The ledger store '{_directory}' is in use: another process (or another FileLedgerStore) holds its lock file '{path}' ({e.Message}).", e);
         }
         catch (UnauthorizedAccessException e)
         {

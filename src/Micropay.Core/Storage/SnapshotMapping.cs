@@ -15,6 +15,11 @@ namespace Micropay.Core.Storage;
 /// <see cref="Dispose"/>, so <see cref="Pointer"/> and every window of <see cref="CreateSequence"/> stay valid exactly
 /// that long. The file itself may be renamed over or deleted meanwhile: on Unix the mapping keeps the old file's pages.
 /// The mapping is one contiguous range of any length; only its windows are bounded, because a span is (2 GiB).</para>
+/// <para>I/O errors: a page of the mapping is read from the disk when first touched, and if that read fails the kernel
+/// delivers SIGBUS, which the .NET runtime does not turn into an exception: the process ends. That is acceptable only
+/// because the one reader is the engine's recovery, which has changed nothing durable when it reads (the next open
+/// starts over), and because the store's checksum pass at open touches every page before anyone relies on one. Public
+/// reads copy through read(2), which reports EIO as an <see cref="IOException"/>.</para>
 /// <para>Ownership: <see cref="FileLedgerStore"/> hands each mapping to one internal caller only (the engine's recovery,
 /// through <c>ReadLatestSnapshotForRecovery</c>; public reads get copies), which disposes it once nothing reads it.
 /// There is deliberately no finalizer: a span does not keep its memory manager reachable, so a finalizer could unmap

@@ -203,6 +203,10 @@ public sealed class FileLedgerStoreIoFailureTests
     [InlineData(DiskOperation.SyncDirectory)]
     [InlineData(DiskOperation.SetLength)]
     [InlineData(DiskOperation.Read)]
+    [InlineData(DiskOperation.Open)]
+    [InlineData(DiskOperation.List)]
+    [InlineData(DiskOperation.Stat)]
+    [InlineData(DiskOperation.Lock)]
     public async Task OpenAsync_AnyCallFails_ThrowsAndReportsNothingThenOpensWhenTheDiskRecovers(DiskOperation failing)
     {
         await using (FileLedgerStore store = await OpenAsync(_disk))
@@ -242,6 +246,16 @@ public sealed class FileLedgerStoreIoFailureTests
         {
             Assert.Equal(1UL, (await store.OpenAsync()).LastBatchNumber);
         }
+    }
+
+    [Theory]
+    [InlineData(DiskOperation.CreateDirectory)]
+    [InlineData(DiskOperation.SyncDirectory)]
+    public void Constructor_CreatingTheDirectoryFails_ThrowsLedgerStoreException(DiskOperation failing)
+    {
+        FailOnce(_disk, call => call.Operation == failing);
+        LedgerStoreException error = Assert.Throws<LedgerStoreException>(() => new FileLedgerStore("/simulated/new/store", Options, _disk));
+        Assert.Contains("cannot be created", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
