@@ -122,9 +122,9 @@ public sealed partial class FileLedgerStore
         int recordLength = FrameSize + payloadLength;
         Segment[] segments = _segments;
         Segment? segment = segments.Length > 0 ? segments[^1] : null;
-        if (segment is null || (segment.HasRecords && segment.DurableEnd + recordLength > _segmentSizeBytes))
+        if (segment is null || _startSegmentOnAppend || (segment.HasRecords && segment.DurableEnd + recordLength > _segmentSizeBytes))
         {
-            segment = StartSegment(number);
+            segment = StartSegment(number, replaceEmpty: segment is { HasRecords: false });
         }
 
         Span<byte> record = buffer.AsSpan(0, recordLength);
@@ -245,8 +245,11 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    /// <summary>Creates the next segment atomically (temporary file, fsync, rename, fsync the directory) and makes it active.</summary>
-    private Segment StartSegment(ulong firstBatchNumber)
+    /// <summary>
+    /// Creates the next segment atomically (temporary file, fsync, rename, fsync the directory) and makes it active. With
+    /// <paramref name="replaceEmpty"/> the new file replaces the active segment, which holds no batch and has the same name.
+    /// </summary>
+    private Segment StartSegment(ulong firstBatchNumber, bool replaceEmpty)
     {
         string path = LocationOf(SegmentFileName(firstBatchNumber));
         string temporary = Path.ChangeExtension(path, ".tmp");
@@ -262,7 +265,7 @@ public sealed partial class FileLedgerStore
                 creating.Flush();
             }
 
-            _fs.Move(temporary, path, overwrite: false);
+            _fs.Move(temporary, path, overwrite: replaceEmpty);
             _fs.SyncDirectory(_directory);
             file = _fs.OpenFile(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
@@ -284,8 +287,9 @@ public sealed partial class FileLedgerStore
         _activeFile?.Dispose();
         _activeFile = file;
         _journalDroppedTo = 0;
+        _startSegmentOnAppend = false;
         var segment = new Segment(path, firstBatchNumber, salt, FileHeaderSize, firstBatchNumber - 1);
-        Volatile.Write(ref _segments, [.. _segments, segment]);
+        Volatile.Write(ref _segments, replaceEmpty ? [.. _segments[..^1], segment] : [.. _segments, segment]);
         return segment;
     }
 

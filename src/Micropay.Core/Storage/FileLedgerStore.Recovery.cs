@@ -112,6 +112,17 @@ public sealed partial class FileLedgerStore
                 }
             }
 
+            bool holdsNoBatch = segments.Count > 0 && last < segments[0].FirstBatchNumber;
+            if (holdsNoBatch && last > 0)
+            {
+                // Compacted down to segments that hold no batch (earlier versions of CompactAsync could leave this): the
+                // last batch's hash, which the next append must carry, is gone with its segment.
+                throw new LedgerStoreCorruptedException(
+                    segments[0].Path,
+                    FileHeaderSize,
+                    $"the journal starts at batch {segments[0].FirstBatchNumber} but holds no batch, so the hash of batch {last}, which the next batch must carry, is unknown");
+            }
+
             if (latestSnapshot > last)
             {
                 throw new LedgerStoreCorruptedException(
@@ -156,6 +167,7 @@ public sealed partial class FileLedgerStore
         }
 
         _activeFile = activeFile;
+        _startSegmentOnAppend = true;
         _lastBatchHash = lastHash;
         _segments = [.. segments];
         Volatile.Write(ref _lastBatchNumber, last);

@@ -493,7 +493,12 @@ public sealed partial class FileLedgerStore
                 _fs.SyncDirectory(_directory);
 
                 // Oldest first, so that a failure part-way leaves a journal that still starts at a segment boundary.
-                while (deleted < segments.Length - 1 && segments[deleted].LastBatchNumber <= covered)
+                // The segment holding the journal's last batch is kept even when the snapshot covers it and a newer,
+                // still empty segment follows (an append that failed after creating it): open needs that batch's
+                // hash, which the next batch must carry and which nothing else stores (the disk-model tests found a
+                // journal compacted down to an empty segment, reopened with a zero hash).
+                ulong lastBatch = _lastBatchNumber;
+                while (deleted < segments.Length - 1 && segments[deleted].LastBatchNumber <= covered && segments[deleted].LastBatchNumber < lastBatch)
                 {
                     _fs.Delete(segments[deleted].Path);
                     deleted++;

@@ -46,6 +46,14 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
     private bool _opened;
     private bool _broken;
     private StoreFile? _activeFile;
+
+    // Set by every open: the first append of a store's life goes to a new segment, so no file written before the open is
+    // ever extended again. Why: an append that never completed may have left its bytes on the disk beyond the end of the
+    // file (its data written back, its length update lost); recovery cannot see them, and a later append that extends
+    // the same file could bring them back inside it, where a torn new record would expose the old, whole, verifying one
+    // (the disk-model tests found a batch reported absent by one open and present, with the old contents, two opens
+    // later). A new segment has a new salt, so nothing older verifies in it.
+    private bool _startSegmentOnAppend;
     private BatchHash _lastBatchHash;
     private byte[] _writeBuffer = [];
     private readonly Crc32 _writeCrc = new(Crc32ParameterSet.Crc32C);

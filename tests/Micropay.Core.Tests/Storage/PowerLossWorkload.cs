@@ -24,6 +24,9 @@ internal sealed class PowerLossWorkload
     private byte[]? _inFlight;
     private ulong _acknowledgedSnapshot;
 
+    // What happened, for the failure message: a seed reproduces the run, the history says where to look.
+    private readonly List<string> _history = [];
+
     public PowerLossWorkload(int seed)
     {
         _random = new Random(seed);
@@ -42,6 +45,11 @@ internal sealed class PowerLossWorkload
 
     public SimulatedDisk Disk => _disk;
 
+    /// <summary>The last events of the run, oldest first.</summary>
+    public string History => string.Join(Environment.NewLine, _history.TakeLast(40));
+
+    private void Note(string what) => _history.Add($"[op {_disk.Operations}] {what}");
+
     /// <summary>Runs <paramref name="epochs"/> lives of the store, each ending in a crash at a random step (or a clean close).</summary>
     public async Task RunAsync(int epochs)
     {
@@ -56,6 +64,7 @@ internal sealed class PowerLossWorkload
                 _ => _random.Next(400),
             };
             bool crashes = _random.Next(8) != 0;
+            Note(crashes ? $"epoch {epoch}: power cut after {budget} more operations" : $"epoch {epoch}: no crash");
             _disk.CutPowerAfter(crashes ? budget : long.MaxValue);
             await LiveAsync(operations: _random.Next(10, 120));
             if (_disk.IsDown || crashes)
@@ -102,11 +111,13 @@ internal sealed class PowerLossWorkload
         Crashes++;
         if (powerCut ?? _random.Next(2) == 0)
         {
+            Note("crash: power cut");
             PowerCuts++;
             _disk.Restart();
         }
         else
         {
+            Note("crash: process kill");
             _disk.KillProcess();
         }
     }
@@ -122,6 +133,7 @@ internal sealed class PowerLossWorkload
         {
             store = new FileLedgerStore(_directory, Options, _disk);
             LedgerStoreState state = await store.OpenAsync();
+            Note($"opened at batch {state.LastBatchNumber}, snapshot {state.LatestSnapshotBatchNumber}, discarded {state.DiscardedTail}");
             await CheckAsync(store, state);
             if (operations < 0)
             {
@@ -141,7 +153,9 @@ internal sealed class PowerLossWorkload
                 }
                 else if (dice < 95)
                 {
+                    Note("compact");
                     await store.CompactAsync();
+                    Note("compacted");
                 }
                 else
                 {
@@ -153,6 +167,7 @@ internal sealed class PowerLossWorkload
         }
         catch (Exception e) when (_disk.IsDown && e is LedgerStoreException or IOException)
         {
+            Note($"down: {e.Message}");
             // The crash: whatever was in flight has an unknown outcome, which the next open decides.
         }
         finally
@@ -188,6 +203,7 @@ internal sealed class PowerLossWorkload
         ulong number = (ulong)_known.Count + 1;
         CommitBatch batch = TestBatches.Create(number, _lastHash, eventCount, variant: _random.Next(1000));
         _inFlight = TestBatches.Encode(batch);
+        Note($"append {number} ({eventCount} events)");
         await store.AppendAsync(batch);
         _known.Add(_inFlight);
         _lastHash = CommitBatch.ComputeHash(_inFlight);
@@ -202,6 +218,7 @@ internal sealed class PowerLossWorkload
         }
 
         ulong batch = (ulong)Math.Max(1, _known.Count - back);
+        Note($"snapshot {batch}");
         await store.WriteSnapshotAsync(batch, TestBatches.SnapshotState(batch, 300 + (int)(batch % 7 * 100)));
         _acknowledgedSnapshot = Math.Max(_acknowledgedSnapshot, batch);
     }
