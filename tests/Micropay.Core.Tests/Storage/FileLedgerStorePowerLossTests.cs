@@ -31,6 +31,20 @@ public sealed class FileLedgerStorePowerLossTests(ITestOutputHelper output)
         Assert.True(powerCuts >= 50_000, $"only {powerCuts} power cuts ran");
     }
 
+    /// <summary>The runs that found defects, kept as plain cases (each failed before its fix).</summary>
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="epochs">Its number of lives.</param>
+    /// <returns>The test.</returns>
+    [Theory]
+    [InlineData(28, 5)]         // the store directory's entry lost with every segment: created by a process killed before the parent's fsync
+    [InlineData(1004841, 6)]    // compacted down to an empty segment: reopened with a zero last-batch hash
+    [InlineData(1013704, 6)]    // a failed append's bytes past the end of the file came back when a later append extended it
+    public async Task FoundSeeds_Replayed_NoAcknowledgedOrReportedBatchLost(int seed, int epochs)
+    {
+        var workload = new PowerLossWorkload(seed);
+        await RunWithContextAsync(() => workload.RunAsync(epochs), $"seed {seed}", workload);
+    }
+
     /// <summary>
     /// A fixed script (appends across segment rolls, a snapshot, compaction, another snapshot, an append) cut by a power
     /// loss after every one of its disk operations, recovery included, each with several random outcomes of the lost writes.
