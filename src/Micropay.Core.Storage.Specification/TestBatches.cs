@@ -50,6 +50,25 @@ public static class TestBatches
     /// <returns>The batches, index 0 being batch 1.</returns>
     public static CommitBatch[] Chain(int count) => Chain(count, BatchHash.Zero, firstBatchNumber: 1);
 
+    /// <summary>Creates batches 1 to <paramref name="count"/>, each chained to the one before, with
+    /// <paramref name="eventCount"/> events each (to fill segments or pages of a known size).</summary>
+    /// <param name="count">How many batches (0 or more).</param>
+    /// <param name="eventCount">How many events each batch holds (0 or more).</param>
+    /// <returns>The batches, index 0 being batch 1.</returns>
+    public static CommitBatch[] Chain(int count, int eventCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var batches = new CommitBatch[count];
+        BatchHash previous = BatchHash.Zero;
+        for (int i = 0; i < count; i++)
+        {
+            batches[i] = Create((ulong)i + 1, previous, eventCount);
+            previous = Hash(batches[i]);
+        }
+
+        return batches;
+    }
+
     /// <summary>Creates <paramref name="count"/> chained batches that continue a journal: the first is
     /// <paramref name="firstBatchNumber"/>, chained to <paramref name="previousBatchHash"/>.</summary>
     /// <param name="count">How many batches (0 or more).</param>

@@ -16,7 +16,7 @@ public sealed class FileLedgerStoreEncodedAppendTests : FileStoreTestKit
     [InlineData(1_000)]
     public async Task AppendEncoded_ReturnsTheChainHashAndReadsBackAsAppendAsyncWould(int eventCount)
     {
-        CommitBatch[] batches = Chain(4, eventCount);
+        CommitBatch[] batches = TestBatches.Chain(4, eventCount);
         string fast = Path.Combine(Directory, "fast");
         string plain = Path.Combine(Directory, "plain");
         await using (FileLedgerStore store = await OpenAsync(SmallSegments(300_000), fast))
@@ -60,7 +60,7 @@ public sealed class FileLedgerStoreEncodedAppendTests : FileStoreTestKit
     [InlineData(1_000)]
     public async Task AppendEncoded_RunsTheOverlapBeforeTheBatchIsDurable(int eventCount)
     {
-        CommitBatch[] batches = Chain(3, eventCount);
+        CommitBatch[] batches = TestBatches.Chain(3, eventCount);
         await using FileLedgerStore store = await OpenAsync();
         var seen = new List<ulong>();
         var overlap = new RecordingOverlap(() => seen.Add(store.LastDurableBatchNumber));
@@ -77,7 +77,7 @@ public sealed class FileLedgerStoreEncodedAppendTests : FileStoreTestKit
     [Fact]
     public async Task AppendEncoded_OverlapThrows_RefusesLaterAppendsAndReopenKeepsOnlyDurableBatches()
     {
-        CommitBatch[] batches = Chain(3, 1_000);
+        CommitBatch[] batches = TestBatches.Chain(3, 1_000);
         await using (FileLedgerStore store = await OpenAsync())
         {
             AppendEncoded(store, batches[0], overlap: null);
@@ -102,7 +102,7 @@ public sealed class FileLedgerStoreEncodedAppendTests : FileStoreTestKit
     [Fact]
     public async Task AppendEncoded_BatchThatDoesNotFollowTheJournal_ThrowsAndAppendsNothing()
     {
-        CommitBatch[] batches = Chain(2, 1);
+        CommitBatch[] batches = TestBatches.Chain(2, 1);
         await using FileLedgerStore store = await OpenAsync();
         InvalidOperationException gap = Assert.Throws<InvalidOperationException>(() => AppendEncoded(store, batches[1], overlap: null));
         Assert.Contains("does not follow batch 0", gap.Message, StringComparison.Ordinal);
@@ -115,19 +115,6 @@ public sealed class FileLedgerStoreEncodedAppendTests : FileStoreTestKit
         AppendEncoded(store, batches[0], overlap: null);
         AppendEncoded(store, batches[1], overlap: null);
         await AssertReadsBackAsync(store, batches);
-    }
-
-    private static CommitBatch[] Chain(int count, int eventCount)
-    {
-        var batches = new CommitBatch[count];
-        BatchHash previous = BatchHash.Zero;
-        for (int i = 0; i < count; i++)
-        {
-            batches[i] = TestBatches.Create((ulong)i + 1, previous, eventCount);
-            previous = TestBatches.Hash(batches[i]);
-        }
-
-        return batches;
     }
 
     /// <summary>Lays the batch out as the engine does (frame room, then the encoded batch) and appends it by the fast path.</summary>

@@ -17,7 +17,7 @@ public sealed class FileLedgerStoreIoFailureTests
 
     private readonly SimulatedDisk _disk = new(seed: 42, Root);
     // About 2.7 KB each: three to a segment, so that appends roll segments and compaction has segments to delete.
-    private readonly CommitBatch[] _batches = Chain(12, eventCount: 20);
+    private readonly CommitBatch[] _batches = TestBatches.Chain(12, eventCount: 20);
 
     [Theory]
     [InlineData(DiskOperation.Flush)]
@@ -262,19 +262,6 @@ public sealed class FileLedgerStoreIoFailureTests
     public void Constructor_SegmentSizeAboveTheMaximum_ThrowsArgumentOutOfRange() =>
         Assert.Throws<ArgumentOutOfRangeException>(
             "options", () => new FileLedgerStore(StoreDirectory, new FileLedgerStoreOptions { SegmentSizeBytes = FileLedgerStoreOptions.MaxSegmentSizeBytes + 1 }, _disk));
-
-    private static CommitBatch[] Chain(int count, int eventCount)
-    {
-        var batches = new CommitBatch[count];
-        BatchHash previous = BatchHash.Zero;
-        for (int i = 0; i < count; i++)
-        {
-            batches[i] = TestBatches.Create((ulong)i + 1, previous, eventCount);
-            previous = TestBatches.Hash(batches[i]);
-        }
-
-        return batches;
-    }
 
     private static void FailOnce(SimulatedDisk disk, Func<DiskCall, bool> predicate)
     {
