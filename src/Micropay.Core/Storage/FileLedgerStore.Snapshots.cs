@@ -486,6 +486,7 @@ public sealed partial class FileLedgerStore
             ThrowIfNotOpen();
             Segment[] segments = _segments;
             int deleted = 0;
+            string step = $"the fsync of the directory '{_directory}' (before deleting)";
             try
             {
                 // The snapshot that covers the segments must be durable before they go: its rename was fsync'd when it
@@ -500,14 +501,14 @@ public sealed partial class FileLedgerStore
                 ulong lastBatch = _lastBatchNumber;
                 while (deleted < segments.Length - 1 && segments[deleted].LastBatchNumber <= covered && segments[deleted].LastBatchNumber < lastBatch)
                 {
+                    step = $"the deletion of the segment '{segments[deleted].Path}'";
                     _fs.Delete(segments[deleted].Path);
                     deleted++;
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                string where = deleted < segments.Length ? $"the segment '{segments[deleted].Path}'" : $"the directory '{_directory}'";
-                throw new LedgerStoreException($"Compaction failed at {where}: {e.Message}", e);
+                throw new LedgerStoreException($"Compaction failed at {step}: {e.Message}", e);
             }
             finally
             {
