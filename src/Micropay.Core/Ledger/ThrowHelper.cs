@@ -1,10 +1,11 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Micropay.Core;
+namespace Micropay.Core.Ledger;
 
 /// <summary>
 /// Throws on behalf of hot methods, so that their bodies stay small enough to inline and the throw sites do
-/// not bloat the callers' machine code.
+/// not bloat the callers' machine code. In the ledger's namespace because it throws the ledger's exceptions: the root
+/// namespace uses nothing of the modules (the architecture test enforces it), and the engine may use the ledger.
 /// </summary>
 internal static class ThrowHelper
 {
@@ -18,7 +19,7 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     public static void ThrowLedgerFullException(string table, long capacity, long requested) =>
-        throw new Micropay.Core.Ledger.LedgerFullException(
+        throw new LedgerFullException(
             $"The ledger's {table} table is full: it holds at most {capacity} entries and the batch needs room for {requested}. Nothing in the batch was applied.");
 
     [DoesNotReturn]
@@ -31,5 +32,5 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     public static void ThrowLedgerSnapshotException(long offset, string reason) =>
-        throw new Micropay.Core.Ledger.LedgerSnapshotException(offset, reason);
+        throw new LedgerSnapshotException(offset, reason);
 }
