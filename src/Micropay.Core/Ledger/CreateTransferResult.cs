@@ -37,8 +37,9 @@ namespace Micropay.Core.Ledger;
 /// <see cref="CreditAccountNotFound"/>, <see cref="AccountsMustHaveTheSameLedger"/>,
 /// <see cref="TransferMustHaveTheSameLedgerAsAccounts"/>, <see cref="DebitAccountAlreadyClosed"/>,
 /// <see cref="CreditAccountAlreadyClosed"/>; the amount is then capped for balancing transfers; then
-/// <see cref="OverflowsDebitsPending"/> and <see cref="OverflowsCreditsPending"/> (pending) or
-/// <see cref="OverflowsDebitsPosted"/> and <see cref="OverflowsCreditsPosted"/> (single-phase),
+/// <see cref="OverflowsDebitsPending"/> and <see cref="OverflowsCreditsPending"/> (pending only),
+/// <see cref="OverflowsDebitsPosted"/> and <see cref="OverflowsCreditsPosted"/> (every mode: a pending transfer
+/// that would overflow a posted balance reports that, as in TigerBeetle, not the sum),
 /// <see cref="OverflowsDebits"/>, <see cref="OverflowsCredits"/>, <see cref="OverflowsTimeout"/> (pending),
 /// <see cref="ExceedsCredits"/>, <see cref="ExceedsDebits"/>.</item>
 /// </list>
@@ -47,6 +48,8 @@ namespace Micropay.Core.Ledger;
 /// transfer not-found results, the closed-account results, every overflow and both exceeds results. A transfer
 /// id that failed with a transient result is burnt: any later transfer with that id returns
 /// <see cref="IdAlreadyFailed"/>, so a retry can never turn a failed payment into a successful one later.
+/// TigerBeetle does not burn ids on overflows; this ledger does, for the reason given in docs/ARCHITECTURE.md,
+/// section 4.11.
 /// </para>
 /// </remarks>
 public enum CreateTransferResult : uint
@@ -216,10 +219,16 @@ public enum CreateTransferResult : uint
     /// <summary>The credit account's <c>CreditsPending</c> would overflow. Transient: the id is burnt.</summary>
     OverflowsCreditsPending = 52,
 
-    /// <summary>The debit account's <c>DebitsPosted</c> would overflow. Transient: the id is burnt.</summary>
+    /// <summary>
+    /// The debit account's <c>DebitsPosted</c> would overflow; checked for a pending transfer too, after the pending
+    /// balances. Transient: the id is burnt.
+    /// </summary>
     OverflowsDebitsPosted = 53,
 
-    /// <summary>The credit account's <c>CreditsPosted</c> would overflow. Transient: the id is burnt.</summary>
+    /// <summary>
+    /// The credit account's <c>CreditsPosted</c> would overflow; checked for a pending transfer too, after the pending
+    /// balances. Transient: the id is burnt.
+    /// </summary>
     OverflowsCreditsPosted = 54,
 
     /// <summary>The debit account's <c>DebitsPending + DebitsPosted</c> would overflow. Transient: the id is burnt.</summary>

@@ -375,14 +375,16 @@ public sealed partial class Ledger
             return pending ? CreateTransferResult.OverflowsCreditsPending : CreateTransferResult.OverflowsCreditsPosted;
         }
 
+        // A pending transfer's posted balances are checked only here, once a sum has overflowed (posted <= sum, so
+        // they cannot overflow otherwise): the uncommon case pays for the order of checks, the common one does not.
         if (!UInt128Math.TryAdd(drDebitsLo, drDebitsHi, amountLo, amountHi, out ulong drDebitsAfterLo, out ulong drDebitsAfterHi))
         {
-            return CreateTransferResult.OverflowsDebits;
+            return SumOverflow(d, c, amountLo, amountHi, CreateTransferResult.OverflowsDebits);
         }
 
         if (!UInt128Math.TryAdd(crCreditsLo, crCreditsHi, amountLo, amountHi, out ulong crCreditsAfterLo, out ulong crCreditsAfterHi))
         {
-            return CreateTransferResult.OverflowsCredits;
+            return SumOverflow(d, c, amountLo, amountHi, CreateTransferResult.OverflowsCredits);
         }
 
         ulong expiresAt = 0;
@@ -446,6 +448,33 @@ public sealed partial class Ledger
         }
 
         return CreateTransferResult.Ok;
+    }
+
+    /// <summary>
+    /// The result of a transfer whose <c>pending + posted + amount</c> overflows on one side (<paramref name="sum"/>
+    /// names that side), in TigerBeetle's documented order: <see cref="CreateTransferResult.OverflowsDebitsPosted"/>,
+    /// then <see cref="CreateTransferResult.OverflowsCreditsPosted"/>, come before either sum, for a pending transfer
+    /// as for a single-phase one.
+    /// </summary>
+    /// <remarks>
+    /// A single-phase transfer has already passed both posted checks, so this returns <paramref name="sum"/> for it. A
+    /// pending transfer has passed both pending checks; whichever posted balance overflows is reported first. When
+    /// only the credit sum overflows, the debit posted balance cannot (it is at most the debit sum, which did not).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe CreateTransferResult SumOverflow(ulong* d, ulong* c, ulong amountLo, ulong amountHi, CreateTransferResult sum)
+    {
+        if (!UInt128Math.TryAdd(d[Account.DebitsPostedWord], d[Account.DebitsPostedWord + 1], amountLo, amountHi, out _, out _))
+        {
+            return CreateTransferResult.OverflowsDebitsPosted;
+        }
+
+        if (!UInt128Math.TryAdd(c[Account.CreditsPostedWord], c[Account.CreditsPostedWord + 1], amountLo, amountHi, out _, out _))
+        {
+            return CreateTransferResult.OverflowsCreditsPosted;
+        }
+
+        return sum;
     }
 
     /// <summary>Caps a balancing transfer's amount at what the debit (and/or credit) account's balance allows.</summary>

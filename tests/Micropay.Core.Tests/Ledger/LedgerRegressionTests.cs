@@ -47,6 +47,23 @@ public sealed class LedgerRegressionTests
     }
 
     /// <summary>
+    /// Shrunk by FsCheck from <see cref="LedgerProperties.Ledger_OnSmallRandomBatches_AgreesWithTheReferenceModel"/> once
+    /// the model followed TigerBeetle's overflow precedence: a hold of <see cref="UInt128.MaxValue"/> from account 1,
+    /// whose <c>DebitsPosted</c> the setup made 20, overflows the posted balance (the ledger reported the sum).
+    /// </summary>
+    [Fact]
+    public void CreateTransfers_HoldOverflowingTheDebitAccountsPostedBalance_ReturnsOverflowsDebitsPosted()
+    {
+        var scenario = new LedgerProperties.Scenario(
+        [
+            new Batch(0, null, [new Transfer { Id = 4, DebitAccountId = 1, CreditAccountId = 4, Amount = UInt128.MaxValue, LedgerId = 1, Code = 1, Flags = TransferFlags.Pending }]),
+        ]);
+
+        Assert.Null(LedgerProperties.FirstDisagreement(scenario));
+        Assert.Equal(nameof(CreateTransferResult.OverflowsDebitsPosted), LastResults(scenario)[0]);
+    }
+
+    /// <summary>
     /// Docs leave open whether <c>Exists</c> (an idempotent retry) breaks a linked chain; the ledger treats every result
     /// other than <c>Ok</c> as a failure, and so does the model.
     /// </summary>
@@ -108,6 +125,19 @@ public sealed class LedgerRegressionTests
         Apply(ledger, expiresAt + 10, NoTransfers);
         Assert.True(ledger.Ledger.TryGetPendingStatus(10, out PendingStatus status));
         Assert.Equal(PendingStatus.Posted, status);
+    }
+
+    /// <summary>The results of the scenario's last batch, as <see cref="LedgerProperties.Apply(Ledger, Batch)"/> renders them.</summary>
+    private static string[] LastResults(LedgerProperties.Scenario scenario)
+    {
+        var ledger = new Ledger();
+        string[] results = [];
+        foreach (Batch batch in scenario.AllBatches)
+        {
+            results = LedgerProperties.Apply(ledger, batch);
+        }
+
+        return results;
     }
 
     private static Pair FundedLedger()

@@ -92,6 +92,22 @@ public sealed class LedgerSemanticsTests
     }
 
     [Fact]
+    public void CreateTransfer_PendingTransferOverflowingAPostedBalance_ReturnsThePostedOverflowAndBurnsTheId()
+    {
+        // TigerBeetle's precedence: after the pending balances, a pending transfer checks the posted ones too, so the
+        // result names the posted balance rather than the pending + posted sum. An overflow still burns the id here.
+        Ledger ledger = NewLedger();
+        Apply(ledger, Tr(1, A, B, UInt128.MaxValue));
+
+        Assert.Equal(CreateTransferResult.OverflowsDebitsPosted, ledger.CreateTransfer(0, Pend(10, A, C, 1)));
+        Assert.Equal(CreateTransferResult.OverflowsCreditsPosted, ledger.CreateTransfer(0, Pend(11, C, B, 1)));
+
+        Assert.Equal(2, ledger.BurntIdCount);
+        Assert.Equal(CreateTransferResult.IdAlreadyFailed, ledger.CreateTransfer(0, Pend(10, C, A, 1)));
+        AssertBalances(ledger, C, 0, 0, 0, 0);
+    }
+
+    [Fact]
     public void CreateTransfers_HoldTimeout_ExpiresAtTheFirstBatchStartingAtOrAfterTimestampPlusTimeout()
     {
         Ledger ledger = NewLedger();

@@ -855,6 +855,8 @@ internal sealed class ReferenceLedger
             amount = BigInteger.Min(amount, BigInteger.Max(BigInteger.Zero, (BigInteger)credit.DebitsPosted - credits));
         }
 
+        // The pending balances for a hold only; the posted balances for every mode (a hold that would overflow a
+        // posted balance reports that, not the sum); then the sums.
         BigInteger max = UInt128.MaxValue;
         if (pending)
         {
@@ -868,17 +870,15 @@ internal sealed class ReferenceLedger
                 return CreateTransferResult.OverflowsCreditsPending;
             }
         }
-        else
-        {
-            if (debit.DebitsPosted + amount > max)
-            {
-                return CreateTransferResult.OverflowsDebitsPosted;
-            }
 
-            if (credit.CreditsPosted + amount > max)
-            {
-                return CreateTransferResult.OverflowsCreditsPosted;
-            }
+        if (debit.DebitsPosted + amount > max)
+        {
+            return CreateTransferResult.OverflowsDebitsPosted;
+        }
+
+        if (credit.CreditsPosted + amount > max)
+        {
+            return CreateTransferResult.OverflowsCreditsPosted;
         }
 
         if (debits + amount > max)
