@@ -17,7 +17,8 @@ namespace Micropay.Core.Ledger;
 /// <see cref="ExistsWithDifferentAmount"/>, <see cref="ExistsWithDifferentUserData128"/>,
 /// <see cref="ExistsWithDifferentUserData64"/>, <see cref="ExistsWithDifferentUserData32"/>,
 /// <see cref="ExistsWithDifferentLedger"/>, <see cref="ExistsWithDifferentCode"/>, else <see cref="Exists"/>
-/// (for a post or void, zero account ids, ledger and code in <c>t</c> match anything; see those members);</item>
+/// (for a post or void, zero account ids, ledger and code in <c>t</c> match anything, and a zero user data field
+/// stands for <c>p</c>'s; see those members);</item>
 /// <item><see cref="IdAlreadyFailed"/>;</item>
 /// <item><see cref="FlagsAreMutuallyExclusive"/>;</item>
 /// <item>post or void: <see cref="PendingIdMustNotBeZero"/>, <see cref="PendingIdMustNotBeIntMax"/>,
@@ -96,13 +97,16 @@ public enum CreateTransferResult : uint
     /// </summary>
     ExistsWithDifferentAmount = 12,
 
-    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData128"/>.</summary>
+    /// <summary>
+    /// A transfer with this id exists with a different <see cref="Transfer.UserData128"/>. For a post or void, 0 stands
+    /// for the pending transfer's value (what a post or void that left it 0 was stored with).
+    /// </summary>
     ExistsWithDifferentUserData128 = 13,
 
-    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData64"/>.</summary>
+    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData64"/> (for a post or void, 0 stands for the pending transfer's).</summary>
     ExistsWithDifferentUserData64 = 14,
 
-    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData32"/>.</summary>
+    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData32"/> (for a post or void, 0 stands for the pending transfer's).</summary>
     ExistsWithDifferentUserData32 = 15,
 
     /// <summary>A transfer with this id exists with a different ledger (a post or void with ledger 0 matches any).</summary>

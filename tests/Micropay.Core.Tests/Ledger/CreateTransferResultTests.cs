@@ -144,6 +144,19 @@ public sealed class CreateTransferResultTests
             l => Apply(l, Pend(Hold, A, B, 10), VoidOf(Id, Hold, 0)), VoidOf(Id, Hold, 10)),
         S("retry of a void of the pending amount with 0", CreateTransferResult.Exists,
             l => Apply(l, Pend(Hold, A, B, 10), VoidOf(Id, Hold, 10)), VoidOf(Id, Hold, 0)),
+        S("retry of a post that took the pending transfer's user data, leaving it zero", CreateTransferResult.Exists,
+            l => Apply(l, WithUserData(Pend(Hold, A, B, 10)), Post(Id, Hold, Max)), Post(Id, Hold, Max)),
+        S("retry of a post that took the pending transfer's user data, naming it", CreateTransferResult.Exists,
+            l => Apply(l, WithUserData(Pend(Hold, A, B, 10)), Post(Id, Hold, Max)), WithUserData(Post(Id, Hold, Max))),
+        S("retry of a void that set its own user data", CreateTransferResult.Exists,
+            l => Apply(l, WithUserData(Pend(Hold, A, B, 10)), VoidOf(Id, Hold, 0) with { UserData64 = 5 }),
+            VoidOf(Id, Hold, 0) with { UserData64 = 5 }),
+        S("retry leaving zero the user data 128 a post set itself", CreateTransferResult.ExistsWithDifferentUserData128,
+            l => Apply(l, WithUserData(Pend(Hold, A, B, 10)), Post(Id, Hold, Max) with { UserData128 = 5 }), Post(Id, Hold, Max)),
+        S("retry leaving zero the user data 64 a void set itself", CreateTransferResult.ExistsWithDifferentUserData64,
+            l => Apply(l, WithUserData(Pend(Hold, A, B, 10)), VoidOf(Id, Hold, 0) with { UserData64 = 5 }), VoidOf(Id, Hold, 0)),
+        S("retry of a post naming other user data 32", CreateTransferResult.ExistsWithDifferentUserData32,
+            l => Apply(l, WithUserData(Pend(Hold, A, B, 10)), Post(Id, Hold, Max)), Post(Id, Hold, Max) with { UserData32 = 5 }),
         S("retry of a balancing transfer asking for exactly what moved", CreateTransferResult.Exists,
             l => Apply(l, Tr(1, B, A, 50), Balancing(Id, A, C, 80)), Balancing(Id, A, C, 50)),
         S("retry of a balancing transfer asking for more than moved", CreateTransferResult.Exists,
@@ -591,6 +604,9 @@ public sealed class CreateTransferResultTests
 
     private static Transfer Balancing(UInt128 id, UInt128 debit, UInt128 credit, UInt128 amount) =>
         Tr(id, debit, credit, amount) with { Flags = TransferFlags.BalancingDebit };
+
+    /// <summary>The transfer with user data 7, 8 and 9 in its three user data fields.</summary>
+    private static Transfer WithUserData(Transfer transfer) => transfer with { UserData128 = 7, UserData64 = 8, UserData32 = 9 };
 
     private static Transfer Post(UInt128 id, UInt128 pendingId, UInt128 amount) =>
         new() { Id = id, PendingId = pendingId, Amount = amount, Flags = TransferFlags.PostPendingTransfer };

@@ -64,6 +64,24 @@ public sealed class LedgerRegressionTests
     }
 
     /// <summary>
+    /// Shrunk by FsCheck from <see cref="LedgerProperties.Ledger_OnSmallRandomBatches_AgreesWithTheReferenceModel"/> once
+    /// the model took a post's zero user data fields from the pending transfer (the ledger stored zeros).
+    /// </summary>
+    [Fact]
+    public void CreateTransfers_PostOfAHoldWithUserData_StoresTheHoldsUserData()
+    {
+        var scenario = new LedgerProperties.Scenario(
+        [
+            new Batch(0, null, [new Transfer { Id = 15, DebitAccountId = 4, CreditAccountId = 2, Amount = 3, UserData128 = 2, UserData64 = 2, Timeout = 2, LedgerId = 1, Code = 1, Flags = TransferFlags.Pending }, new Transfer { Id = 7, Amount = 3, PendingId = 15, Flags = TransferFlags.PostPendingTransfer }]),
+        ]);
+
+        Assert.Null(LedgerProperties.FirstDisagreement(scenario));
+        Ledger ledger = Replay(scenario);
+        Assert.True(ledger.TryGetTransfer(7, out Transfer post));
+        Assert.Equal(((UInt128)2, 2UL, 0U), (post.UserData128, post.UserData64, post.UserData32));
+    }
+
+    /// <summary>
     /// Docs leave open whether <c>Exists</c> (an idempotent retry) breaks a linked chain; the ledger treats every result
     /// other than <c>Ok</c> as a failure, and so does the model.
     /// </summary>
@@ -125,6 +143,18 @@ public sealed class LedgerRegressionTests
         Apply(ledger, expiresAt + 10, NoTransfers);
         Assert.True(ledger.Ledger.TryGetPendingStatus(10, out PendingStatus status));
         Assert.Equal(PendingStatus.Posted, status);
+    }
+
+    /// <summary>A fresh ledger after every batch of the scenario, setup included.</summary>
+    private static Ledger Replay(LedgerProperties.Scenario scenario)
+    {
+        var ledger = new Ledger();
+        foreach (Batch batch in scenario.AllBatches)
+        {
+            LedgerProperties.Apply(ledger, batch);
+        }
+
+        return ledger;
     }
 
     /// <summary>The results of the scenario's last batch, as <see cref="LedgerProperties.Apply(Ledger, Batch)"/> renders them.</summary>

@@ -295,7 +295,7 @@ internal sealed class ReferenceLedger
         bool inModel = TryGetTransfer(id, out Transfer expected);
         if (inLedger != inModel || actual != expected)
         {
-            return $"transfer {id}:\n  ledger {(inLedger ? actual.ToString() : "absent")}\n  model  {(inModel ? expected.ToString() : "absent")}";
+            return $"transfer {id}:\n  ledger {(inLedger ? Describe(actual) : "absent")}\n  model  {(inModel ? Describe(expected) : "absent")}";
         }
 
         bool statusInLedger = ledger.TryGetPendingStatus(id, out PendingStatus actualStatus);
@@ -307,6 +307,9 @@ internal sealed class ReferenceLedger
 
         return null;
     }
+
+    /// <summary>The transfer with its user data, which <see cref="Transfer.ToString"/> leaves out.</summary>
+    private static string Describe(Transfer t) => $"{t} UserData = {t.UserData128}/{t.UserData64}/{t.UserData32}";
 
     private static int CountFailures<TResult>(ReadOnlySpan<TResult> results, TResult ok)
         where TResult : struct, Enum
@@ -564,17 +567,20 @@ internal sealed class ReferenceLedger
             return CreateTransferResult.ExistsWithDifferentAmount;
         }
 
-        if (t.UserData128 != e.UserData128)
+        // A post or void that left a user data field zero was stored with the pending transfer's value, so a zero in
+        // the retry stands for that value: it matches only if the stored field is the pending transfer's.
+        Transfer? p = postOrVoid ? _state.Transfers[e.PendingId] : null;
+        if ((postOrVoid && t.UserData128 == 0 ? p!.Value.UserData128 : t.UserData128) != e.UserData128)
         {
             return CreateTransferResult.ExistsWithDifferentUserData128;
         }
 
-        if (t.UserData64 != e.UserData64)
+        if ((postOrVoid && t.UserData64 == 0 ? p!.Value.UserData64 : t.UserData64) != e.UserData64)
         {
             return CreateTransferResult.ExistsWithDifferentUserData64;
         }
 
-        if (t.UserData32 != e.UserData32)
+        if ((postOrVoid && t.UserData32 == 0 ? p!.Value.UserData32 : t.UserData32) != e.UserData32)
         {
             return CreateTransferResult.ExistsWithDifferentUserData32;
         }
@@ -743,11 +749,15 @@ internal sealed class ReferenceLedger
         _state.Accounts[credit.Id] = credit;
         _state.Statuses[p.Id] = post ? PendingStatus.Posted : PendingStatus.Voided;
 
+        // Stored with what it left zero filled in: accounts, ledger and code always, each user data field if zero.
         Transfer stored = t;
         stored.DebitAccountId = p.DebitAccountId;
         stored.CreditAccountId = p.CreditAccountId;
         stored.LedgerId = p.LedgerId;
         stored.Code = p.Code;
+        stored.UserData128 = t.UserData128 == 0 ? p.UserData128 : t.UserData128;
+        stored.UserData64 = t.UserData64 == 0 ? p.UserData64 : t.UserData64;
+        stored.UserData32 = t.UserData32 == 0 ? p.UserData32 : t.UserData32;
         stored.Amount = amount;
         stored.Timestamp = timestamp;
         Store(stored, PendingStatus.None);
