@@ -26,7 +26,7 @@ namespace Micropay.Core.Ledger;
 /// <see cref="PendingTransferNotFound"/>, <see cref="PendingTransferNotPending"/>,
 /// <see cref="PendingTransferHasDifferentDebitAccountId"/>, <see cref="PendingTransferHasDifferentCreditAccountId"/>,
 /// <see cref="PendingTransferHasDifferentLedger"/>, <see cref="PendingTransferHasDifferentCode"/>,
-/// <see cref="ExceedsPendingTransferAmount"/> (post), <see cref="PendingTransferHasDifferentAmount"/> (void),
+/// <see cref="ExceedsPendingTransferAmount"/>, <see cref="PendingTransferHasDifferentAmount"/> (void),
 /// <see cref="PendingTransferAlreadyPosted"/>, <see cref="PendingTransferAlreadyVoided"/>,
 /// <see cref="PendingTransferExpired"/>, then for a post only <see cref="DebitAccountAlreadyClosed"/> and
 /// <see cref="CreditAccountAlreadyClosed"/> (unless <c>p</c> itself closed that account);</item>
@@ -93,7 +93,9 @@ public enum CreateTransferResult : uint
 
     /// <summary>
     /// A transfer with this id exists with a different amount. A balancing retry matches when it asks for at least
-    /// the amount that moved; a post of <see cref="UInt128.MaxValue"/> matches a full post; a void of 0 matches any void.
+    /// the amount that moved; a retry of a full post matches with any amount of at least the pending amount
+    /// (<see cref="UInt128.MaxValue"/> included), one of a partial post only with the amount posted; a void of 0
+    /// matches any void.
     /// </summary>
     ExistsWithDifferentAmount = 12,
 
@@ -196,10 +198,10 @@ public enum CreateTransferResult : uint
     /// <summary>The post or void named a code other than the pending transfer's.</summary>
     PendingTransferHasDifferentCode = 43,
 
-    /// <summary>The post asked for more than the pending amount.</summary>
+    /// <summary>The post or void asked for more than the pending amount.</summary>
     ExceedsPendingTransferAmount = 44,
 
-    /// <summary>The void named an amount other than 0 or the pending amount.</summary>
+    /// <summary>The void named a non-zero amount less than the pending amount (a void releases all of it: 0 or the pending amount).</summary>
     PendingTransferHasDifferentAmount = 45,
 
     /// <summary>The pending transfer was already posted.</summary>

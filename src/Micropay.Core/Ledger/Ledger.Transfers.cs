@@ -566,24 +566,18 @@ public sealed partial class Ledger
             return CreateTransferResult.PendingTransferHasDifferentCode;
         }
 
+        // A post of UInt128.MaxValue and a void of 0 stand for the pending amount. Any amount above it exceeds it (a
+        // void's too, as TigerBeetle orders the checks); a void of less than all of it has a different amount.
         bool post = (t.Flags & TransferFlags.PostPendingTransfer) != 0;
-        UInt128 amount;
-        if (post)
+        UInt128 amount = t.Amount == (post ? UInt128.MaxValue : UInt128.Zero) ? p.Amount : t.Amount;
+        if (UInt128Math.LessThan(p.Amount, amount))
         {
-            amount = t.Amount == UInt128.MaxValue ? p.Amount : t.Amount;
-            if (UInt128Math.LessThan(p.Amount, amount))
-            {
-                return CreateTransferResult.ExceedsPendingTransferAmount;
-            }
+            return CreateTransferResult.ExceedsPendingTransferAmount;
         }
-        else
-        {
-            if (t.Amount != UInt128.Zero && t.Amount != p.Amount)
-            {
-                return CreateTransferResult.PendingTransferHasDifferentAmount;
-            }
 
-            amount = p.Amount;
+        if (!post && amount != p.Amount)
+        {
+            return CreateTransferResult.PendingTransferHasDifferentAmount;
         }
 
         switch (_transfers.GetStatus(pendingRow))
@@ -717,9 +711,9 @@ public sealed partial class Ledger
 
     /// <summary>
     /// The rest of the retry comparison for a post or void, which was stored with what it left zero filled in from
-    /// the pending transfer <c>p</c>: a zero account id, ledger or code in the retry matches anything, a post of
-    /// <see cref="UInt128.MaxValue"/> matches a full post, a void of 0 matches any void, and a zero user data field
-    /// matches only if the stored one is <c>p</c>'s (TigerBeetle's comparison for a post or void).
+    /// the pending transfer <c>p</c>: a zero account id, ledger or code in the retry matches anything, any amount of at
+    /// least <c>p</c>'s matches a full post, a void of 0 matches any void, and a zero user data field matches only if
+    /// the stored one is <c>p</c>'s (TigerBeetle's comparison for a post or void).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CreateTransferResult PostOrVoidExists(in Transfer t, in Transfer e)
@@ -736,8 +730,12 @@ public sealed partial class Ledger
 
         // Posts and voids are never removed while the pending transfer they name stays (a chain rolls both back).
         ref Transfer p = ref _transfers[_transfers.Find(e.PendingId)];
-        UInt128 amount = t.Amount == ((e.Flags & TransferFlags.PostPendingTransfer) != 0 ? UInt128.MaxValue : UInt128.Zero) ? p.Amount : t.Amount;
-        if (amount != e.Amount)
+        // As TigerBeetle's reference states it: a full post is matched by any amount at least the pending amount
+        // (UInt128.MaxValue included), a partial post only by the amount it posted; a void stored the pending amount.
+        bool differentAmount = (e.Flags & TransferFlags.PostPendingTransfer) != 0
+            ? (e.Amount == p.Amount ? UInt128Math.LessThan(t.Amount, p.Amount) : t.Amount != e.Amount)
+            : t.Amount != UInt128.Zero && t.Amount != e.Amount;
+        if (differentAmount)
         {
             return CreateTransferResult.ExistsWithDifferentAmount;
         }

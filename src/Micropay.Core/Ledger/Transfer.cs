@@ -63,7 +63,8 @@ public struct Transfer : IEquatable<Transfer>
 
     /// <summary>
     /// The amount, in the ledger's smallest unit. For a balancing transfer, the most that may move; for a post,
-    /// <see cref="UInt128.MaxValue"/> posts the whole pending amount; for a void, 0 or the pending amount.
+    /// <see cref="UInt128.MaxValue"/> posts the whole pending amount, anything else at most the pending amount; for a
+    /// void, 0 or the pending amount.
     /// </summary>
     [field: FieldOffset(48)]
     public UInt128 Amount { get; set; }

@@ -82,6 +82,24 @@ public sealed class LedgerRegressionTests
     }
 
     /// <summary>
+    /// Shrunk by FsCheck from <see cref="LedgerProperties.Ledger_OnSmallRandomBatches_AgreesWithTheReferenceModel"/> once
+    /// the model ordered a void's amount checks as TigerBeetle does: a void of more than the pending amount exceeds it
+    /// (the ledger reported <see cref="CreateTransferResult.PendingTransferHasDifferentAmount"/>).
+    /// </summary>
+    [Fact]
+    public void CreateTransfers_VoidOfMoreThanThePendingAmount_ReturnsExceedsPendingTransferAmount()
+    {
+        var scenario = new LedgerProperties.Scenario(
+        [
+            new Batch(0, null, [new Transfer { Id = 13, DebitAccountId = 3, CreditAccountId = 4, Amount = 3, UserData32 = 2, Timeout = 2, LedgerId = 1, Code = 1, Flags = TransferFlags.Pending }]),
+            new Batch(0, null, [new Transfer { Id = 8, Amount = UInt128.MaxValue - 1, PendingId = 13, UserData128 = 1, UserData32 = 2, Flags = TransferFlags.VoidPendingTransfer }]),
+        ]);
+
+        Assert.Null(LedgerProperties.FirstDisagreement(scenario));
+        Assert.Equal(nameof(CreateTransferResult.ExceedsPendingTransferAmount), LastResults(scenario)[0]);
+    }
+
+    /// <summary>
     /// Docs leave open whether <c>Exists</c> (an idempotent retry) breaks a linked chain; the ledger treats every result
     /// other than <c>Ok</c> as a failure, and so does the model.
     /// </summary>

@@ -608,13 +608,10 @@ internal sealed class ReferenceLedger
 
         if ((e.Flags & TransferFlags.PostPendingTransfer) != 0)
         {
-            // "A post of UInt128.MaxValue matches a full post."
-            if (t.Amount == UInt128.MaxValue)
-            {
-                return e.Amount == _state.Transfers[e.PendingId].Amount;
-            }
-
-            return t.Amount == e.Amount;
+            // "A retry of a full post matches with any amount of at least the pending amount (UInt128.MaxValue
+            // included), one of a partial post only with the amount posted."
+            UInt128 pendingAmount = _state.Transfers[e.PendingId].Amount;
+            return e.Amount == pendingAmount ? t.Amount >= pendingAmount : t.Amount == e.Amount;
         }
 
         if ((e.Flags & TransferFlags.VoidPendingTransfer) != 0)
@@ -678,23 +675,19 @@ internal sealed class ReferenceLedger
             return CreateTransferResult.PendingTransferHasDifferentCode;
         }
 
-        UInt128 amount;
-        if (post)
+        // "A post of UInt128.MaxValue posts the whole pending amount"; a void of 0 releases it. More than the pending
+        // amount exceeds it, for a void too (exceeds is listed first); a void of less has a different amount.
+        UInt128 amount = post
+            ? (t.Amount == UInt128.MaxValue ? p.Amount : t.Amount)
+            : (t.Amount == 0 ? p.Amount : t.Amount);
+        if (amount > p.Amount)
         {
-            amount = t.Amount == UInt128.MaxValue ? p.Amount : t.Amount;
-            if (amount > p.Amount)
-            {
-                return CreateTransferResult.ExceedsPendingTransferAmount;
-            }
+            return CreateTransferResult.ExceedsPendingTransferAmount;
         }
-        else
-        {
-            if (t.Amount != 0 && t.Amount != p.Amount)
-            {
-                return CreateTransferResult.PendingTransferHasDifferentAmount;
-            }
 
-            amount = p.Amount;
+        if (!post && amount < p.Amount)
+        {
+            return CreateTransferResult.PendingTransferHasDifferentAmount;
         }
 
         PendingStatus status = _state.Statuses[p.Id];
