@@ -45,6 +45,11 @@ namespace Micropay.Core.Ledger;
 /// <see cref="ExceedsCredits"/>, <see cref="ExceedsDebits"/>.</item>
 /// </list>
 /// <para>
+/// The order is TigerBeetle's documented precedence (its <c>create_transfers</c> reference). Where this ledger
+/// departs from it (which result a broken chain left open reports) is listed with its reason in
+/// docs/ARCHITECTURE.md, section 5.
+/// </para>
+/// <para>
 /// Transient results depend on the ledger's state rather than on the transfer alone: the account and pending
 /// transfer not-found results, the closed-account results, every overflow and both exceeds results. A transfer
 /// id that failed with a transient result is burnt: any later transfer with that id returns

@@ -117,8 +117,9 @@ public sealed class LedgerRegressionTests
     }
 
     /// <summary>
-    /// Docs list <c>LinkedEventFailed</c> before <c>LinkedEventChainOpen</c>: when a chain has already failed and the batch
-    /// ends with it still open, the last event reports the failure, not the open chain.
+    /// Docs list <c>LinkedEventFailed</c> before <c>LinkedEventChainOpen</c> (so does TigerBeetle's reference; its state
+    /// machine reports the open chain): when a chain has already failed and the batch ends with it still open, the last
+    /// event reports the failure, not the open chain (ARCHITECTURE section 5).
     /// </summary>
     [Fact]
     public void CreateTransfers_BrokenChainLeftOpen_LastEventIsLinkedEventFailed()
