@@ -17,7 +17,8 @@ namespace Micropay.Core.Ledger;
 /// <see cref="ExistsWithDifferentAmount"/>, <see cref="ExistsWithDifferentUserData128"/>,
 /// <see cref="ExistsWithDifferentUserData64"/>, <see cref="ExistsWithDifferentUserData32"/>,
 /// <see cref="ExistsWithDifferentLedger"/>, <see cref="ExistsWithDifferentCode"/>, else <see cref="Exists"/>
-/// (for a post or void, zero account ids, ledger and code in <c>t</c> match anything; see those members);</item>
+/// (for a post or void, zero account ids, ledger and code in <c>t</c> match anything, and a zero user data field
+/// stands for <c>p</c>'s; see those members);</item>
 /// <item><see cref="IdAlreadyFailed"/>;</item>
 /// <item><see cref="FlagsAreMutuallyExclusive"/>;</item>
 /// <item>post or void: <see cref="PendingIdMustNotBeZero"/>, <see cref="PendingIdMustNotBeIntMax"/>,
@@ -25,7 +26,7 @@ namespace Micropay.Core.Ledger;
 /// <see cref="PendingTransferNotFound"/>, <see cref="PendingTransferNotPending"/>,
 /// <see cref="PendingTransferHasDifferentDebitAccountId"/>, <see cref="PendingTransferHasDifferentCreditAccountId"/>,
 /// <see cref="PendingTransferHasDifferentLedger"/>, <see cref="PendingTransferHasDifferentCode"/>,
-/// <see cref="ExceedsPendingTransferAmount"/> (post), <see cref="PendingTransferHasDifferentAmount"/> (void),
+/// <see cref="ExceedsPendingTransferAmount"/>, <see cref="PendingTransferHasDifferentAmount"/> (void),
 /// <see cref="PendingTransferAlreadyPosted"/>, <see cref="PendingTransferAlreadyVoided"/>,
 /// <see cref="PendingTransferExpired"/>, then for a post only <see cref="DebitAccountAlreadyClosed"/> and
 /// <see cref="CreditAccountAlreadyClosed"/> (unless <c>p</c> itself closed that account);</item>
@@ -37,16 +38,24 @@ namespace Micropay.Core.Ledger;
 /// <see cref="CreditAccountNotFound"/>, <see cref="AccountsMustHaveTheSameLedger"/>,
 /// <see cref="TransferMustHaveTheSameLedgerAsAccounts"/>, <see cref="DebitAccountAlreadyClosed"/>,
 /// <see cref="CreditAccountAlreadyClosed"/>; the amount is then capped for balancing transfers; then
-/// <see cref="OverflowsDebitsPending"/> and <see cref="OverflowsCreditsPending"/> (pending) or
-/// <see cref="OverflowsDebitsPosted"/> and <see cref="OverflowsCreditsPosted"/> (single-phase),
+/// <see cref="OverflowsDebitsPending"/> and <see cref="OverflowsCreditsPending"/> (pending only),
+/// <see cref="OverflowsDebitsPosted"/> and <see cref="OverflowsCreditsPosted"/> (every mode: a pending transfer
+/// that would overflow a posted balance reports that, as in TigerBeetle, not the sum),
 /// <see cref="OverflowsDebits"/>, <see cref="OverflowsCredits"/>, <see cref="OverflowsTimeout"/> (pending),
 /// <see cref="ExceedsCredits"/>, <see cref="ExceedsDebits"/>.</item>
 /// </list>
+/// <para>
+/// The order is TigerBeetle's documented precedence (its <c>create_transfers</c> reference). Where this ledger
+/// departs from it (which result a broken chain left open reports) is listed with its reason in
+/// docs/ARCHITECTURE.md, section 5.
+/// </para>
 /// <para>
 /// Transient results depend on the ledger's state rather than on the transfer alone: the account and pending
 /// transfer not-found results, the closed-account results, every overflow and both exceeds results. A transfer
 /// id that failed with a transient result is burnt: any later transfer with that id returns
 /// <see cref="IdAlreadyFailed"/>, so a retry can never turn a failed payment into a successful one later.
+/// TigerBeetle does not burn ids on overflows; this ledger does, for the reason given in docs/ARCHITECTURE.md,
+/// section 4.11.
 /// </para>
 /// </remarks>
 public enum CreateTransferResult : uint
@@ -89,17 +98,22 @@ public enum CreateTransferResult : uint
 
     /// <summary>
     /// A transfer with this id exists with a different amount. A balancing retry matches when it asks for at least
-    /// the amount that moved; a post of <see cref="UInt128.MaxValue"/> matches a full post; a void of 0 matches any void.
+    /// the amount that moved; a retry of a full post matches with any amount of at least the pending amount
+    /// (<see cref="UInt128.MaxValue"/> included), one of a partial post only with the amount posted; a void of 0
+    /// matches any void.
     /// </summary>
     ExistsWithDifferentAmount = 12,
 
-    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData128"/>.</summary>
+    /// <summary>
+    /// A transfer with this id exists with a different <see cref="Transfer.UserData128"/>. For a post or void, 0 stands
+    /// for the pending transfer's value (what a post or void that left it 0 was stored with).
+    /// </summary>
     ExistsWithDifferentUserData128 = 13,
 
-    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData64"/>.</summary>
+    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData64"/> (for a post or void, 0 stands for the pending transfer's).</summary>
     ExistsWithDifferentUserData64 = 14,
 
-    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData32"/>.</summary>
+    /// <summary>A transfer with this id exists with a different <see cref="Transfer.UserData32"/> (for a post or void, 0 stands for the pending transfer's).</summary>
     ExistsWithDifferentUserData32 = 15,
 
     /// <summary>A transfer with this id exists with a different ledger (a post or void with ledger 0 matches any).</summary>
@@ -189,10 +203,10 @@ public enum CreateTransferResult : uint
     /// <summary>The post or void named a code other than the pending transfer's.</summary>
     PendingTransferHasDifferentCode = 43,
 
-    /// <summary>The post asked for more than the pending amount.</summary>
+    /// <summary>The post or void asked for more than the pending amount.</summary>
     ExceedsPendingTransferAmount = 44,
 
-    /// <summary>The void named an amount other than 0 or the pending amount.</summary>
+    /// <summary>The void named a non-zero amount less than the pending amount (a void releases all of it: 0 or the pending amount).</summary>
     PendingTransferHasDifferentAmount = 45,
 
     /// <summary>The pending transfer was already posted.</summary>
@@ -216,10 +230,16 @@ public enum CreateTransferResult : uint
     /// <summary>The credit account's <c>CreditsPending</c> would overflow. Transient: the id is burnt.</summary>
     OverflowsCreditsPending = 52,
 
-    /// <summary>The debit account's <c>DebitsPosted</c> would overflow. Transient: the id is burnt.</summary>
+    /// <summary>
+    /// The debit account's <c>DebitsPosted</c> would overflow; checked for a pending transfer too, after the pending
+    /// balances. Transient: the id is burnt.
+    /// </summary>
     OverflowsDebitsPosted = 53,
 
-    /// <summary>The credit account's <c>CreditsPosted</c> would overflow. Transient: the id is burnt.</summary>
+    /// <summary>
+    /// The credit account's <c>CreditsPosted</c> would overflow; checked for a pending transfer too, after the pending
+    /// balances. Transient: the id is burnt.
+    /// </summary>
     OverflowsCreditsPosted = 54,
 
     /// <summary>The debit account's <c>DebitsPending + DebitsPosted</c> would overflow. Transient: the id is burnt.</summary>

@@ -375,14 +375,16 @@ public sealed partial class Ledger
             return pending ? CreateTransferResult.OverflowsCreditsPending : CreateTransferResult.OverflowsCreditsPosted;
         }
 
+        // A pending transfer's posted balances are checked only here, once a sum has overflowed (posted <= sum, so
+        // they cannot overflow otherwise): the uncommon case pays for the order of checks, the common one does not.
         if (!UInt128Math.TryAdd(drDebitsLo, drDebitsHi, amountLo, amountHi, out ulong drDebitsAfterLo, out ulong drDebitsAfterHi))
         {
-            return CreateTransferResult.OverflowsDebits;
+            return SumOverflow(d, c, amountLo, amountHi, CreateTransferResult.OverflowsDebits);
         }
 
         if (!UInt128Math.TryAdd(crCreditsLo, crCreditsHi, amountLo, amountHi, out ulong crCreditsAfterLo, out ulong crCreditsAfterHi))
         {
-            return CreateTransferResult.OverflowsCredits;
+            return SumOverflow(d, c, amountLo, amountHi, CreateTransferResult.OverflowsCredits);
         }
 
         ulong expiresAt = 0;
@@ -446,6 +448,33 @@ public sealed partial class Ledger
         }
 
         return CreateTransferResult.Ok;
+    }
+
+    /// <summary>
+    /// The result of a transfer whose <c>pending + posted + amount</c> overflows on one side (<paramref name="sum"/>
+    /// names that side), in TigerBeetle's documented order: <see cref="CreateTransferResult.OverflowsDebitsPosted"/>,
+    /// then <see cref="CreateTransferResult.OverflowsCreditsPosted"/>, come before either sum, for a pending transfer
+    /// as for a single-phase one.
+    /// </summary>
+    /// <remarks>
+    /// A single-phase transfer has already passed both posted checks, so this returns <paramref name="sum"/> for it. A
+    /// pending transfer has passed both pending checks; whichever posted balance overflows is reported first. When
+    /// only the credit sum overflows, the debit posted balance cannot (it is at most the debit sum, which did not).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe CreateTransferResult SumOverflow(ulong* d, ulong* c, ulong amountLo, ulong amountHi, CreateTransferResult sum)
+    {
+        if (!UInt128Math.TryAdd(d[Account.DebitsPostedWord], d[Account.DebitsPostedWord + 1], amountLo, amountHi, out _, out _))
+        {
+            return CreateTransferResult.OverflowsDebitsPosted;
+        }
+
+        if (!UInt128Math.TryAdd(c[Account.CreditsPostedWord], c[Account.CreditsPostedWord + 1], amountLo, amountHi, out _, out _))
+        {
+            return CreateTransferResult.OverflowsCreditsPosted;
+        }
+
+        return sum;
     }
 
     /// <summary>Caps a balancing transfer's amount at what the debit (and/or credit) account's balance allows.</summary>
@@ -537,24 +566,18 @@ public sealed partial class Ledger
             return CreateTransferResult.PendingTransferHasDifferentCode;
         }
 
+        // A post of UInt128.MaxValue and a void of 0 stand for the pending amount. Any amount above it exceeds it (a
+        // void's too, as TigerBeetle orders the checks); a void of less than all of it has a different amount.
         bool post = (t.Flags & TransferFlags.PostPendingTransfer) != 0;
-        UInt128 amount;
-        if (post)
+        UInt128 amount = t.Amount == (post ? UInt128.MaxValue : UInt128.Zero) ? p.Amount : t.Amount;
+        if (UInt128Math.LessThan(p.Amount, amount))
         {
-            amount = t.Amount == UInt128.MaxValue ? p.Amount : t.Amount;
-            if (UInt128Math.LessThan(p.Amount, amount))
-            {
-                return CreateTransferResult.ExceedsPendingTransferAmount;
-            }
+            return CreateTransferResult.ExceedsPendingTransferAmount;
         }
-        else
-        {
-            if (t.Amount != UInt128.Zero && t.Amount != p.Amount)
-            {
-                return CreateTransferResult.PendingTransferHasDifferentAmount;
-            }
 
-            amount = p.Amount;
+        if (!post && amount != p.Amount)
+        {
+            return CreateTransferResult.PendingTransferHasDifferentAmount;
         }
 
         switch (_transfers.GetStatus(pendingRow))
@@ -614,16 +637,24 @@ public sealed partial class Ledger
         }
 
         // Read the pending transfer's fields before adding: the add may move nothing, but keeps this obviously safe.
+        // The accounts, ledger and code are always the pending transfer's; each user data field is the post's or
+        // void's own unless it is zero, then the pending transfer's (TigerBeetle's rule, so a post inherits them).
         UInt128 debitAccountId = p.DebitAccountId;
         UInt128 creditAccountId = p.CreditAccountId;
         uint ledgerId = p.LedgerId;
         ushort code = p.Code;
+        UInt128 userData128 = t.UserData128 == UInt128.Zero ? p.UserData128 : t.UserData128;
+        ulong userData64 = t.UserData64 == 0 ? p.UserData64 : t.UserData64;
+        uint userData32 = t.UserData32 == 0 ? p.UserData32 : t.UserData32;
         ref Transfer stored = ref _transfers.Add(hash, insertSlot, PendingStatus.None, out int row);
         stored = t;
         stored.DebitAccountId = debitAccountId;
         stored.CreditAccountId = creditAccountId;
         stored.LedgerId = ledgerId;
         stored.Code = code;
+        stored.UserData128 = userData128;
+        stored.UserData64 = userData64;
+        stored.UserData32 = userData32;
         stored.Amount = amount;
         stored.Timestamp = timestamp;
         if (inChain)
@@ -652,65 +683,97 @@ public sealed partial class Ledger
             return CreateTransferResult.ExistsWithDifferentTimeout;
         }
 
-        bool postOrVoid = (e.Flags & PostOrVoidFlags) != 0;
-        if (postOrVoid ? t.DebitAccountId != UInt128.Zero && t.DebitAccountId != e.DebitAccountId : t.DebitAccountId != e.DebitAccountId)
+        return (e.Flags & PostOrVoidFlags) != 0 ? PostOrVoidExists(t, e) : DebitCreditExists(t, e);
+    }
+
+    /// <summary>The rest of the retry comparison for a single-phase or pending transfer: every field must match.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static CreateTransferResult DebitCreditExists(in Transfer t, in Transfer e)
+    {
+        if (t.DebitAccountId != e.DebitAccountId)
         {
             return CreateTransferResult.ExistsWithDifferentDebitAccountId;
         }
 
-        if (postOrVoid ? t.CreditAccountId != UInt128.Zero && t.CreditAccountId != e.CreditAccountId : t.CreditAccountId != e.CreditAccountId)
+        if (t.CreditAccountId != e.CreditAccountId)
         {
             return CreateTransferResult.ExistsWithDifferentCreditAccountId;
         }
 
-        bool differentAmount;
-        if ((e.Flags & BalancingFlags) != 0)
+        // A balancing transfer stored the amount it moved: a retry asking for at least that much is the same request.
+        if ((e.Flags & BalancingFlags) != 0 ? UInt128Math.LessThan(t.Amount, e.Amount) : t.Amount != e.Amount)
         {
-            differentAmount = UInt128Math.LessThan(t.Amount, e.Amount);
-        }
-        else if ((e.Flags & TransferFlags.PostPendingTransfer) != 0)
-        {
-            differentAmount = t.Amount == UInt128.MaxValue
-                ? e.Amount != _transfers[_transfers.Find(e.PendingId)].Amount
-                : t.Amount != e.Amount;
-        }
-        else if ((e.Flags & TransferFlags.VoidPendingTransfer) != 0)
-        {
-            differentAmount = t.Amount != UInt128.Zero && t.Amount != e.Amount;
-        }
-        else
-        {
-            differentAmount = t.Amount != e.Amount;
+            return CreateTransferResult.ExistsWithDifferentAmount;
         }
 
+        return UserDataLedgerCodeExist(t.UserData128, t.UserData64, t.UserData32, t.LedgerId, t.Code, e);
+    }
+
+    /// <summary>
+    /// The rest of the retry comparison for a post or void, which was stored with what it left zero filled in from
+    /// the pending transfer <c>p</c>: a zero account id, ledger or code in the retry matches anything, any amount of at
+    /// least <c>p</c>'s matches a full post, a void of 0 matches any void, and a zero user data field matches only if
+    /// the stored one is <c>p</c>'s (TigerBeetle's comparison for a post or void).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private CreateTransferResult PostOrVoidExists(in Transfer t, in Transfer e)
+    {
+        if (t.DebitAccountId != UInt128.Zero && t.DebitAccountId != e.DebitAccountId)
+        {
+            return CreateTransferResult.ExistsWithDifferentDebitAccountId;
+        }
+
+        if (t.CreditAccountId != UInt128.Zero && t.CreditAccountId != e.CreditAccountId)
+        {
+            return CreateTransferResult.ExistsWithDifferentCreditAccountId;
+        }
+
+        // Posts and voids are never removed while the pending transfer they name stays (a chain rolls both back).
+        ref Transfer p = ref _transfers[_transfers.Find(e.PendingId)];
+        // As TigerBeetle's reference states it: a full post is matched by any amount at least the pending amount
+        // (UInt128.MaxValue included), a partial post only by the amount it posted; a void stored the pending amount.
+        bool differentAmount = (e.Flags & TransferFlags.PostPendingTransfer) != 0
+            ? (e.Amount == p.Amount ? UInt128Math.LessThan(t.Amount, p.Amount) : t.Amount != e.Amount)
+            : t.Amount != UInt128.Zero && t.Amount != e.Amount;
         if (differentAmount)
         {
             return CreateTransferResult.ExistsWithDifferentAmount;
         }
 
-        if (t.UserData128 != e.UserData128)
+        return UserDataLedgerCodeExist(
+            t.UserData128 == UInt128.Zero ? p.UserData128 : t.UserData128,
+            t.UserData64 == 0 ? p.UserData64 : t.UserData64,
+            t.UserData32 == 0 ? p.UserData32 : t.UserData32,
+            t.LedgerId == 0 ? e.LedgerId : t.LedgerId,
+            t.Code == 0 ? e.Code : t.Code,
+            e);
+    }
+
+    /// <summary>The last fields of the retry comparison, in the documented order, as the retry means them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static CreateTransferResult UserDataLedgerCodeExist(UInt128 userData128, ulong userData64, uint userData32, uint ledgerId, ushort code, in Transfer e)
+    {
+        if (userData128 != e.UserData128)
         {
             return CreateTransferResult.ExistsWithDifferentUserData128;
         }
 
-        if (t.UserData64 != e.UserData64)
+        if (userData64 != e.UserData64)
         {
             return CreateTransferResult.ExistsWithDifferentUserData64;
         }
 
-        if (t.UserData32 != e.UserData32)
+        if (userData32 != e.UserData32)
         {
             return CreateTransferResult.ExistsWithDifferentUserData32;
         }
 
-        if (postOrVoid ? t.LedgerId != 0 && t.LedgerId != e.LedgerId : t.LedgerId != e.LedgerId)
+        if (ledgerId != e.LedgerId)
         {
             return CreateTransferResult.ExistsWithDifferentLedger;
         }
 
-        return (postOrVoid ? t.Code != 0 && t.Code != e.Code : t.Code != e.Code)
-            ? CreateTransferResult.ExistsWithDifferentCode
-            : CreateTransferResult.Exists;
+        return code != e.Code ? CreateTransferResult.ExistsWithDifferentCode : CreateTransferResult.Exists;
     }
 
 

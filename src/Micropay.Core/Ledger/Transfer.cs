@@ -30,6 +30,8 @@ namespace Micropay.Core.Ledger;
 /// A post or void may leave <see cref="DebitAccountId"/>, <see cref="CreditAccountId"/>, <see cref="LedgerId"/>
 /// and <see cref="Code"/> zero: the ledger takes them from the pending transfer, and stores the transfer with
 /// them filled in and with <see cref="Amount"/> set to the amount actually posted (or, for a void, released).
+/// Each user data field it leaves zero is stored with the pending transfer's value (TigerBeetle's rule); one it
+/// sets is kept.
 /// A balancing transfer is stored with the amount actually moved.
 /// </para>
 /// <para>
@@ -61,7 +63,8 @@ public struct Transfer : IEquatable<Transfer>
 
     /// <summary>
     /// The amount, in the ledger's smallest unit. For a balancing transfer, the most that may move; for a post,
-    /// <see cref="UInt128.MaxValue"/> posts the whole pending amount; for a void, 0 or the pending amount.
+    /// <see cref="UInt128.MaxValue"/> posts the whole pending amount, anything else at most the pending amount; for a
+    /// void, 0 or the pending amount.
     /// </summary>
     [field: FieldOffset(48)]
     public UInt128 Amount { get; set; }
@@ -70,15 +73,15 @@ public struct Transfer : IEquatable<Transfer>
     [field: FieldOffset(64)]
     public UInt128 PendingId { get; set; }
 
-    /// <summary>Opaque 128-bit user data, e.g. an invoice id.</summary>
+    /// <summary>Opaque 128-bit user data, e.g. an invoice id. A post or void that leaves it 0 takes the pending transfer's.</summary>
     [field: FieldOffset(80)]
     public UInt128 UserData128 { get; set; }
 
-    /// <summary>Opaque 64-bit user data.</summary>
+    /// <summary>Opaque 64-bit user data. A post or void that leaves it 0 takes the pending transfer's.</summary>
     [field: FieldOffset(96)]
     public ulong UserData64 { get; set; }
 
-    /// <summary>Opaque 32-bit user data.</summary>
+    /// <summary>Opaque 32-bit user data. A post or void that leaves it 0 takes the pending transfer's.</summary>
     [field: FieldOffset(104)]
     public uint UserData32 { get; set; }
 

@@ -164,6 +164,24 @@ public sealed class CreateAccountResultTests
     }
 
     [Fact]
+    public void CreateAccounts_BrokenChainLeftOpen_LastEventIsLinkedEventFailed()
+    {
+        // TigerBeetle's reference lists linked_event_failed before linked_event_chain_open; its state machine reports
+        // the open chain here. This ledger follows the reference (ARCHITECTURE section 5).
+        Ledger ledger = NewLedger();
+        var results = new CreateAccountResult[3];
+
+        ledger.CreateAccounts(Timestamp, [
+            Valid(1) with { Flags = AccountFlags.Linked },
+            Valid(2) with { Flags = AccountFlags.Linked, Code = 0 },
+            Valid(3) with { Flags = AccountFlags.Linked },
+        ], results);
+
+        Assert.Equal([CreateAccountResult.LinkedEventFailed, CreateAccountResult.CodeMustNotBeZero, CreateAccountResult.LinkedEventFailed], results);
+        Assert.False(ledger.TryGetAccount(1, out _));
+    }
+
+    [Fact]
     public void CreateAccounts_EventAfterFailureInChain_ReportsLinkedEventFailedBeforeItsOwnCheck()
     {
         Ledger ledger = NewLedger();

@@ -624,8 +624,18 @@ public sealed class LedgerModelTests
                 Account poorDebits = accounts.Where(a => a.Id != richCredits.Id).MinBy(a => a.DebitsPending + a.DebitsPosted)!;
                 Account richDebits = accounts.MaxBy(a => a.DebitsPending + a.DebitsPosted)!;
                 Account poorCredits = accounts.Where(a => a.Id != richDebits.Id).MinBy(a => a.CreditsPending + a.CreditsPosted)!;
-                (t.DebitAccountId, t.CreditAccountId) = Chance(50) ? (poorDebits.Id, richCredits.Id) : (richDebits.Id, poorCredits.Id);
+                bool creditSide = Chance(50);
+                (t.DebitAccountId, t.CreditAccountId) = creditSide ? (poorDebits.Id, richCredits.Id) : (richDebits.Id, poorCredits.Id);
                 t.LedgerId = 1;
+
+                // Sometimes one more than the room left in the rich side's pending + posted sum: that overflows the sum
+                // alone (OverflowsDebits, OverflowsCredits) when the account holds both pending and posted amounts, since
+                // a hold checks both posted balances before the sums; otherwise it overflows the one balance it holds.
+                UInt128 sum = creditSide ? richCredits.CreditsPending + richCredits.CreditsPosted : richDebits.DebitsPending + richDebits.DebitsPosted;
+                if (sum != 0 && Chance(40))
+                {
+                    t.Amount = UInt128.MaxValue - sum + 1;
+                }
             }
 
             return t;

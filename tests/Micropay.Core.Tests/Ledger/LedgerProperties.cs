@@ -323,11 +323,13 @@ public sealed class LedgerProperties
             from pendingTimeout in timeout
             from ledgerId in Gen.Frequency((10, Gen.Constant(1u)), (1, Gen.Constant(2u)), (1, Gen.Constant(0u)))
             from namesAccounts in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
-            select Build(id, flags | (linked ? TransferFlags.Linked : 0), debit, credit, amount, pendingId, pendingTimeout, ledgerId, namesAccounts);
+            from userData in Gen.ArrayOf(Gen.Elements(0, 0, 0, 1, 2), 3)
+            select Build(id, flags | (linked ? TransferFlags.Linked : 0), debit, credit, amount, pendingId, pendingTimeout, ledgerId, namesAccounts, userData);
     }
 
     private static Transfer Build(
-        UInt128 id, TransferFlags flags, UInt128 debit, UInt128 credit, UInt128 amount, UInt128 pendingId, uint timeout, uint ledgerId, bool namesAccounts)
+        UInt128 id, TransferFlags flags, UInt128 debit, UInt128 credit, UInt128 amount, UInt128 pendingId, uint timeout, uint ledgerId, bool namesAccounts,
+        int[] userData)
     {
         bool postOrVoid = (flags & (TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer)) != 0;
         bool pending = (flags & TransferFlags.Pending) != 0;
@@ -335,6 +337,11 @@ public sealed class LedgerProperties
         {
             Id = id,
             Flags = flags,
+
+            // Mostly zero, so posts and voids often inherit the pending transfer's values and retries often match.
+            UserData128 = (UInt128)userData[0],
+            UserData64 = (ulong)userData[1],
+            UserData32 = (uint)userData[2],
 
             // A post or void mostly leaves accounts, ledger and code to the pending transfer.
             DebitAccountId = postOrVoid && !namesAccounts ? 0 : debit,
@@ -464,6 +471,9 @@ public sealed class LedgerProperties
             AddIf(fields, t.CreditAccountId != 0, $"CreditAccountId = {Literal(t.CreditAccountId)}");
             AddIf(fields, t.Amount != 0, $"Amount = {Literal(t.Amount)}");
             AddIf(fields, t.PendingId != 0, $"PendingId = {Literal(t.PendingId)}");
+            AddIf(fields, t.UserData128 != 0, $"UserData128 = {Literal(t.UserData128)}");
+            AddIf(fields, t.UserData64 != 0, $"UserData64 = {t.UserData64}");
+            AddIf(fields, t.UserData32 != 0, $"UserData32 = {t.UserData32}");
             AddIf(fields, t.Timeout != 0, $"Timeout = {t.Timeout}");
             AddIf(fields, t.LedgerId != 0, $"LedgerId = {t.LedgerId}");
             AddIf(fields, t.Code != 0, $"Code = {t.Code}");

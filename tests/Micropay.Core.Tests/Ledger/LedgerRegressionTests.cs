@@ -47,6 +47,59 @@ public sealed class LedgerRegressionTests
     }
 
     /// <summary>
+    /// Shrunk by FsCheck from <see cref="LedgerProperties.Ledger_OnSmallRandomBatches_AgreesWithTheReferenceModel"/> once
+    /// the model followed TigerBeetle's overflow precedence: a hold of <see cref="UInt128.MaxValue"/> from account 1,
+    /// whose <c>DebitsPosted</c> the setup made 20, overflows the posted balance (the ledger reported the sum).
+    /// </summary>
+    [Fact]
+    public void CreateTransfers_HoldOverflowingTheDebitAccountsPostedBalance_ReturnsOverflowsDebitsPosted()
+    {
+        var scenario = new LedgerProperties.Scenario(
+        [
+            new Batch(0, null, [new Transfer { Id = 4, DebitAccountId = 1, CreditAccountId = 4, Amount = UInt128.MaxValue, LedgerId = 1, Code = 1, Flags = TransferFlags.Pending }]),
+        ]);
+
+        Assert.Null(LedgerProperties.FirstDisagreement(scenario));
+        Assert.Equal(nameof(CreateTransferResult.OverflowsDebitsPosted), LastResults(scenario)[0]);
+    }
+
+    /// <summary>
+    /// Shrunk by FsCheck from <see cref="LedgerProperties.Ledger_OnSmallRandomBatches_AgreesWithTheReferenceModel"/> once
+    /// the model took a post's zero user data fields from the pending transfer (the ledger stored zeros).
+    /// </summary>
+    [Fact]
+    public void CreateTransfers_PostOfAHoldWithUserData_StoresTheHoldsUserData()
+    {
+        var scenario = new LedgerProperties.Scenario(
+        [
+            new Batch(0, null, [new Transfer { Id = 15, DebitAccountId = 4, CreditAccountId = 2, Amount = 3, UserData128 = 2, UserData64 = 2, Timeout = 2, LedgerId = 1, Code = 1, Flags = TransferFlags.Pending }, new Transfer { Id = 7, Amount = 3, PendingId = 15, Flags = TransferFlags.PostPendingTransfer }]),
+        ]);
+
+        Assert.Null(LedgerProperties.FirstDisagreement(scenario));
+        Ledger ledger = Replay(scenario);
+        Assert.True(ledger.TryGetTransfer(7, out Transfer post));
+        Assert.Equal(((UInt128)2, 2UL, 0U), (post.UserData128, post.UserData64, post.UserData32));
+    }
+
+    /// <summary>
+    /// Shrunk by FsCheck from <see cref="LedgerProperties.Ledger_OnSmallRandomBatches_AgreesWithTheReferenceModel"/> once
+    /// the model ordered a void's amount checks as TigerBeetle does: a void of more than the pending amount exceeds it
+    /// (the ledger reported <see cref="CreateTransferResult.PendingTransferHasDifferentAmount"/>).
+    /// </summary>
+    [Fact]
+    public void CreateTransfers_VoidOfMoreThanThePendingAmount_ReturnsExceedsPendingTransferAmount()
+    {
+        var scenario = new LedgerProperties.Scenario(
+        [
+            new Batch(0, null, [new Transfer { Id = 13, DebitAccountId = 3, CreditAccountId = 4, Amount = 3, UserData32 = 2, Timeout = 2, LedgerId = 1, Code = 1, Flags = TransferFlags.Pending }]),
+            new Batch(0, null, [new Transfer { Id = 8, Amount = UInt128.MaxValue - 1, PendingId = 13, UserData128 = 1, UserData32 = 2, Flags = TransferFlags.VoidPendingTransfer }]),
+        ]);
+
+        Assert.Null(LedgerProperties.FirstDisagreement(scenario));
+        Assert.Equal(nameof(CreateTransferResult.ExceedsPendingTransferAmount), LastResults(scenario)[0]);
+    }
+
+    /// <summary>
     /// Docs leave open whether <c>Exists</c> (an idempotent retry) breaks a linked chain; the ledger treats every result
     /// other than <c>Ok</c> as a failure, and so does the model.
     /// </summary>
@@ -64,8 +117,9 @@ public sealed class LedgerRegressionTests
     }
 
     /// <summary>
-    /// Docs list <c>LinkedEventFailed</c> before <c>LinkedEventChainOpen</c>: when a chain has already failed and the batch
-    /// ends with it still open, the last event reports the failure, not the open chain.
+    /// Docs list <c>LinkedEventFailed</c> before <c>LinkedEventChainOpen</c> (so does TigerBeetle's reference; its state
+    /// machine reports the open chain): when a chain has already failed and the batch ends with it still open, the last
+    /// event reports the failure, not the open chain (ARCHITECTURE section 5).
     /// </summary>
     [Fact]
     public void CreateTransfers_BrokenChainLeftOpen_LastEventIsLinkedEventFailed()
@@ -108,6 +162,31 @@ public sealed class LedgerRegressionTests
         Apply(ledger, expiresAt + 10, NoTransfers);
         Assert.True(ledger.Ledger.TryGetPendingStatus(10, out PendingStatus status));
         Assert.Equal(PendingStatus.Posted, status);
+    }
+
+    /// <summary>A fresh ledger after every batch of the scenario, setup included.</summary>
+    private static Ledger Replay(LedgerProperties.Scenario scenario)
+    {
+        var ledger = new Ledger();
+        foreach (Batch batch in scenario.AllBatches)
+        {
+            LedgerProperties.Apply(ledger, batch);
+        }
+
+        return ledger;
+    }
+
+    /// <summary>The results of the scenario's last batch, as <see cref="LedgerProperties.Apply(Ledger, Batch)"/> renders them.</summary>
+    private static string[] LastResults(LedgerProperties.Scenario scenario)
+    {
+        var ledger = new Ledger();
+        string[] results = [];
+        foreach (Batch batch in scenario.AllBatches)
+        {
+            results = LedgerProperties.Apply(ledger, batch);
+        }
+
+        return results;
     }
 
     private static Pair FundedLedger()

@@ -92,6 +92,74 @@ public sealed class LedgerSemanticsTests
     }
 
     [Fact]
+    public void CreateTransfer_PostLeavingUserDataZero_StoresThePendingTransfersUserData()
+    {
+        Ledger ledger = NewLedger();
+        Apply(ledger, Pend(10, A, B, 100) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 });
+
+        Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Post(11, 10, 30)));
+
+        Assert.True(ledger.TryGetTransfer(11, out Transfer post));
+        Assert.Equal(((UInt128)7, 8UL, 9U), (post.UserData128, post.UserData64, post.UserData32));
+    }
+
+    [Fact]
+    public void CreateTransfer_VoidLeavingUserDataZero_StoresThePendingTransfersUserData()
+    {
+        Ledger ledger = NewLedger();
+        Apply(ledger, Pend(10, A, B, 100) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 });
+
+        Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, VoidOf(11, 10, 0)));
+
+        Assert.True(ledger.TryGetTransfer(11, out Transfer voided));
+        Assert.Equal(((UInt128)7, 8UL, 9U), (voided.UserData128, voided.UserData64, voided.UserData32));
+    }
+
+    [Fact]
+    public void CreateTransfer_PostSettingSomeUserData_KeepsItsOwnAndTakesTheRestFromThePendingTransfer()
+    {
+        // Each field on its own: a non-zero field is the post's, a zero field is the pending transfer's.
+        Ledger ledger = NewLedger();
+        Apply(ledger, Pend(10, A, B, 100) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 });
+
+        Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Post(11, 10, UInt128.MaxValue) with { UserData64 = 5 }));
+
+        Assert.True(ledger.TryGetTransfer(11, out Transfer post));
+        Assert.Equal(((UInt128)7, 5UL, 9U), (post.UserData128, post.UserData64, post.UserData32));
+
+        // The pending transfer itself is never changed.
+        Assert.True(ledger.TryGetTransfer(10, out Transfer hold));
+        Assert.Equal(((UInt128)7, 8UL, 9U), (hold.UserData128, hold.UserData64, hold.UserData32));
+    }
+
+    [Fact]
+    public void CreateTransfer_RetryOfAPostThatInheritedUserData_IsExistsWhetherItLeavesItZeroOrNamesIt()
+    {
+        Ledger ledger = NewLedger();
+        Apply(ledger, Pend(10, A, B, 100) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 }, Post(11, 10, UInt128.MaxValue));
+
+        Assert.Equal(CreateTransferResult.Exists, ledger.CreateTransfer(0, Post(11, 10, UInt128.MaxValue)));
+        Assert.Equal(CreateTransferResult.Exists, ledger.CreateTransfer(0, Post(11, 10, UInt128.MaxValue) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 }));
+        Assert.Equal(CreateTransferResult.ExistsWithDifferentUserData64, ledger.CreateTransfer(0, Post(11, 10, UInt128.MaxValue) with { UserData64 = 5 }));
+    }
+
+    [Fact]
+    public void CreateTransfer_PendingTransferOverflowingAPostedBalance_ReturnsThePostedOverflowAndBurnsTheId()
+    {
+        // TigerBeetle's precedence: after the pending balances, a pending transfer checks the posted ones too, so the
+        // result names the posted balance rather than the pending + posted sum. An overflow still burns the id here.
+        Ledger ledger = NewLedger();
+        Apply(ledger, Tr(1, A, B, UInt128.MaxValue));
+
+        Assert.Equal(CreateTransferResult.OverflowsDebitsPosted, ledger.CreateTransfer(0, Pend(10, A, C, 1)));
+        Assert.Equal(CreateTransferResult.OverflowsCreditsPosted, ledger.CreateTransfer(0, Pend(11, C, B, 1)));
+
+        Assert.Equal(2, ledger.BurntIdCount);
+        Assert.Equal(CreateTransferResult.IdAlreadyFailed, ledger.CreateTransfer(0, Pend(10, C, A, 1)));
+        AssertBalances(ledger, C, 0, 0, 0, 0);
+    }
+
+    [Fact]
     public void CreateTransfers_HoldTimeout_ExpiresAtTheFirstBatchStartingAtOrAfterTimestampPlusTimeout()
     {
         Ledger ledger = NewLedger();

@@ -216,6 +216,61 @@ public sealed class LedgerSnapshotTests
         Assert.Equal(Snapshot(original), Snapshot(restored));
     }
 
+    /// <summary>
+    /// A snapshot written by the ledger before it followed TigerBeetle's rules for posts and voids (commit e8cdada): three
+    /// accounts; holds 10 and 11 of user data 7/8/9; post 12 of hold 11, stored with zero user data as that version did;
+    /// burnt id 13 (credit account not found); hold 14 (5, timeout 10 s, created at 1004); transfer 15; clock 1005.
+    /// </summary>
+    private static readonly byte[] SnapshotBeforeTheTigerBeetlePostRules = Convert.FromHexString(
+        "4D504C5301000000ED0300000000000003000000050000000100000000000000010000000000000000000000000000006400000000000000" +
+        "0000000000000000320000000000000000000000000000000000000000000000000000000000000014000000000000000000000000000000" +
+        "0000000000000000000000000000000000000000000000000000000000000000010000000100000001000000000000000200000000000000" +
+        "0000000000000000050000000000000000000000000000000000000000000000000000000000000064000000000000000000000000000000" +
+        "3200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000100000001000000" +
+        "0200000000000000030000000000000000000000000000000000000000000000000000000000000014000000000000000000000000000000" +
+        "0500000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "0000000000000000010000000100000003000000000000000A00000000000000000000000000000001000000000000000000000000000000" +
+        "0200000000000000000000000000000064000000000000000000000000000000000000000000000000000000000000000700000000000000" +
+        "0000000000000000080000000000000009000000000000000100000001000200E8030000000000000B000000000000000000000000000000" +
+        "0100000000000000000000000000000002000000000000000000000000000000320000000000000000000000000000000000000000000000" +
+        "000000000000000007000000000000000000000000000000080000000000000009000000000000000100000001000200E903000000000000" +
+        "0C00000000000000000000000000000001000000000000000000000000000000020000000000000000000000000000003200000000000000" +
+        "00000000000000000B0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "0100000001000400EA030000000000000E000000000000000000000000000000020000000000000000000000000000000300000000000000" +
+        "0000000000000000050000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "0000000000000000000000000A0000000100000001000200EC030000000000000F0000000000000000000000000000000300000000000000" +
+        "0000000000000000010000000000000000000000000000001400000000000000000000000000000000000000000000000000000000000000" +
+        "00000000000000000000000000000000000000000000000000000000000000000100000001000000ED0300000000000001020001000D0000" +
+        "00000000000000000000000000");
+
+    [Fact]
+    public void ReadSnapshot_WrittenBeforeTheTigerBeetlePostRules_LoadsAndAppliesTheCurrentRules()
+    {
+        // The format did not change with the semantics: the old bytes load and snapshot back identically.
+        Ledger ledger = Ledger.ReadSnapshot(SnapshotBeforeTheTigerBeetlePostRules, 0, 0);
+        Assert.Equal(SnapshotBeforeTheTigerBeetlePostRules, Snapshot(ledger));
+        Assert.Equal((3, 5, 1, 1005UL), (ledger.AccountCount, ledger.TransferCount, ledger.BurntIdCount, ledger.LastTimestamp));
+
+        var results = new CreateTransferResult[5];
+        ledger.CreateTransfers(0, [
+            new Transfer { Id = 20, PendingId = 10, Amount = 30, Flags = TransferFlags.PostPendingTransfer },
+            new Transfer { Id = 12, PendingId = 11, Amount = UInt128.MaxValue, Flags = TransferFlags.PostPendingTransfer },
+            new Transfer { Id = 13, DebitAccountId = 1, CreditAccountId = 3, Amount = 1, LedgerId = 1, Code = 1 },
+            new Transfer { Id = 15, DebitAccountId = 3, CreditAccountId = 1, Amount = 20, LedgerId = 1, Code = 1 },
+            new Transfer { Id = 21, PendingId = 14, Flags = TransferFlags.VoidPendingTransfer },
+        ], results);
+
+        // A new post of an old hold takes the hold's user data. The retry of the old post, which left its user data zero
+        // and was stored so, no longer matches: zero now stands for the hold's 7/8/9 (see ARCHITECTURE section 5).
+        Assert.Equal(
+            [CreateTransferResult.Ok, CreateTransferResult.ExistsWithDifferentUserData128, CreateTransferResult.IdAlreadyFailed, CreateTransferResult.Exists, CreateTransferResult.Ok],
+            results);
+        Assert.True(ledger.TryGetTransfer(20, out Transfer post));
+        Assert.Equal(((UInt128)7, 8UL, 9U), (post.UserData128, post.UserData64, post.UserData32));
+        Assert.True(ledger.TryGetPendingStatus(14, out PendingStatus status));
+        Assert.Equal(PendingStatus.Voided, status);
+    }
+
     [Fact]
     public void ReadSnapshot_CapacityHints_GiveALedgerThatGrowsBeyondTheSnapshot()
     {

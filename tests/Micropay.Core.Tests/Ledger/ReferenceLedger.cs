@@ -295,7 +295,7 @@ internal sealed class ReferenceLedger
         bool inModel = TryGetTransfer(id, out Transfer expected);
         if (inLedger != inModel || actual != expected)
         {
-            return $"transfer {id}:\n  ledger {(inLedger ? actual.ToString() : "absent")}\n  model  {(inModel ? expected.ToString() : "absent")}";
+            return $"transfer {id}:\n  ledger {(inLedger ? Describe(actual) : "absent")}\n  model  {(inModel ? Describe(expected) : "absent")}";
         }
 
         bool statusInLedger = ledger.TryGetPendingStatus(id, out PendingStatus actualStatus);
@@ -307,6 +307,9 @@ internal sealed class ReferenceLedger
 
         return null;
     }
+
+    /// <summary>The transfer with its user data, which <see cref="Transfer.ToString"/> leaves out.</summary>
+    private static string Describe(Transfer t) => $"{t} UserData = {t.UserData128}/{t.UserData64}/{t.UserData32}";
 
     private static int CountFailures<TResult>(ReadOnlySpan<TResult> results, TResult ok)
         where TResult : struct, Enum
@@ -564,17 +567,20 @@ internal sealed class ReferenceLedger
             return CreateTransferResult.ExistsWithDifferentAmount;
         }
 
-        if (t.UserData128 != e.UserData128)
+        // A post or void that left a user data field zero was stored with the pending transfer's value, so a zero in
+        // the retry stands for that value: it matches only if the stored field is the pending transfer's.
+        Transfer? p = postOrVoid ? _state.Transfers[e.PendingId] : null;
+        if ((postOrVoid && t.UserData128 == 0 ? p!.Value.UserData128 : t.UserData128) != e.UserData128)
         {
             return CreateTransferResult.ExistsWithDifferentUserData128;
         }
 
-        if (t.UserData64 != e.UserData64)
+        if ((postOrVoid && t.UserData64 == 0 ? p!.Value.UserData64 : t.UserData64) != e.UserData64)
         {
             return CreateTransferResult.ExistsWithDifferentUserData64;
         }
 
-        if (t.UserData32 != e.UserData32)
+        if ((postOrVoid && t.UserData32 == 0 ? p!.Value.UserData32 : t.UserData32) != e.UserData32)
         {
             return CreateTransferResult.ExistsWithDifferentUserData32;
         }
@@ -602,13 +608,10 @@ internal sealed class ReferenceLedger
 
         if ((e.Flags & TransferFlags.PostPendingTransfer) != 0)
         {
-            // "A post of UInt128.MaxValue matches a full post."
-            if (t.Amount == UInt128.MaxValue)
-            {
-                return e.Amount == _state.Transfers[e.PendingId].Amount;
-            }
-
-            return t.Amount == e.Amount;
+            // "A retry of a full post matches with any amount of at least the pending amount (UInt128.MaxValue
+            // included), one of a partial post only with the amount posted."
+            UInt128 pendingAmount = _state.Transfers[e.PendingId].Amount;
+            return e.Amount == pendingAmount ? t.Amount >= pendingAmount : t.Amount == e.Amount;
         }
 
         if ((e.Flags & TransferFlags.VoidPendingTransfer) != 0)
@@ -672,23 +675,19 @@ internal sealed class ReferenceLedger
             return CreateTransferResult.PendingTransferHasDifferentCode;
         }
 
-        UInt128 amount;
-        if (post)
+        // "A post of UInt128.MaxValue posts the whole pending amount"; a void of 0 releases it. More than the pending
+        // amount exceeds it, for a void too (exceeds is listed first); a void of less has a different amount.
+        UInt128 amount = post
+            ? (t.Amount == UInt128.MaxValue ? p.Amount : t.Amount)
+            : (t.Amount == 0 ? p.Amount : t.Amount);
+        if (amount > p.Amount)
         {
-            amount = t.Amount == UInt128.MaxValue ? p.Amount : t.Amount;
-            if (amount > p.Amount)
-            {
-                return CreateTransferResult.ExceedsPendingTransferAmount;
-            }
+            return CreateTransferResult.ExceedsPendingTransferAmount;
         }
-        else
-        {
-            if (t.Amount != 0 && t.Amount != p.Amount)
-            {
-                return CreateTransferResult.PendingTransferHasDifferentAmount;
-            }
 
-            amount = p.Amount;
+        if (!post && amount < p.Amount)
+        {
+            return CreateTransferResult.PendingTransferHasDifferentAmount;
         }
 
         PendingStatus status = _state.Statuses[p.Id];
@@ -743,11 +742,15 @@ internal sealed class ReferenceLedger
         _state.Accounts[credit.Id] = credit;
         _state.Statuses[p.Id] = post ? PendingStatus.Posted : PendingStatus.Voided;
 
+        // Stored with what it left zero filled in: accounts, ledger and code always, each user data field if zero.
         Transfer stored = t;
         stored.DebitAccountId = p.DebitAccountId;
         stored.CreditAccountId = p.CreditAccountId;
         stored.LedgerId = p.LedgerId;
         stored.Code = p.Code;
+        stored.UserData128 = t.UserData128 == 0 ? p.UserData128 : t.UserData128;
+        stored.UserData64 = t.UserData64 == 0 ? p.UserData64 : t.UserData64;
+        stored.UserData32 = t.UserData32 == 0 ? p.UserData32 : t.UserData32;
         stored.Amount = amount;
         stored.Timestamp = timestamp;
         Store(stored, PendingStatus.None);
@@ -855,6 +858,8 @@ internal sealed class ReferenceLedger
             amount = BigInteger.Min(amount, BigInteger.Max(BigInteger.Zero, (BigInteger)credit.DebitsPosted - credits));
         }
 
+        // The pending balances for a hold only; the posted balances for every mode (a hold that would overflow a
+        // posted balance reports that, not the sum); then the sums.
         BigInteger max = UInt128.MaxValue;
         if (pending)
         {
@@ -868,17 +873,15 @@ internal sealed class ReferenceLedger
                 return CreateTransferResult.OverflowsCreditsPending;
             }
         }
-        else
-        {
-            if (debit.DebitsPosted + amount > max)
-            {
-                return CreateTransferResult.OverflowsDebitsPosted;
-            }
 
-            if (credit.CreditsPosted + amount > max)
-            {
-                return CreateTransferResult.OverflowsCreditsPosted;
-            }
+        if (debit.DebitsPosted + amount > max)
+        {
+            return CreateTransferResult.OverflowsDebitsPosted;
+        }
+
+        if (credit.CreditsPosted + amount > max)
+        {
+            return CreateTransferResult.OverflowsCreditsPosted;
         }
 
         if (debits + amount > max)
