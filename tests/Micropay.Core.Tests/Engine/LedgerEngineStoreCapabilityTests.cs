@@ -15,6 +15,14 @@ namespace Micropay.Core.Tests.Engine;
 public sealed class LedgerEngineStoreCapabilityTests : EngineTestKit
 {
     [Fact]
+    public async Task OpenAsync_FileStore_AppendsThroughTheEncodedFastPath()
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync();
+
+        Assert.True(engine.AppendsEncoded);
+    }
+
+    [Fact]
     public async Task OpenAsync_FileStoreBehindADecorator_AppendsThroughTheEncodedFastPath()
     {
         var store = new FaultInjectingLedgerStore(new FileLedgerStore(Directory));
