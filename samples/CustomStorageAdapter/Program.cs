@@ -6,6 +6,7 @@
 //
 // Every result is checked. CI runs this program: any mismatch makes it exit with code 1.
 
+using System.Buffers;
 using CustomStorageAdapter;
 using Micropay.Core.Storage;
 
@@ -81,7 +82,8 @@ try
             Check(true, "a batch with the wrong previous hash is refused");
         }
 
-        // Snapshots are optional; this store has them.
+        // Snapshots are optional; this store has them. A state comes as a ReadOnlySequence<byte> of any length (the
+        // engine passes segments past what one array holds); one buffer works too (LedgerStoreExtensions).
         await store.WriteSnapshotAsync(2, "ledger state after batch 2"u8.ToArray());
     }
 
@@ -97,8 +99,11 @@ try
         Check(state.LastBatchHash == appended[^1].Hash, "the reported hash is the last batch's");
         Check(state.LatestSnapshotBatchNumber == 2, "the snapshot is durable");
 
-        LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync();
-        Check(snapshot is { BatchNumber: 2 } s && s.State.Span.SequenceEqual("ledger state after batch 2"u8), "the snapshot reads back intact");
+        // The snapshot read is the caller's to dispose (a store may lend memory); its state may be in several segments.
+        using (LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync())
+        {
+            Check(snapshot is { BatchNumber: 2 } s && s.State.ToArray().AsSpan().SequenceEqual("ledger state after batch 2"u8), "the snapshot reads back intact");
+        }
 
         // Recovery: load the snapshot, then replay the journal from the batch after it. (Here: the whole journal.)
         int replayed = 0;

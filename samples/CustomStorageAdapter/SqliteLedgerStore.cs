@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using Micropay.Core.Storage;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -12,14 +14,19 @@ namespace CustomStorageAdapter;
 /// kit (<c>Micropay.Core.Storage.Specification</c>).
 /// </summary>
 /// <remarks>
-/// <para><b>Schema.</b> Two tables:</para>
+/// <para><b>Schema.</b> Three tables:</para>
 /// <code>
-/// batches   (number INTEGER PRIMARY KEY, bytes BLOB NOT NULL, hash BLOB NOT NULL)   -- one row per batch
-/// snapshots (batch_number INTEGER PRIMARY KEY, state BLOB NOT NULL, hash BLOB NOT NULL)
+/// batches         (number INTEGER PRIMARY KEY, bytes BLOB NOT NULL, hash BLOB NOT NULL)   -- one row per batch
+/// snapshots       (batch_number INTEGER PRIMARY KEY, length INTEGER NOT NULL, hash BLOB NOT NULL)
+/// snapshot_chunks (batch_number INTEGER NOT NULL, chunk INTEGER NOT NULL, bytes BLOB NOT NULL,
+///                  PRIMARY KEY (batch_number, chunk))                                     -- 16 MiB per row
 /// </code>
 /// <para><c>bytes</c> is the encoded <see cref="CommitBatch"/> (header and events, byte for byte) and <c>hash</c> its
-/// SHA-256, the value the next batch chains to. A snapshot's <c>hash</c> is the SHA-256 of its state, so a damaged
-/// snapshot is recognised and skipped.</para>
+/// SHA-256, the value the next batch chains to. A snapshot is a row with its length and the SHA-256 of its state, and
+/// the state itself in chunk rows of at most 16 MiB, numbered from 0: SQLite holds at most 1 GB in one value (and
+/// every byte of a value in memory at once), while a ledger's snapshot may pass 2 GiB, so a state is never one blob.
+/// Reading returns the chunks as the segments of the <see cref="LedgerSnapshot"/>, without joining them. A snapshot
+/// whose chunks are missing, misnumbered or do not hash to its row is recognised as damaged and skipped.</para>
 /// <para><b>Durability.</b> The database runs in WAL mode with <c>synchronous=FULL</c>: each append is one transaction,
 /// and SQLite fsyncs the write-ahead log before <c>COMMIT</c> returns, so a completed
 /// <see cref="AppendAsync"/> survives a power loss. SQLite's own journal makes a transaction all or nothing, so there is
@@ -46,6 +53,10 @@ public sealed class SqliteLedgerStore : ILedgerStore
 
     // How many snapshots to keep: the latest and the one before, in case the latest is found damaged.
     private const int SnapshotsKept = 2;
+
+    /// <summary>The most bytes one row of <c>snapshot_chunks</c> holds (16 MiB): well under SQLite's 1 GB per value, and
+    /// small enough that writing or reading one row needs little memory besides the state.</summary>
+    internal const int DefaultSnapshotChunkBytes = 16 * 1024 * 1024;
 
     private readonly string _databasePath;
     private readonly string _readConnectionString;
@@ -92,6 +103,10 @@ public sealed class SqliteLedgerStore : ILedgerStore
 
     /// <summary>The database file.</summary>
     public string DatabasePath => _databasePath;
+
+    /// <summary>The most bytes one snapshot chunk row holds (<see cref="DefaultSnapshotChunkBytes"/>); tests lower it so
+    /// small snapshots span several rows, as large ones do. Set before the first snapshot write.</summary>
+    internal int SnapshotChunkBytes { get; set; } = DefaultSnapshotChunkBytes;
 
     /// <inheritdoc />
     public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots;
@@ -215,7 +230,12 @@ public sealed class SqliteLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc />
-    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// One transaction: the snapshot's row, then its state in chunk rows of at most 16 MiB (each written in place, from
+    /// the caller's segments, with no copy of the whole state), then the pruning of older snapshots; with
+    /// <c>synchronous=FULL</c> it is durable when the commit returns, and a crash before leaves no trace of it.
+    /// </remarks>
+    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -233,29 +253,34 @@ public sealed class SqliteLedgerStore : ILedgerStore
                     $"A snapshot is taken after a durable batch: 1 to {_lastBatchNumber}.");
             }
 
-            byte[] hash = new byte[BatchHash.Size];
-            BatchHash.Compute(state.Span).CopyTo(hash);
             try
             {
+                // Not committed unless every chunk is written: disposing the transaction otherwise rolls it back, so a
+                // cancelled or failed snapshot is absent.
                 using SqliteTransaction transaction = writer.BeginTransaction(deferred: false);
-                using (SqliteCommand insert = writer.CreateCommand())
+                long number = checked((long)batchNumber);
+                Execute(writer, transaction, "DELETE FROM snapshot_chunks WHERE batch_number = $number", ("$number", number));
+                Execute(
+                    writer,
+                    transaction,
+                    "INSERT OR REPLACE INTO snapshots (batch_number, length, hash) VALUES ($number, $length, $hash)",
+                    ("$number", number),
+                    ("$length", state.Length),
+                    ("$hash", Sha256(state)));
+                int chunkBytes = SnapshotChunkBytes;
+                long chunk = 0;
+                for (long offset = 0; offset < state.Length; offset += chunkBytes, chunk++)
                 {
-                    insert.Transaction = transaction;
-                    insert.CommandText = "INSERT OR REPLACE INTO snapshots (batch_number, state, hash) VALUES ($number, $state, $hash)";
-                    insert.Parameters.AddWithValue("$number", checked((long)batchNumber));
-                    insert.Parameters.AddWithValue("$state", state.ToArray());
-                    insert.Parameters.AddWithValue("$hash", hash);
-                    insert.ExecuteNonQuery();
+                    cancellationToken.ThrowIfCancellationRequested();
+                    ReadOnlySequence<byte> part = state.Slice(offset, Math.Min(chunkBytes, state.Length - offset));
+                    WriteChunk(writer, transaction, number, chunk, part);
                 }
 
-                using (SqliteCommand prune = writer.CreateCommand())
-                {
-                    prune.Transaction = transaction;
-                    prune.CommandText = "DELETE FROM snapshots WHERE batch_number NOT IN (SELECT batch_number FROM snapshots ORDER BY batch_number DESC LIMIT $kept)";
-                    prune.Parameters.AddWithValue("$kept", SnapshotsKept);
-                    prune.ExecuteNonQuery();
-                }
-
+                // Older snapshots beyond the kept ones go, with their chunks.
+                const string Kept = "SELECT batch_number FROM snapshots ORDER BY batch_number DESC LIMIT $kept";
+                Execute(writer, transaction, $"DELETE FROM snapshot_chunks WHERE batch_number NOT IN ({Kept})", ("$kept", SnapshotsKept));
+                Execute(writer, transaction, $"DELETE FROM snapshots WHERE batch_number NOT IN ({Kept})", ("$kept", SnapshotsKept));
+                cancellationToken.ThrowIfCancellationRequested();
                 transaction.Commit(); // with synchronous=FULL, durable when this returns
             }
             catch (SqliteException ex)
@@ -283,7 +308,10 @@ public sealed class SqliteLedgerStore : ILedgerStore
         try
         {
             using SqliteConnection connection = OpenReader();
-            return ValueTask.FromResult(ReadLatestSnapshot(connection, cancellationToken));
+
+            // One read transaction: WAL gives it a fixed view, so a snapshot row and its chunks are read as one.
+            using SqliteTransaction transaction = connection.BeginTransaction(deferred: true);
+            return ValueTask.FromResult(ReadLatestSnapshot(connection, transaction, cancellationToken));
         }
         catch (SqliteException ex)
         {
@@ -386,13 +414,22 @@ public sealed class SqliteLedgerStore : ILedgerStore
                     hash   BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS snapshots (
                     batch_number INTEGER PRIMARY KEY,
-                    state        BLOB NOT NULL,
+                    length       INTEGER NOT NULL,
                     hash         BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS snapshot_chunks (
+                    batch_number INTEGER NOT NULL,
+                    chunk        INTEGER NOT NULL,
+                    bytes        BLOB NOT NULL,
+                    PRIMARY KEY (batch_number, chunk));
                 """);
 
             (_lastBatchNumber, _lastBatchHash) = CheckJournal(writer);
-            LedgerSnapshot? snapshot = ReadLatestSnapshot(writer, CancellationToken.None);
-            ulong snapshotNumber = snapshot?.BatchNumber ?? 0;
+            ulong snapshotNumber;
+            using (LedgerSnapshot? snapshot = ReadLatestSnapshot(writer, transaction: null, CancellationToken.None))
+            {
+                snapshotNumber = snapshot?.BatchNumber ?? 0;
+            }
+
             if (snapshotNumber > _lastBatchNumber)
             {
                 throw new LedgerStoreCorruptedException(
@@ -642,25 +679,111 @@ public sealed class SqliteLedgerStore : ILedgerStore
         }
     }
 
-    private static LedgerSnapshot? ReadLatestSnapshot(SqliteConnection connection, CancellationToken cancellationToken)
+    // The newest snapshot whose chunks are all there, numbered 0, 1, 2..., of the recorded length and hash; damaged
+    // ones are passed over for the one before, as the contract asks.
+    private static LedgerSnapshot? ReadLatestSnapshot(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
     {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT batch_number, state, hash FROM snapshots ORDER BY batch_number DESC";
-        using SqliteDataReader reader = command.ExecuteReader();
-        while (reader.Read())
+        var candidates = new List<(long Number, long Length, byte[] Hash)>();
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "SELECT batch_number, length, hash FROM snapshots ORDER BY batch_number DESC";
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                candidates.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2)));
+            }
+        }
+
+        foreach ((long number, long length, byte[] hash) in candidates)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            byte[] state = reader.GetFieldValue<byte[]>(1);
-            byte[] hash = reader.GetFieldValue<byte[]>(2);
-            if (hash.Length == BatchHash.Size && BatchHash.Compute(state) == new BatchHash(hash))
+            var chunks = new List<ReadOnlyMemory<byte>>();
+            long total = 0;
+            bool whole = true;
+            using (SqliteCommand command = connection.CreateCommand())
             {
-                return new LedgerSnapshot((ulong)reader.GetInt64(0), state);
+                command.Transaction = transaction;
+                command.CommandText = "SELECT chunk, bytes FROM snapshot_chunks WHERE batch_number = $number ORDER BY chunk";
+                command.Parameters.AddWithValue("$number", number);
+                using SqliteDataReader reader = command.ExecuteReader();
+                while (whole && reader.Read())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    byte[] bytes = reader.GetFieldValue<byte[]>(1);
+                    whole = reader.GetInt64(0) == chunks.Count && total + bytes.Length <= length;
+                    chunks.Add(bytes);
+                    total += bytes.Length;
+                }
             }
 
-            // Damaged: fall back to the one before, as the contract asks.
+            // The chunks become the snapshot's segments as they are: no copy into one buffer (which could not hold a
+            // state past 2 GiB anyway).
+            if (whole && total == length && hash.AsSpan().SequenceEqual(Sha256(chunks)))
+            {
+                return new LedgerSnapshot(checked((ulong)number), chunks);
+            }
+
+            // Damaged: fall back to the one before.
         }
 
         return null;
+    }
+
+    private static void WriteChunk(SqliteConnection writer, SqliteTransaction transaction, long number, long chunk, ReadOnlySequence<byte> part)
+    {
+        // The row is created with a zeroed blob of the right size, then filled in place from the caller's segments.
+        long rowId;
+        using (SqliteCommand insert = writer.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO snapshot_chunks (batch_number, chunk, bytes) VALUES ($number, $chunk, zeroblob($length)); SELECT last_insert_rowid();";
+            insert.Parameters.AddWithValue("$number", number);
+            insert.Parameters.AddWithValue("$chunk", chunk);
+            insert.Parameters.AddWithValue("$length", part.Length);
+            rowId = (long)insert.ExecuteScalar()!;
+        }
+
+        using var blob = new SqliteBlob(writer, "snapshot_chunks", "bytes", rowId);
+        foreach (ReadOnlyMemory<byte> segment in part)
+        {
+            blob.Write(segment.Span);
+        }
+    }
+
+    private static byte[] Sha256(ReadOnlySequence<byte> state)
+    {
+        var segments = new List<ReadOnlyMemory<byte>>();
+        foreach (ReadOnlyMemory<byte> segment in state)
+        {
+            segments.Add(segment);
+        }
+
+        return Sha256(segments);
+    }
+
+    private static byte[] Sha256(List<ReadOnlyMemory<byte>> segments)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (ReadOnlyMemory<byte> segment in segments)
+        {
+            hash.AppendData(segment.Span);
+        }
+
+        return hash.GetHashAndReset();
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach ((string name, object value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        command.ExecuteNonQuery();
     }
 
     private SqliteConnection OpenReader()

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Xunit;
 
 namespace Micropay.Core.Storage.Specification;
@@ -122,13 +123,13 @@ public abstract partial class LedgerStoreSpecification
             while (!last)
             {
                 last = Volatile.Read(ref writing) == 0;
-                LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync().ConfigureAwait(false);
+                using LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync().ConfigureAwait(false);
                 if (snapshot is { } found)
                 {
                     Assert.True(SnapshotsExpected, $"A store without snapshots returned a snapshot of batch {found.BatchNumber}.");
                     Assert.True(found.BatchNumber >= highest, $"The latest snapshot went back from {highest} to {found.BatchNumber}.");
                     Assert.True(
-                        TestBatches.SnapshotState(found.BatchNumber, 2048 + (int)found.BatchNumber).AsSpan().SequenceEqual(found.State.Span),
+                        TestBatches.SnapshotState(found.BatchNumber, 2048 + (int)found.BatchNumber).AsSpan().SequenceEqual(found.State.ToArray()),
                         $"Snapshot {found.BatchNumber} read during writes differs from the snapshot written.");
                     highest = found.BatchNumber;
                 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Xunit;
 
 namespace Micropay.Core.Storage.Specification;
@@ -70,12 +71,12 @@ public abstract partial class LedgerStoreSpecification
         (store, bool failedBatchDurable) = await ReopenAfterFailureAsync(store, location, batches, failedIndex: 3, snapshotBatchNumber);
 
         AssertBatches(failedBatchDurable ? batches[1..] : batches[1..3], await ReadAllAsync(store, 2));
-        LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync();
+        using LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync();
         if (SnapshotsExpected)
         {
             Assert.NotNull(snapshot);
-            Assert.Equal(2UL, snapshot.Value.BatchNumber);
-            Assert.Equal(TestBatches.SnapshotState(2), snapshot.Value.State.ToArray());
+            Assert.Equal(2UL, snapshot.BatchNumber);
+            Assert.Equal(TestBatches.SnapshotState(2), snapshot.State.ToArray());
         }
         else
         {

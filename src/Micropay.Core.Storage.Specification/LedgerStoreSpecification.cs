@@ -15,7 +15,10 @@ namespace Micropay.Core.Storage.Specification;
 /// apply to your store, override it and mark the override <c>[Fact(Skip = "why")]</c>. A store without snapshots
 /// overrides <see cref="ExpectedCapabilities"/> to <see cref="LedgerStoreCapabilities.None"/>; the snapshot tests
 /// then check that <see cref="ILedgerStore.WriteSnapshotAsync"/> throws <see cref="NotSupportedException"/> and
-/// that <see cref="ILedgerStore.ReadLatestSnapshotAsync"/> returns null.</para>
+/// that <see cref="ILedgerStore.ReadLatestSnapshotAsync"/> returns null. A store with snapshots is checked with a state
+/// larger than one buffer, in uneven segments (<see cref="LargeSnapshotLength"/>). A store that implements
+/// <see cref="IEncodedBatchAppender"/> adds <see cref="LedgerStoreCapabilities.EncodedAppend"/> to
+/// <see cref="ExpectedCapabilities"/>, and the encoded-append tests check it.</para>
 /// <para>The fault tests wrap your store in a <see cref="FaultInjectingLedgerStore"/>, which fails or cancels appends
 /// above your store (your store itself never fails there), to check that such an append is never reported durable
 /// and that retrying the identical batch resolves its unknown outcome.</para>

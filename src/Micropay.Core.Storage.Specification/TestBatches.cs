@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Micropay.Core.Storage.Specification;
@@ -122,6 +123,41 @@ public static class TestBatches
         return state;
     }
 
+    /// <summary>
+    /// The bytes of <paramref name="state"/> as a sequence of uneven segments: 1 byte, an empty segment, then 4,095 and
+    /// 65,537 bytes in turn until the end. A store must take a state in any segments, and neither a segment's size nor its
+    /// boundaries (which cut through anything) may matter to it.
+    /// </summary>
+    /// <param name="state">The bytes; the segments are slices of it, not copies.</param>
+    /// <returns>The sequence; a single segment only when <paramref name="state"/> is at most 1 byte long.</returns>
+    public static ReadOnlySequence<byte> InSegments(ReadOnlyMemory<byte> state)
+    {
+        var parts = new List<ReadOnlyMemory<byte>>();
+        int offset = Math.Min(1, state.Length);
+        parts.Add(state[..offset]);
+        parts.Add(ReadOnlyMemory<byte>.Empty);
+        for (int i = 0; offset < state.Length; i++)
+        {
+            int length = Math.Min(i % 2 == 0 ? 4095 : 65_537, state.Length - offset);
+            parts.Add(state.Slice(offset, length));
+            offset += length;
+        }
+
+        if (parts.Count == 2)
+        {
+            return new ReadOnlySequence<byte>(state);
+        }
+
+        var first = new Segment(parts[0], 0);
+        Segment last = first;
+        for (int i = 1; i < parts.Count; i++)
+        {
+            last = last.Append(parts[i]);
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
     private static byte[] CreateEvents(ulong batchNumber, int eventCount, int variant)
     {
         var events = new byte[eventCount * CommitBatch.EventSize];
@@ -151,6 +187,22 @@ public static class TestBatches
             BinaryPrimitives.WriteUInt64LittleEndian(word, z);
             int take = Math.Min(sizeof(ulong), destination.Length - offset);
             word[..take].CopyTo(destination[offset..]);
+        }
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
         }
     }
 }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using Micropay.Core.Storage;
+using Micropay.Core.Storage.Specification;
 using Microsoft.Data.Sqlite;
 
 namespace CustomStorageAdapter.Tests;
@@ -198,16 +200,71 @@ public sealed class SqliteLedgerStoreTests : IDisposable
             await store.WriteSnapshotAsync(3, new byte[] { 3, 3 });
         }
 
-        Execute("UPDATE snapshots SET state = x'0303FF' WHERE batch_number = 3");
+        Execute("UPDATE snapshot_chunks SET bytes = x'0303FF' WHERE batch_number = 3");
 
         await using var reopened = new SqliteLedgerStore(DatabasePath);
         LedgerStoreState state = await reopened.OpenAsync();
-        LedgerSnapshot? snapshot = await reopened.ReadLatestSnapshotAsync();
+        using LedgerSnapshot? snapshot = await reopened.ReadLatestSnapshotAsync();
 
         Assert.Equal(2UL, state.LatestSnapshotBatchNumber);
         Assert.NotNull(snapshot);
-        Assert.Equal(2UL, snapshot.Value.BatchNumber);
-        Assert.Equal(new byte[] { 2, 2 }, snapshot.Value.State.ToArray());
+        Assert.Equal(2UL, snapshot.BatchNumber);
+        Assert.Equal(new byte[] { 2, 2 }, snapshot.State.ToArray());
+    }
+
+    [Theory]
+    [InlineData("DELETE FROM snapshot_chunks WHERE batch_number = 3 AND chunk = 1")]
+    [InlineData("UPDATE snapshot_chunks SET chunk = 7 WHERE batch_number = 3 AND chunk = 2")]
+    [InlineData("INSERT INTO snapshot_chunks (batch_number, chunk, bytes) VALUES (3, 3, x'00')")]
+    [InlineData("UPDATE snapshots SET length = length + 1 WHERE batch_number = 3")]
+    public async Task ReadLatestSnapshotAsync_LatestSnapshotsChunksDamaged_ReturnsTheOneBefore(string damage)
+    {
+        byte[] older = TestBatches.SnapshotState(2, 5000);
+        await using (var store = new SqliteLedgerStore(DatabasePath) { SnapshotChunkBytes = 4096 })
+        {
+            await store.OpenAsync();
+            foreach (CommitBatch batch in TestJournal.Batches(3))
+            {
+                await store.AppendAsync(batch);
+            }
+
+            await store.WriteSnapshotAsync(2, older);
+            await store.WriteSnapshotAsync(3, TestBatches.SnapshotState(3, 10_000));
+        }
+
+        Execute(damage);
+
+        await using var reopened = new SqliteLedgerStore(DatabasePath);
+        Assert.Equal(2UL, (await reopened.OpenAsync()).LatestSnapshotBatchNumber);
+        using LedgerSnapshot? snapshot = await reopened.ReadLatestSnapshotAsync();
+        Assert.Equal(2UL, snapshot!.BatchNumber);
+        Assert.Equal(older, snapshot.State.ToArray());
+    }
+
+    [Fact]
+    public async Task WriteSnapshotAsync_StateLargerThanAChunk_IsStoredInChunkRowsAndReadBackInThoseSegments()
+    {
+        // A snapshot is never one blob (SQLite holds at most 1 GB in a value; a ledger's state may pass 2 GiB): here
+        // chunks of 4 KiB, written from uneven segments whose boundaries fall anywhere.
+        byte[] state = TestBatches.SnapshotState(2, 10_000);
+        await using var store = new SqliteLedgerStore(DatabasePath) { SnapshotChunkBytes = 4096 };
+        await store.OpenAsync();
+        foreach (CommitBatch batch in TestJournal.Batches(2))
+        {
+            await store.AppendAsync(batch);
+        }
+
+        await store.WriteSnapshotAsync(2, TestBatches.InSegments(state));
+
+        await using (SqliteConnection connection = OpenRaw())
+        {
+            Assert.Equal(10_000L, Scalar(connection, "SELECT length FROM snapshots WHERE batch_number = 2"));
+            Assert.Equal("0:4096,1:4096,2:1808", Scalar(connection, "SELECT group_concat(chunk || ':' || length(bytes), ',') FROM (SELECT * FROM snapshot_chunks ORDER BY chunk)"));
+        }
+
+        using LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync();
+        Assert.Equal([4096, 4096, 1808], Lengths(snapshot!.State));
+        Assert.Equal(state, snapshot.State.ToArray());
     }
 
     [Fact]
@@ -224,6 +281,8 @@ public sealed class SqliteLedgerStoreTests : IDisposable
         await using SqliteConnection connection = OpenRaw();
         Assert.Equal(2L, Scalar(connection, "SELECT COUNT(*) FROM snapshots"));
         Assert.Equal(4L, Scalar(connection, "SELECT MIN(batch_number) FROM snapshots"));
+        Assert.Equal(4L, Scalar(connection, "SELECT MIN(batch_number) FROM snapshot_chunks"));
+        Assert.Equal(2L, Scalar(connection, "SELECT COUNT(*) FROM snapshot_chunks"));
     }
 
     [Fact]
@@ -295,6 +354,17 @@ public sealed class SqliteLedgerStoreTests : IDisposable
         {
             await store.AppendAsync(batch);
         }
+    }
+
+    private static List<int> Lengths(ReadOnlySequence<byte> state)
+    {
+        var lengths = new List<int>();
+        foreach (ReadOnlyMemory<byte> segment in state)
+        {
+            lengths.Add(segment.Length);
+        }
+
+        return lengths;
     }
 
     private SqliteConnection OpenRaw()

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Micropay.Core.Storage.Tests;
 
 /// <summary>
@@ -20,7 +22,7 @@ internal sealed class SnapshotlessLedgerStore(ILedgerStore inner) : ILedgerStore
     public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
         Inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
 
-    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
+    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default) =>
         ValueTask.FromException(new NotSupportedException("This store does not keep snapshots (LedgerStoreCapabilities.None)."));
 
     public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) =>

@@ -16,13 +16,14 @@ namespace Micropay.Core.Engine;
 /// </remarks>
 internal sealed class InFlightBatch
 {
-    public InFlightBatch(int maxBatchSize)
+    public InFlightBatch(int maxBatchSize, int encodedOffset)
     {
+        EncodedOffset = encodedOffset;
         Transfers = new Transfer[maxBatchSize];
         TransferResults = new CreateTransferResult[maxBatchSize];
         Accounts = new Account[maxBatchSize];
         AccountResults = new CreateAccountResult[maxBatchSize];
-        Encoded = new byte[EncodedOffset + CommitBatchHeader.Size + (maxBatchSize * CommitBatch.EventSize)];
+        Encoded = new byte[encodedOffset + CommitBatchHeader.Size + (maxBatchSize * CommitBatch.EventSize)];
         Images = new AccountImageLog(maxBatchSize * 2);
     }
 
@@ -72,10 +73,11 @@ internal sealed class InFlightBatch
     public CommitBatchHeader Header;
 
     /// <summary>
-    /// Where the encoded batch starts in <see cref="Encoded"/>: room for the file store's record frame in front, so its
-    /// fast path (<see cref="IEncodedBatchAppender"/>) writes the batch from here without copying it.
+    /// Where the encoded batch starts in <see cref="Encoded"/>: room for the store's record framing in front
+    /// (<see cref="IEncodedBatchAppender.RecordPrefixSize"/>, read once at open; 0 without that fast path), so the store
+    /// writes the batch from here without copying it.
     /// </summary>
-    public const int EncodedOffset = FileLedgerStore.FrameSize;
+    public readonly int EncodedOffset;
 
     /// <summary>
     /// The encoded batch at <see cref="EncodedOffset"/>: the header (written by the publisher, which knows the previous
@@ -92,7 +94,6 @@ internal sealed class InFlightBatch
     /// <summary>The ledger's snapshot right after this batch, when one was due or asked for: one array, or segments past an array's size.</summary>
     public ReadOnlySequence<byte>? Snapshot;
     public ulong SnapshotBatchNumber;
-    public Exception? SnapshotError;
 
     /// <summary>Apply the batch even when it holds no event: a clock pulse that releases due holds.</summary>
     public bool Pulse;
@@ -116,7 +117,6 @@ internal sealed class InFlightBatch
         AccountsStart = AccountsEnd = TransfersStart = TransfersEnd = 0;
         Snapshot = null;
         SnapshotBatchNumber = 0;
-        SnapshotError = null;
         Stop = false;
         Pulse = false;
         TransfersIndexed = false;

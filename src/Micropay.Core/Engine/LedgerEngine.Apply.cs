@@ -339,7 +339,7 @@ public sealed partial class LedgerEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EncodeEvents(InFlightBatch batch)
     {
-        Span<byte> events = batch.Encoded.AsSpan(InFlightBatch.EncodedOffset + CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize);
+        Span<byte> events = batch.Encoded.AsSpan(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize);
         if (batch.Kind == BatchKind.Accounts)
         {
             Account.EncodeAll(batch.AccountEvents, events);
@@ -377,20 +377,13 @@ public sealed partial class LedgerEngine
             _ledger.WriteSnapshot(state);
             batch.Snapshot = new ReadOnlySequence<byte>(state);
         }
-        else if (_store is FileLedgerStore)
+        else
         {
-            // Past what one array holds: segments, which the file store writes as one snapshot (an ILedgerStore takes
-            // its snapshots as one ReadOnlyMemory<byte>, so other stores stop here).
+            // Past what one array holds: segments, which every store takes as one snapshot (ILedgerStore takes a state as
+            // a sequence of any length).
             var segments = new SnapshotSegments(_options.SnapshotSegmentBytes);
             _ledger.WriteSnapshot(segments);
             batch.Snapshot = segments.ToSequence();
-        }
-        else
-        {
-            batch.SnapshotError = new NotSupportedException(
-                $"The ledger's state ({size} bytes) is larger than one snapshot can hold for {_store!.GetType().Name} ({Array.MaxLength} bytes: " +
-                "ILedgerStore takes a snapshot as one ReadOnlyMemory<byte>); FileLedgerStore takes snapshots of any size.");
-            return;
         }
 
         batch.SnapshotBatchNumber = _lastAppliedBatchNumber;

@@ -86,7 +86,7 @@ public sealed partial class LedgerEngine
     {
         BatchOperation operation = batch.Kind == BatchKind.Accounts ? BatchOperation.CreateAccounts : BatchOperation.CreateTransfers;
         var header = new CommitBatchHeader(batch.BatchNumber, operation, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero);
-        Span<byte> encoded = batch.Encoded.AsSpan(InFlightBatch.EncodedOffset, batch.EncodedLength);
+        Span<byte> encoded = batch.Encoded.AsSpan(batch.EncodedOffset, batch.EncodedLength);
         header.Encode(encoded);
         batch.Header = header;
         if (_fastStore is null)
@@ -108,7 +108,7 @@ public sealed partial class LedgerEngine
                 return;
             }
 
-            var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(InFlightBatch.EncodedOffset + CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize));
+            var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize));
             ValueTask append = _store!.AppendAsync(commit);
             if (!append.IsCompletedSuccessfully)
             {
@@ -266,18 +266,12 @@ public sealed partial class LedgerEngine
         {
             try
             {
-                if (state.IsSingleSegment)
+                // One array, or segments past what one array holds: any store takes either.
+                ValueTask write = _store!.WriteSnapshotAsync(batch.SnapshotBatchNumber, state);
+                if (!write.IsCompletedSuccessfully)
                 {
-                    ValueTask write = _store!.WriteSnapshotAsync(batch.SnapshotBatchNumber, state.First);
-                    if (!write.IsCompletedSuccessfully)
-                    {
-                        write.AsTask().GetAwaiter().GetResult();
-                    }
-                }
-                else
-                {
-                    // Segments past one array's size: only taken for a FileLedgerStore (see TakeSnapshot).
-                    ((FileLedgerStore)_store!).WriteSnapshot(batch.SnapshotBatchNumber, state, CancellationToken.None);
+                    // A store that completes asynchronously: this thread exists to wait for it.
+                    write.AsTask().GetAwaiter().GetResult();
                 }
             }
             catch (Exception e)
@@ -287,12 +281,8 @@ public sealed partial class LedgerEngine
                 error = new LedgerEngineException($"Writing the snapshot at batch {batch.SnapshotBatchNumber} failed; the journal is unaffected.", e);
             }
         }
-        else if (error is null && batch.SnapshotError is { } refused)
-        {
-            error = refused;
-        }
 
-        if (fault is null && (batch.Snapshot is not null || batch.SnapshotError is not null))
+        if (fault is null && batch.Snapshot is not null)
         {
             // An attempt was made (not merely skipped because the engine had stopped): record its outcome before the
             // requests complete, so a caller whose TakeSnapshotAsync has returned sees it.

@@ -41,8 +41,27 @@ public sealed partial class LedgerEngine
         }
     }
 
+    /// <summary>The most bytes of record framing a store may ask for in front of an encoded batch (<see cref="IEncodedBatchAppender.RecordPrefixSize"/>).</summary>
+    internal const int MaxRecordPrefixSize = 4096;
+
+    /// <summary>
+    /// The store's encoded-append fast path, or null. Found through the capability, never the store's type, so a
+    /// decorator that passes it on keeps it: the store reports <see cref="LedgerStoreCapabilities.EncodedAppend"/> (a
+    /// decorator only when its inner store does) and implements <see cref="IEncodedBatchAppender"/>.
+    /// </summary>
+    private static IEncodedBatchAppender? EncodedAppenderOf(ILedgerStore? store) =>
+        store is IEncodedBatchAppender fast && (store.Capabilities & LedgerStoreCapabilities.EncodedAppend) != 0 ? fast : null;
+
     private static async ValueTask<LedgerEngine> RecoverAsync(LedgerEngineOptions options, ILedgerStore store, CancellationToken cancellationToken)
     {
+        if (EncodedAppenderOf(store) is { } fast && fast.RecordPrefixSize is < 0 or > MaxRecordPrefixSize)
+        {
+            throw new ArgumentException(
+                $"The store ({store.GetType().Name}) offers LedgerStoreCapabilities.EncodedAppend with a RecordPrefixSize of {fast.RecordPrefixSize}; " +
+                $"it must be 0 to {MaxRecordPrefixSize}.",
+                nameof(options));
+        }
+
         LedgerStoreState state = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
         if (state.DiscardedTail is { } tail)
         {
@@ -53,58 +72,48 @@ public sealed partial class LedgerEngine
 
         Ledger.Ledger ledger;
         PublishedIndex? transfers = null;
+        Type? snapshotOwner = null;
         ulong appliedThrough = 0;
-        if (state.LatestSnapshotBatchNumber != 0 && (store.Capabilities & LedgerStoreCapabilities.Snapshots) != 0)
+        if (state.LatestSnapshotBatchNumber != 0 && (store.Capabilities & LedgerStoreCapabilities.Snapshots) != 0 &&
+            await store.ReadLatestSnapshotAsync(cancellationToken).ConfigureAwait(false) is { } found)
         {
-            // The file store gives the engine its snapshot as a mapping of the file (no fresh memory for 1.4 GB at 10M
-            // transfers, and of any length), which this method must release itself once done with it (below).
-            StoredSnapshot? found = null;
-            if (store is FileLedgerStore file)
+            // A store may lend the state (the file store maps its file: no fresh memory for 1.4 GB at 10M transfers, and
+            // of any length, whether it is reached directly or through a decorator); disposing the snapshot below, once
+            // nothing reads it, gives that memory back.
+            Task<PublishedIndex>? indexing = null;
+            try
             {
-                found = file.ReadLatestSnapshotForRecovery();
-            }
-            else if (await store.ReadLatestSnapshotAsync(cancellationToken).ConfigureAwait(false) is { } copy)
-            {
-                found = new StoredSnapshot(copy.BatchNumber, new ReadOnlySequence<byte>(copy.State), null);
-            }
+                ReadOnlySequence<byte> snapshotState = found.State;
 
-            if (found is not null)
+                // The transfer read index is built from the snapshot's rows on another core while ReadSnapshot rebuilds
+                // the ledger from the same bytes: both are mostly page faults and cache misses, and on 10M transfers each
+                // took about a second one after the other.
+                indexing = StartIndexingSnapshotTransfers(snapshotState, options.TransferCapacity);
+                ledger = Ledger.Ledger.ReadSnapshot(snapshotState, options.AccountCapacity, options.TransferCapacity);
+            }
+            finally
             {
-                // The transfer read index is built from the snapshot's rows on another core while ReadSnapshot
-                // rebuilds the ledger from the same bytes: both are mostly page faults and cache misses, and on
-                // 10M transfers each took about a second one after the other.
-                Task<PublishedIndex>? indexing = StartIndexingSnapshotTransfers(found, options.TransferCapacity);
-                try
+                // The task reads the snapshot's memory, so it must end before that memory can be released.
+                if (indexing is not null)
                 {
-                    ledger = Ledger.Ledger.ReadSnapshot(found.State, options.AccountCapacity, options.TransferCapacity);
-                }
-                finally
-                {
-                    // The task reads the snapshot's memory, so it must end before that memory can be unmapped.
-                    if (indexing is not null)
+                    try
                     {
-                        try
-                        {
-                            transfers = await indexing.ConfigureAwait(false);
-                        }
-                        catch (Exception) when (indexing.IsFaulted)
-                        {
-                            // Built again from the ledger below (ReadSnapshot's own error, if any, is what propagates).
-                            transfers = null;
-                        }
+                        transfers = await indexing.ConfigureAwait(false);
                     }
-
-                    // A FileLedgerStore's large snapshot is a mapping of its file owned by this caller: unmapping it now
-                    // frees the address space and lets the file's disk space go once the store prunes it.
-                    found.Release();
+                    catch (Exception) when (indexing.IsFaulted)
+                    {
+                        // Built again from the ledger below (ReadSnapshot's own error, if any, is what propagates).
+                        transfers = null;
+                    }
                 }
 
-                appliedThrough = found.BatchNumber;
+                // A mapping of the file store's snapshot: unmapping it now frees the address space and lets the file's
+                // disk space go once the store prunes it.
+                found.Dispose();
             }
-            else
-            {
-                ledger = new Ledger.Ledger(options.AccountCapacity, options.TransferCapacity);
-            }
+
+            appliedThrough = found.BatchNumber;
+            snapshotOwner = found.Owner?.GetType();
         }
         else
         {
@@ -118,41 +127,75 @@ public sealed partial class LedgerEngine
                 $"The store reports batch {state.LastBatchNumber} as its last, but replay ended at batch {appliedThrough}.", null);
         }
 
-        return new LedgerEngine(options, ledger, state, transfers);
+        return new LedgerEngine(options, ledger, state, transfers, snapshotOwner);
     }
 
     /// <summary>
     /// Starts building the transfer read index of a snapshot's rows (the ids as the snapshot stores them, row for row
-    /// as <see cref="Ledger.Ledger.ReadSnapshot(ReadOnlySpan{byte}, int, int)"/> loads them), or returns null when the header is not sound (then
-    /// ReadSnapshot throws anyway). The result is used only if ReadSnapshot of the same bytes succeeds.
+    /// as <see cref="Ledger.Ledger.ReadSnapshot(ReadOnlySequence{byte}, int, int)"/> loads them), or returns null when the
+    /// header is not sound (then ReadSnapshot throws anyway). The result is used only if ReadSnapshot of the same bytes
+    /// succeeds.
     /// </summary>
-    private static Task<PublishedIndex>? StartIndexingSnapshotTransfers(StoredSnapshot snapshot, int transferCapacity)
+    private static Task<PublishedIndex>? StartIndexingSnapshotTransfers(ReadOnlySequence<byte> snapshot, int transferCapacity)
     {
-        // The rows are read through one pointer: a mapping is contiguous whatever its length, and an array is one segment.
-        if ((snapshot.Mapping is null && !snapshot.State.IsSingleSegment) ||
-            !Ledger.Ledger.TryLocateSnapshotTransfers(snapshot.State, out long offset, out int count))
+        if (!Ledger.Ledger.TryLocateSnapshotTransfers(snapshot, out long offset, out int count))
         {
             return null;
         }
 
-        return Task.Run(() =>
+        return Task.Run(() => IndexSnapshotTransfers(snapshot, offset, count, transferCapacity));
+    }
+
+    /// <summary>
+    /// The read index of the snapshot's <paramref name="count"/> transfer rows, which start at <paramref name="offset"/>.
+    /// The state may lie in any number of segments (one array, a mapping's 1 GiB windows, a store's chunks): each run of
+    /// rows whose ids lie whole in one segment is inserted through a pointer into it, with the index's prefetching bulk
+    /// insert; an id cut by a segment's end is gathered and inserted alone.
+    /// </summary>
+    private static unsafe PublishedIndex IndexSnapshotTransfers(ReadOnlySequence<byte> snapshot, long offset, int count, int transferCapacity)
+    {
+        const int IdSize = 16;
+        var index = new PublishedIndex(Math.Max(transferCapacity, count));
+        Span<byte> cut = stackalloc byte[IdSize];
+        int row = 0;
+        long segmentStart = 0;
+        foreach (ReadOnlyMemory<byte> segment in snapshot)
         {
-            var index = new PublishedIndex(Math.Max(transferCapacity, count));
-            unsafe
+            long segmentEnd = segmentStart + segment.Length;
+
+            // Every row whose id starts before this segment was inserted with an earlier one, so the next id starts here or later.
+            if (row < count && offset + ((long)row * Transfer.Size) < segmentEnd)
             {
-                if (snapshot.Mapping is { } mapping)
+                using MemoryHandle pinned = segment.Pin();
+                byte* start = (byte*)pinned.Pointer;
+                while (row < count)
                 {
-                    index.InsertRows(0, count, new SnapshotTransferIds(mapping.Pointer + offset));
-                }
-                else
-                {
-                    using MemoryHandle pinned = snapshot.State.First.Pin();
-                    index.InsertRows(0, count, new SnapshotTransferIds((byte*)pinned.Pointer + offset));
+                    long idAt = offset + ((long)row * Transfer.Size);
+                    if (idAt >= segmentEnd)
+                    {
+                        break;
+                    }
+
+                    if (idAt + IdSize <= segmentEnd)
+                    {
+                        // The rows up to the last one whose id ends inside this segment.
+                        int end = (int)Math.Min(count, ((segmentEnd - IdSize - offset) / Transfer.Size) + 1);
+                        index.InsertRows(row, end, new SnapshotTransferIds(start + (idAt - segmentStart), row));
+                        row = end;
+                    }
+                    else
+                    {
+                        snapshot.Slice(idAt, IdSize).CopyTo(cut);
+                        index.Insert(System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(cut), row);
+                        row++;
+                    }
                 }
             }
 
-            return index;
-        });
+            segmentStart = segmentEnd;
+        }
+
+        return index;
     }
 
     /// <summary>Applies every journaled batch after <paramref name="after"/>, with the timestamps in their headers.</summary>
@@ -221,10 +264,13 @@ public sealed partial class LedgerEngine
         _publishedTransferCount = _ledger.TransferCount;
     }
 
-    /// <summary>The ids of a snapshot's transfer records (128 bytes each, the id first, little-endian), by row.</summary>
-    private readonly unsafe struct SnapshotTransferIds(byte* transfers) : IRowIds
+    /// <summary>
+    /// The ids of a run of a snapshot's transfer records (128 bytes each, the id first, little-endian), by row:
+    /// <paramref name="first"/> points at row <paramref name="firstRow"/>'s record, and the run's records follow it.
+    /// </summary>
+    private readonly unsafe struct SnapshotTransferIds(byte* first, int firstRow) : IRowIds
     {
         public UInt128 IdAt(int row) =>
-            System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(new ReadOnlySpan<byte>(transfers + ((long)row * Transfer.Size), 16));
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(new ReadOnlySpan<byte>(first + ((long)(row - firstRow) * Transfer.Size), 16));
     }
 }

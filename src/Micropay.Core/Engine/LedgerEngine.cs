@@ -40,7 +40,8 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     private readonly DurabilityMode _mode;
     private readonly ILedgerStore? _store;
 
-    // The store's fast path (FileLedgerStore), or null: appends the batch from InFlightBatch.Encoded and hashes it.
+    // The store's fast path (a store reporting LedgerStoreCapabilities.EncodedAppend, such as FileLedgerStore, or a
+    // decorator passing it on), or null: appends the batch from InFlightBatch.Encoded and hashes it.
     private readonly IEncodedBatchAppender? _fastStore;
 
     // Publisher thread only: the work it does while the fast path's device writes.
@@ -90,13 +91,15 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     private ulong _latestSnapshotBatchNumber;
     private Exception? _lastSnapshotError;
 
-    private LedgerEngine(LedgerEngineOptions options, Ledger.Ledger ledger, LedgerStoreState storeState, PublishedIndex? transfers = null)
+    private LedgerEngine(LedgerEngineOptions options, Ledger.Ledger ledger, LedgerStoreState storeState, PublishedIndex? transfers = null, Type? snapshotOwner = null)
     {
+        RecoveredSnapshotOwner = snapshotOwner;
         _options = options;
         _mode = options.Durability;
         _store = _mode == DurabilityMode.InMemory ? null : options.Store;
         _storeSnapshots = _store is not null && (_store.Capabilities & LedgerStoreCapabilities.Snapshots) != 0;
-        _fastStore = _store is IEncodedBatchAppender fast && fast.RecordPrefixSize == InFlightBatch.EncodedOffset ? fast : null;
+        _fastStore = EncodedAppenderOf(_store);
+        int recordPrefixSize = _fastStore?.RecordPrefixSize ?? 0;
         _overlap = new AppendOverlap(this);
         _maxBatchSize = options.MaxBatchSize;
         _clock = options.TimeProvider;
@@ -105,7 +108,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _batches = new InFlightBatch[PipelineDepth];
         for (int i = 0; i < _batches.Length; i++)
         {
-            _batches[i] = new InFlightBatch(_maxBatchSize);
+            _batches[i] = new InFlightBatch(_maxBatchSize, recordPrefixSize);
         }
 
         _lastAppliedBatchNumber = storeState.LastBatchNumber;
@@ -114,6 +117,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _latestSnapshotBatchNumber = _store is null ? 0 : storeState.LatestSnapshotBatchNumber;
         DiscardedTailAtOpen = _store is null ? null : storeState.DiscardedTail;
         _accounts = new AccountMirror(Math.Max(options.AccountCapacity, ledger.AccountCount));
+        TransfersIndexedFromSnapshot = transfers is not null;
         _transfers = transfers ?? new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));
         PublishRecoveredState();
 
@@ -122,6 +126,18 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _applyThread.Start();
         _publishThread.Start();
     }
+
+    /// <summary>Whether batches go to the store through its <see cref="IEncodedBatchAppender"/> fast path; for tests.</summary>
+    internal bool AppendsEncoded => _fastStore is not null;
+
+    /// <summary>
+    /// The type of what the snapshot recovery read had lent it (<see cref="LedgerSnapshot"/>'s owner: the file store's
+    /// mapping), or null; for tests that check a store's mapped read reached the engine through a decorator.
+    /// </summary>
+    internal Type? RecoveredSnapshotOwner { get; }
+
+    /// <summary>Whether recovery built the transfer read index from the snapshot's rows while the ledger was read; for tests.</summary>
+    internal bool TransfersIndexedFromSnapshot { get; }
 
     /// <summary>The durability mode the engine runs in.</summary>
     public DurabilityMode Durability => _mode;
@@ -152,10 +168,9 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// <remarks>
     /// A failed snapshot loses nothing: the journal holds every batch, and the engine keeps running. What it costs is
     /// open time, since recovery replays the journal from the last snapshot that succeeded. The error is a
-    /// <see cref="LedgerEngineException"/> wrapping the store's exception when the store failed to write it, or a
-    /// <see cref="NotSupportedException"/> when the ledger's state is larger than the store takes (past about 2 GiB, some
-    /// 16M transfers, with any store but <see cref="FileLedgerStore"/>: <see cref="ILedgerStore"/> passes a snapshot as one
-    /// <see cref="ReadOnlyMemory{T}"/>).
+    /// <see cref="LedgerEngineException"/> wrapping the store's exception when the store failed to write it. A state of any
+    /// size goes to any store that keeps snapshots (past what one array holds, about 2 GiB or some 16M transfers, in
+    /// segments).
     /// </remarks>
     public Exception? LastSnapshotError => Volatile.Read(ref _lastSnapshotError);
 

@@ -43,8 +43,9 @@ public sealed class LedgerEngineOptions
     /// </summary>
     public int SnapshotIntervalBatches { get; init; }
 
-    // Snapshots up to this many bytes are copied into one array, larger ones into segments of SnapshotSegmentBytes (a
-    // FileLedgerStore only). Array.MaxLength and 256 MiB; internal so that tests can take segmented snapshots of small ledgers.
+    // Snapshots up to this many bytes are copied into one array, larger ones into segments of SnapshotSegmentBytes, which
+    // every store takes (ILedgerStore.WriteSnapshotAsync takes a sequence). Array.MaxLength and 256 MiB; internal so that
+    // tests can take segmented snapshots of small ledgers.
     internal long SnapshotArrayLimit { get; init; } = Array.MaxLength;
 
     internal int SnapshotSegmentBytes { get; init; } = 256 * 1024 * 1024;

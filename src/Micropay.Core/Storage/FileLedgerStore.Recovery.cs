@@ -70,7 +70,7 @@ public sealed partial class FileLedgerStore
     {
         bool removeMarker = CheckWriteFailedMarker();
         List<(ulong First, string Path)> files = ListSegmentFiles();
-        StoredSnapshot? snapshot = FindLatestSnapshot(takeRecovered: false, map: true);
+        LedgerSnapshot? snapshot = FindLatestSnapshot(takeRecovered: false);
         ulong latestSnapshot = snapshot?.BatchNumber ?? 0;
 
         // Batches from this one on get their SHA-256 recomputed and chain-checked (see the file comment).
@@ -151,13 +151,13 @@ public sealed partial class FileLedgerStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             activeFile?.Dispose();
-            snapshot?.Release();
+            snapshot?.Dispose();
             throw new LedgerStoreException($"The ledger store '{_directory}' cannot be opened: {e.Message}", e);
         }
         catch
         {
             activeFile?.Dispose();
-            snapshot?.Release();
+            snapshot?.Dispose();
             throw;
         }
 

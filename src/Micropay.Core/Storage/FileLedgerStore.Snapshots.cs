@@ -31,8 +31,9 @@ namespace Micropay.Core.Storage;
 //
 // It is written as snapshot-{batch}.tmp, fsync'd, renamed into place and the directory fsync'd, so after a crash it is
 // wholly there or absent; a damaged one (disk fault) fails its checksum and the previous snapshot is used instead.
-// Large snapshots are read through a memory mapping (SnapshotMapping), not copied into a new array; a state past what
-// one array holds (~2 GiB) can only be read that way, so only the engine's recovery reads it (public reads say so).
+// Large snapshots are read through a memory mapping (SnapshotMapping), not copied into a new array, and returned as that
+// mapping, in windows, owned by the LedgerSnapshot the caller disposes; a state of any length is returned that way (or,
+// where the file system cannot map, in arrays of at most MapWindowBytes each).
 public sealed partial class FileLedgerStore
 {
     internal const string SnapshotPrefix = "snapshot-";
@@ -52,25 +53,34 @@ public sealed partial class FileLedgerStore
     // Set by tests before OpenAsync; read-only afterwards.
     internal int MapSnapshotsFrom { get; set; } = DefaultMapSnapshotsFrom;
 
-    // The window size of a mapped state's sequence; set by tests (small windows cut small states in several segments).
+    // The most bytes one segment of a returned state holds: a mapped state's windows, or the arrays of a state read
+    // without a mapping (1 GiB, under a span's limit). Set by tests (small segments cut small states in several).
     internal int MapWindowBytes { get; set; } = SnapshotMapping.DefaultWindowBytes;
 
-    // The largest state ReadLatestSnapshotAsync copies into an array (Array.MaxLength); set by tests to reach the refusal.
-    internal long MaxCopiedSnapshotBytes { get; set; } = Array.MaxLength;
+    // How many snapshots ReadLatestSnapshotAsync returned as a mapping of their file; for tests that check a caller (the
+    // engine, through a decorator or not) got the mapped read. Interlocked.
+    private int _mappedSnapshotsReturned;
 
     // The snapshot that OpenAsync verified (it had to, to know which batches the snapshot covers), kept so that the
-    // ReadLatestSnapshotAsync which follows does not map and verify it again; handed out once (under the lock), since
-    // its receiver may dispose the mapping. Disposed with the store if never handed out.
-    private StoredSnapshot? _recoveredSnapshot;
+    // ReadLatestSnapshotAsync which follows (the engine's recovery) does not map and verify it again; handed out once
+    // (under the lock), since its receiver disposes it. Disposed with the store if never handed out.
+    private LedgerSnapshot? _recoveredSnapshot;
     private readonly Lock _recoveredSnapshotLock = new();
 
     // Why the snapshots passed over by the last search were rejected (file and reason), for error messages that need
     // a snapshot: with a compacted journal a damaged snapshot is fatal, and the error should say which file and why.
     private List<string> _rejectedSnapshots = [];
 
+    /// <summary>The number of snapshots <see cref="ReadLatestSnapshotAsync"/> returned as a mapping of their file.</summary>
+    internal int MappedSnapshotsReturned => Volatile.Read(ref _mappedSnapshotsReturned);
+
     /// <inheritdoc />
+    /// <remarks>
+    /// The state, of any length, is written segment after segment into one file (<c>snapshot-{batch}.snap</c>, a 64-byte
+    /// header then the state) with one XxHash128 over all of it; the write runs synchronously on the calling thread.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchNumber"/> is 0 or above the last durable batch.</exception>
-    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default)
+    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -79,7 +89,7 @@ public sealed partial class FileLedgerStore
 
         try
         {
-            WriteSnapshot(batchNumber, new ReadOnlySequence<byte>(state), cancellationToken);
+            WriteSnapshot(batchNumber, state, cancellationToken);
             return default;
         }
         catch (Exception e)
@@ -88,13 +98,7 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    /// <summary>
-    /// <see cref="WriteSnapshotAsync"/> for a state in segments, of any length (the engine's snapshots past what one
-    /// array holds, ~2 GiB, written by <c>Ledger.WriteSnapshot(IBufferWriter)</c>): the same file, checksum and guarantees.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchNumber"/> is 0 or above the last durable batch.</exception>
-    /// <exception cref="LedgerStoreException">The snapshot cannot be written.</exception>
-    internal void WriteSnapshot(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken)
+    private void WriteSnapshot(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken)
     {
         ThrowIfNotOpen();
         ulong last = Volatile.Read(ref _lastBatchNumber);
@@ -210,11 +214,21 @@ public sealed partial class FileLedgerStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// The state is returned in a new array, owned by the caller. A state past what one array holds (~2 GiB, which only
-    /// the engine writes, for ledgers of some 16M transfers and more) cannot be returned: that throws
-    /// <see cref="NotSupportedException"/>, and <c>LedgerEngine</c> still recovers from it (through a memory mapping).
+    /// <para>A state of 16 MiB or more is returned as a read-only (copy-on-write) memory mapping of the snapshot file, in
+    /// windows of up to 1 GiB, not as a copy: the pages come from the page cache, so a large snapshot costs no fresh memory
+    /// (on the 2-core VM the kernel zeroes fresh pages at ~1.1 GB/s, which made copying a 1.4 GB snapshot the largest cost
+    /// of an engine's open). The returned <see cref="LedgerSnapshot"/> owns the mapping: it stays valid until disposed, even
+    /// after this store is disposed or the file deleted (a pruned snapshot), and is unmapped when disposed. A smaller state
+    /// is an array, as is any state on a file system that cannot map (in arrays of up to 1 GiB). A state of any length is
+    /// returned.</para>
+    /// <para>The first read after <see cref="OpenAsync"/> returns the snapshot the open verified, without reading it
+    /// again; later reads read and verify the file (every byte against its checksum) before returning it.</para>
+    /// <para><b>I/O errors under a mapping.</b> A mapped page is read from the disk when first touched; if that read fails
+    /// the operating system signals the process (SIGBUS on Unix), which .NET does not turn into an exception: the process
+    /// ends, where a copied read would have thrown an <see cref="IOException"/>. The checksum pass reads every page before
+    /// the snapshot is returned, so only a page the kernel dropped from its cache since, and then fails to read again, can
+    /// do this.</para>
     /// </remarks>
-    /// <exception cref="NotSupportedException">The latest intact snapshot is larger than one array can hold.</exception>
     public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -225,13 +239,13 @@ public sealed partial class FileLedgerStore
         try
         {
             ThrowIfNotOpen();
-            // Always a copy: a mapping handed to a public caller could be released under a span the caller still
-            // uses (a span does not keep its memory manager alive), so mappings go only to the engine, which disposes
-            // them itself (ReadLatestSnapshotForRecovery).
-            StoredSnapshot? found = FindLatestSnapshot(takeRecovered: false, map: false);
+            LedgerSnapshot? found = FindLatestSnapshot(takeRecovered: true);
+            if (found?.Owner is SnapshotMapping)
+            {
+                Interlocked.Increment(ref _mappedSnapshotsReturned);
+            }
 
-            // Not mapped, so the state is one array.
-            return new ValueTask<LedgerSnapshot?>(found is null ? null : new LedgerSnapshot(found.BatchNumber, found.State.First));
+            return new ValueTask<LedgerSnapshot?>(found);
         }
         catch (Exception e)
         {
@@ -240,26 +254,11 @@ public sealed partial class FileLedgerStore
     }
 
     /// <summary>
-    /// The engine's read of the latest snapshot at recovery: like <see cref="ReadLatestSnapshotAsync"/>, but a state of
-    /// <see cref="MapSnapshotsFrom"/> bytes (16 MiB) or more is a read-only mapping of the snapshot file
-    /// (<see cref="SnapshotMapping"/>) instead of a copy, so a large snapshot costs no fresh memory, and the snapshot
-    /// OpenAsync already verified is handed over instead of being read and checked again. The caller owns the mapping
-    /// and must release it (<see cref="StoredSnapshot.Release"/>) once done with every span over it; it stays valid until
-    /// then, even after the store is disposed or the file deleted. The state may be of any length (windows of the mapping).
+    /// The newest snapshot that reads back intact, or null; the caller owns it (and its mapping, if it is one). With
+    /// <paramref name="takeRecovered"/>, the one verified by OpenAsync is returned (once) instead of being read again
+    /// when it is still the newest.
     /// </summary>
-    internal StoredSnapshot? ReadLatestSnapshotForRecovery()
-    {
-        ThrowIfNotOpen();
-        return FindLatestSnapshot(takeRecovered: true, map: true);
-    }
-
-    /// <summary>
-    /// The newest snapshot that reads back intact, or null. With <paramref name="takeRecovered"/>, the one verified by
-    /// OpenAsync is returned (once) instead of being read again when it is still the newest; with
-    /// <paramref name="map"/>, a large state is a mapping the caller must release.
-    /// </summary>
-    /// <exception cref="NotSupportedException">Without <paramref name="map"/>: the newest intact snapshot is too large for an array.</exception>
-    private StoredSnapshot? FindLatestSnapshot(bool takeRecovered, bool map)
+    private LedgerSnapshot? FindLatestSnapshot(bool takeRecovered)
     {
         var numbers = new List<ulong>();
         foreach (string path in _fs.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
@@ -281,7 +280,7 @@ public sealed partial class FileLedgerStore
                     return recovered;
                 }
 
-                string? problem = TryReadSnapshot(numbers[i], map, out StoredSnapshot? snapshot);
+                string? problem = TryReadSnapshot(numbers[i], out LedgerSnapshot? snapshot);
                 if (problem is null)
                 {
                     return snapshot;
@@ -298,7 +297,7 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private StoredSnapshot? TakeRecoveredSnapshot(ulong batchNumber)
+    private LedgerSnapshot? TakeRecoveredSnapshot(ulong batchNumber)
     {
         lock (_recoveredSnapshotLock)
         {
@@ -314,7 +313,7 @@ public sealed partial class FileLedgerStore
 
     private void DropRecoveredSnapshot()
     {
-        StoredSnapshot? recovered;
+        LedgerSnapshot? recovered;
         lock (_recoveredSnapshotLock)
         {
             recovered = _recoveredSnapshot;
@@ -322,11 +321,11 @@ public sealed partial class FileLedgerStore
         }
 
         // Never handed out, so nobody else can be using it.
-        recovered?.Release();
+        recovered?.Dispose();
     }
 
     /// <summary>Reads and verifies the snapshot of <paramref name="batchNumber"/>; returns null, or why it cannot be used.</summary>
-    private string? TryReadSnapshot(ulong batchNumber, bool map, out StoredSnapshot? snapshot)
+    private string? TryReadSnapshot(ulong batchNumber, out LedgerSnapshot? snapshot)
     {
         snapshot = null;
         string path = SnapshotPath(batchNumber);
@@ -345,7 +344,7 @@ public sealed partial class FileLedgerStore
         {
             try
             {
-                return TryReadSnapshot(handle, batchNumber, map, out snapshot);
+                return TryReadSnapshot(handle, batchNumber, out snapshot);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -354,7 +353,7 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private string? TryReadSnapshot(StoreFile handle, ulong batchNumber, bool map, out StoredSnapshot? snapshot)
+    private string? TryReadSnapshot(StoreFile handle, ulong batchNumber, out LedgerSnapshot? snapshot)
     {
         snapshot = null;
         long fileLength = handle.Length;
@@ -387,28 +386,30 @@ public sealed partial class FileLedgerStore
             return problem;
         }
 
-        // A state larger than an array can only be mapped; without map it is mapped just to be verified (below).
+        // A large state is mapped (see ReadLatestSnapshotAsync); a small one, or any where the file system cannot map, is
+        // read into arrays of at most MapWindowBytes each, so no length is too large for either.
         ReadOnlySequence<byte> state;
         SnapshotMapping? mapping = null;
-        bool tooLargeForArray = length > Math.Min(MaxCopiedSnapshotBytes, Array.MaxLength);
-        if (((map && length >= MapSnapshotsFrom && length > 0) || tooLargeForArray) && handle.TryMap(SnapshotHeaderSize, length) is { } mapped)
+        if (length >= MapSnapshotsFrom && length > 0 && handle.TryMap(SnapshotHeaderSize, length) is { } mapped)
         {
             mapping = mapped;
             state = mapping.CreateSequence(MapWindowBytes);
         }
-        else if (length > Array.MaxLength)
-        {
-            return $"the state is {length} bytes, more than an array holds, and this file system cannot map it";
-        }
         else
         {
-            byte[] bytes = new byte[length];
-            if (ReadFully(handle, bytes, SnapshotHeaderSize) != bytes.Length)
+            var parts = new List<ReadOnlyMemory<byte>>((int)Math.Max(1, (length + MapWindowBytes - 1) / MapWindowBytes));
+            for (long offset = 0; offset < length; offset += MapWindowBytes)
             {
-                return "the state cannot be read whole";
+                byte[] bytes = GC.AllocateUninitializedArray<byte>((int)Math.Min(MapWindowBytes, length - offset));
+                if (ReadFully(handle, bytes, SnapshotHeaderSize + offset) != bytes.Length)
+                {
+                    return "the state cannot be read whole";
+                }
+
+                parts.Add(bytes);
             }
 
-            state = new ReadOnlySequence<byte>(bytes);
+            state = Sequences.Join(parts);
         }
 
         bool intact;
@@ -433,16 +434,7 @@ public sealed partial class FileLedgerStore
                 : "the XxHash128 checksum does not match: the file is damaged";
         }
 
-        if (!map && mapping is not null)
-        {
-            // Intact, but a copy was asked for and no array holds it: say so rather than fall back to an older snapshot.
-            mapping.Dispose();
-            throw new NotSupportedException(
-                $"The snapshot of batch {batchNumber} ('{SnapshotPath(batchNumber)}') holds {length} state bytes, more than one array can " +
-                $"hold ({Math.Min(MaxCopiedSnapshotBytes, Array.MaxLength)}), so it cannot be returned as a copy; LedgerEngine recovers from it through a memory mapping.");
-        }
-
-        snapshot = new StoredSnapshot(batchNumber, state, mapping);
+        snapshot = new LedgerSnapshot(batchNumber, state, mapping);
         return null;
     }
 
@@ -467,8 +459,8 @@ public sealed partial class FileLedgerStore
         try
         {
             ThrowIfNotOpen();
-            StoredSnapshot? latest = FindLatestSnapshot(takeRecovered: false, map: true);
-            latest?.Release();
+            LedgerSnapshot? latest = FindLatestSnapshot(takeRecovered: false);
+            latest?.Dispose();
             ulong covered = latest?.BatchNumber ?? 0;
             cancellationToken.ThrowIfCancellationRequested();
             return new ValueTask<int>(DeleteCoveredSegments(covered));

@@ -119,7 +119,9 @@ public sealed partial class FileLedgerStore : ILedgerStore, IEncodedBatchAppende
     public string DirectoryPath => _directory;
 
     /// <inheritdoc />
-    public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots;
+    /// <remarks><see cref="LedgerStoreCapabilities.Snapshots"/> and <see cref="LedgerStoreCapabilities.EncodedAppend"/>: the
+    /// engine appends through this store's <see cref="IEncodedBatchAppender"/>.</remarks>
+    public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots | LedgerStoreCapabilities.EncodedAppend;
 
     /// <summary>The last batch whose append returned (durable); for tests that check what was durable when.</summary>
     internal ulong LastDurableBatchNumber => Volatile.Read(ref _lastBatchNumber);

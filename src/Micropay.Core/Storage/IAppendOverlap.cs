@@ -1,14 +1,15 @@
 namespace Micropay.Core.Storage;
 
 /// <summary>
-/// Work the engine runs during <see cref="IEncodedBatchAppender.AppendEncoded"/>, after the store started the device
-/// writing the batch and before it waits for the fsync: CPU work that would otherwise wait behind the disk.
+/// Work the caller of <see cref="IEncodedBatchAppender.AppendEncoded"/> wants done while the device writes the batch:
+/// CPU work that would otherwise wait behind the disk (the engine indexes the batch's transfers for its readers).
 /// </summary>
-internal interface IAppendOverlap
+public interface IAppendOverlap
 {
     /// <summary>
-    /// Runs on the appending thread, under the store's write lock, before the batch is durable: it must not make the
-    /// batch visible as durable, and must not call into the store. If it throws, the store refuses further appends.
+    /// Runs on the appending thread, inside <see cref="IEncodedBatchAppender.AppendEncoded"/>, before the batch is durable.
+    /// It must not make the batch visible as durable, and must not call into the store. If it throws, the append fails
+    /// with that exception, its outcome is unknown, and the store refuses further appends (as after a failed write).
     /// </summary>
     void WhileWriting();
 }

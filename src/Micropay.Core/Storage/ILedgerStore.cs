@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Micropay.Core.Storage;
 
 /// <summary>
@@ -44,7 +46,14 @@ namespace Micropay.Core.Storage;
 /// its durability unknown anyway.</para>
 /// <para><b>Snapshots are optional</b> (<see cref="Capabilities"/>): without <see cref="LedgerStoreCapabilities.Snapshots"/>,
 /// <see cref="WriteSnapshotAsync"/> throws <see cref="NotSupportedException"/> and
-/// <see cref="ReadLatestSnapshotAsync"/> returns null; the engine then recovers by replaying the whole journal.</para>
+/// <see cref="ReadLatestSnapshotAsync"/> returns null; the engine then recovers by replaying the whole journal. A store
+/// that keeps snapshots keeps them of any length: a state comes as a <see cref="ReadOnlySequence{T}"/> and goes back as
+/// one (in a <see cref="LedgerSnapshot"/>), so neither side is bound by what one array holds (about 2 GiB, which a
+/// ledger of some 16M transfers outgrows). Store it in pieces (rows, chunks, files) if the storage has its own limits.</para>
+/// <para><b>Fast paths are capabilities.</b> What goes beyond this interface is offered through another interface and a
+/// flag in <see cref="Capabilities"/> (<see cref="IEncodedBatchAppender"/> and
+/// <see cref="LedgerStoreCapabilities.EncodedAppend"/>), never by the engine knowing a store's type, so a decorator that
+/// wraps a store can pass each one on.</para>
 /// </remarks>
 public interface ILedgerStore : IAsyncDisposable
 {
@@ -77,14 +86,25 @@ public interface ILedgerStore : IAsyncDisposable
 
     /// <summary>Stores a snapshot of the ledger after <paramref name="batchNumber"/>, atomically: after a crash it is wholly there or absent.</summary>
     /// <param name="batchNumber">The last batch included; it must be durable.</param>
-    /// <param name="state">The snapshot's bytes.</param>
+    /// <param name="state">
+    /// The snapshot's bytes, of any length, in one or more segments (the engine passes one array, or segments of 256 MiB
+    /// past what one array holds). The store reads them only during the call and keeps its own copy: the caller may reuse
+    /// the memory once the task completes.
+    /// </param>
     /// <param name="cancellationToken">Cancels writing; a cancelled snapshot is absent.</param>
     /// <returns>A task that completes when the snapshot is durable.</returns>
     /// <exception cref="NotSupportedException">The store lacks <see cref="LedgerStoreCapabilities.Snapshots"/>.</exception>
-    ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default);
+    /// <exception cref="ArgumentException"><paramref name="batchNumber"/> is 0 or not durable; nothing is stored.</exception>
+    /// <exception cref="LedgerStoreException">The snapshot cannot be written; the previous snapshots and the journal are unharmed.</exception>
+    ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default);
 
     /// <summary>Reads the latest intact snapshot (a damaged one is skipped in favour of the one before).</summary>
     /// <param name="cancellationToken">Cancels reading.</param>
-    /// <returns>The snapshot, or null when there is none (or the store lacks snapshots).</returns>
+    /// <returns>
+    /// The snapshot, or null when there is none (or the store lacks snapshots). The caller owns it and disposes it once done
+    /// with its <see cref="LedgerSnapshot.State"/>, which stays valid until then whatever happens to the store meanwhile
+    /// (newer snapshots, deletion of this one, the store's own disposal): a store may lend memory it must take back, such
+    /// as a mapping of a file.
+    /// </returns>
     ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default);
 }

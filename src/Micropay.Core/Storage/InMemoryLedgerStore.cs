@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace Micropay.Core.Storage;
@@ -16,7 +17,8 @@ namespace Micropay.Core.Storage;
 /// <para><b>Allocation.</b> An append copies the batch into a shared chunk of memory that grows by doubling up to 4 MiB
 /// per chunk, so in steady state an append allocates nothing (amortized: one chunk per several thousand events and,
 /// rarely, a larger index array). Reads return slices of that memory without copying. Writing a snapshot allocates one
-/// copy of its bytes.</para>
+/// copy of its bytes, in arrays of up to 1 GiB, so a snapshot of any length fits; reading it returns those arrays as the
+/// segments of its state, without copying.</para>
 /// <para><b>Failed appends.</b> Nothing in memory fails the way a disk or a connection does, but the contract's rule
 /// holds here too: should an append's write fail, the store refuses every later append with
 /// <see cref="LedgerStoreException"/> until it is disposed, and a new store over the same backing sees whether the
@@ -42,6 +44,9 @@ public sealed class InMemoryLedgerStore : ILedgerStore
     // Set when an append's write failed; from then on appends throw (one appender at a time, so no lock is needed, and
     // volatile so that the append after a failure sees it from whichever thread runs it).
     private volatile bool _broken;
+
+    /// <summary>The most bytes one array of a stored snapshot holds: 1 GiB, well under what an array may hold.</summary>
+    internal const int DefaultSnapshotSegmentBytes = 1 << 30;
 
     /// <summary>Where <see cref="FailNextDurableWrite"/> makes the next append's write fail.</summary>
     internal enum WriteFailure
@@ -74,6 +79,12 @@ public sealed class InMemoryLedgerStore : ILedgerStore
 
     /// <summary>The data behind this store; pass it to a new store to "reopen" this one.</summary>
     public InMemoryLedgerStoreBacking Backing { get; }
+
+    /// <summary>
+    /// The most bytes one array of a snapshot this store writes holds (<see cref="DefaultSnapshotSegmentBytes"/>); tests
+    /// lower it so that small snapshots are kept in several arrays, as large ones are.
+    /// </summary>
+    internal int SnapshotSegmentBytes { get; set; } = DefaultSnapshotSegmentBytes;
 
     /// <summary>Always <see cref="LedgerStoreCapabilities.Snapshots"/>.</summary>
     public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots;
@@ -168,7 +179,7 @@ public sealed class InMemoryLedgerStore : ILedgerStore
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchNumber"/> is 0 or not durable.</exception>
-    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default)
+    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default)
     {
         ThrowIfNotOpen();
         if (cancellationToken.IsCancellationRequested)
@@ -176,11 +187,13 @@ public sealed class InMemoryLedgerStore : ILedgerStore
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        Backing.WriteSnapshot(batchNumber, state.Span, nameof(batchNumber));
+        Backing.WriteSnapshot(batchNumber, state, SnapshotSegmentBytes, nameof(batchNumber));
         return default;
     }
 
     /// <inheritdoc />
+    /// <remarks>The state is the backing's own copy, in the arrays it was written into and never changed, so disposing the
+    /// snapshot releases nothing.</remarks>
     public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfNotOpen();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 
 namespace Micropay.Core.Storage;
@@ -142,10 +143,19 @@ public sealed class InMemoryLedgerStoreBacking
 
     internal ulong LastBatchNumber => (ulong)Volatile.Read(ref _count);
 
-    internal void WriteSnapshot(ulong batchNumber, ReadOnlySpan<byte> state, string paramName)
+    internal void WriteSnapshot(ulong batchNumber, ReadOnlySequence<byte> state, int segmentBytes, string paramName)
     {
-        // Copied outside the lock: the copy is the only allocation and needs no protection.
-        byte[] copy = state.ToArray();
+        // Copied outside the lock: the copy is the only allocation and needs no protection. In arrays of at most
+        // segmentBytes, so that no length is too large for the copy (one array ends at about 2 GiB).
+        var parts = new List<ReadOnlyMemory<byte>>();
+        for (long offset = 0; offset < state.Length; offset += segmentBytes)
+        {
+            byte[] part = GC.AllocateUninitializedArray<byte>((int)Math.Min(segmentBytes, state.Length - offset));
+            state.Slice(offset, part.Length).CopyTo(part);
+            parts.Add(part);
+        }
+
+        ReadOnlySequence<byte> copy = Sequences.Join(parts);
         lock (_appendLock)
         {
             if (batchNumber == 0 || batchNumber > (ulong)_count)
@@ -164,6 +174,7 @@ public sealed class InMemoryLedgerStoreBacking
 
     internal LedgerSnapshot? ReadLatestSnapshot()
     {
+        // A new owner-less snapshot per read over the shared, immutable copy: each caller disposes its own.
         SnapshotRecord? snapshot = Volatile.Read(ref _snapshot);
         return snapshot is null ? null : new LedgerSnapshot(snapshot.BatchNumber, snapshot.State);
     }
@@ -230,10 +241,11 @@ public sealed class InMemoryLedgerStoreBacking
     }
 
     // Immutable, so that one reference write publishes a whole snapshot.
-    private sealed class SnapshotRecord(ulong batchNumber, byte[] state)
+    private sealed class SnapshotRecord(ulong batchNumber, ReadOnlySequence<byte> state)
     {
         public ulong BatchNumber { get; } = batchNumber;
 
-        public byte[] State { get; } = state;
+        /// <summary>The backing's copy, in one or more arrays never written again.</summary>
+        public ReadOnlySequence<byte> State { get; } = state;
     }
 }

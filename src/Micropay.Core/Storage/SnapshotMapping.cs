@@ -16,15 +16,16 @@ namespace Micropay.Core.Storage;
 /// that long. The file itself may be renamed over or deleted meanwhile: on Unix the mapping keeps the old file's pages.
 /// The mapping is one contiguous range of any length; only its windows are bounded, because a span is (2 GiB).</para>
 /// <para>I/O errors: a page of the mapping is read from the disk when first touched, and if that read fails the kernel
-/// delivers SIGBUS, which the .NET runtime does not turn into an exception: the process ends. That is acceptable only
-/// because the one reader is the engine's recovery, which has changed nothing durable when it reads (the next open
-/// starts over), and because the store's checksum pass at open touches every page before anyone relies on one. Public
-/// reads copy through read(2), which reports EIO as an <see cref="IOException"/>.</para>
-/// <para>Ownership: <see cref="FileLedgerStore"/> hands each mapping to one internal caller only (the engine's recovery,
-/// through <c>ReadLatestSnapshotForRecovery</c>; public reads get copies), which disposes it once nothing reads it.
-/// There is deliberately no finalizer: a span does not keep its memory manager reachable, so a finalizer could unmap
-/// memory a span still reads (CA2015). A mapping nobody disposes stays mapped until the process ends; the store
-/// disposes the one it keeps from OpenAsync if it is never handed out.</para>
+/// delivers SIGBUS, which the .NET runtime does not turn into an exception: the process ends. The store's checksum pass
+/// touches every page before a mapping is handed out, so only a page evicted since and then unreadable can do this;
+/// <see cref="FileLedgerStore.ReadLatestSnapshotAsync"/> documents it. For the engine's recovery, the one reader in the
+/// library, it is harmless: recovery has changed nothing durable when it reads, so the next open starts over.</para>
+/// <para>Ownership: <see cref="FileLedgerStore"/> hands each mapping out once, as the owner of the
+/// <see cref="LedgerSnapshot"/> its <c>ReadLatestSnapshotAsync</c> returns, and the caller disposes that snapshot (so
+/// this mapping) once nothing reads it; reading a window afterwards throws <see cref="ObjectDisposedException"/>.
+/// There is deliberately no finalizer, here or on the snapshot: a span does not keep its memory manager reachable, so a
+/// finalizer could unmap memory a span still reads (CA2015). A mapping nobody disposes stays mapped until the process
+/// ends; the store disposes the one it keeps from OpenAsync if it is never handed out.</para>
 /// </remarks>
 internal sealed unsafe class SnapshotMapping : IDisposable
 {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Micropay.Core.Storage.Specification;
 
 namespace Micropay.Core.Storage.Tests.Specification;
@@ -43,9 +44,9 @@ public sealed class FaultInjectingLedgerStoreTests
         store.FailSnapshotWrites = false;
         await store.WriteSnapshotAsync(1, new byte[] { 4, 5, 6 });
 
-        LedgerSnapshot? written = await inner.ReadLatestSnapshotAsync();
+        using LedgerSnapshot? written = await inner.ReadLatestSnapshotAsync();
         Assert.NotNull(written);
-        Assert.Equal(new byte[] { 4, 5, 6 }, written.Value.State.ToArray());
+        Assert.Equal(new byte[] { 4, 5, 6 }, written.State.ToArray());
         Assert.Equal(2, store.SnapshotWriteCalls);
         Assert.Equal(1, store.AppendCalls);
     }
@@ -126,10 +127,123 @@ public sealed class FaultInjectingLedgerStoreTests
         Assert.Equal(LedgerStoreCapabilities.Snapshots, store.Capabilities);
     }
 
+    [Fact]
+    public async Task Capabilities_InnerWithEncodedAppend_ReportsItAndItsPrefix()
+    {
+        using var directory = new TemporaryDirectory();
+        await using var store = new FaultInjectingLedgerStore(new FileLedgerStore(directory.Path));
+
+        Assert.Equal(LedgerStoreCapabilities.Snapshots | LedgerStoreCapabilities.EncodedAppend, store.Capabilities);
+        Assert.Equal(((IEncodedBatchAppender)store.Inner).RecordPrefixSize, store.RecordPrefixSize);
+    }
+
+    [Fact]
+    public async Task Capabilities_InnerReportsEncodedAppendWithoutTheInterface_NotReported()
+    {
+        // The wrapper could not forward it, so it must not claim it: the engine would fall back anyway, but others may not.
+        await using var store = new FaultInjectingLedgerStore(new ClaimingStore(new InMemoryLedgerStore()));
+
+        Assert.Equal(LedgerStoreCapabilities.Snapshots, store.Capabilities);
+        Assert.Throws<NotSupportedException>(() => store.RecordPrefixSize);
+        Assert.Throws<NotSupportedException>(() => store.AppendEncoded(TestBatches.Chain(1)[0].Header, new byte[256], CommitBatchHeader.Size, overlap: null));
+        Assert.Equal(0, store.AppendCalls);
+    }
+
+    [Fact]
+    public async Task AppendEncoded_QueuedFaults_ApplyOnTheFastPathAsOnAppendAsync()
+    {
+        using var directory = new TemporaryDirectory();
+        var inner = new FileLedgerStore(directory.Path);
+        await using var store = new FaultInjectingLedgerStore(inner) { Delay = TimeSpan.FromMilliseconds(1) };
+        await store.OpenAsync();
+        CommitBatch[] batches = TestBatches.Chain(4);
+        store.InjectFault(AppendFault.FailBeforeWrite);
+        store.InjectFault(AppendFault.None);
+        store.InjectFault(AppendFault.DelayBeforeWrite);
+        store.InjectFault(AppendFault.DelayAfterWrite);
+        store.InjectFault(AppendFault.FailAfterWrite);
+
+        Assert.Throws<LedgerStoreException>(() => AppendEncoded(store, batches[0]));
+        Assert.Equal(0UL, inner.LastDurableBatchNumber);
+        Assert.Equal(TestBatches.Hash(batches[0]), AppendEncoded(store, batches[0]));
+        Assert.Equal(TestBatches.Hash(batches[1]), AppendEncoded(store, batches[1]));
+        Assert.Equal(TestBatches.Hash(batches[2]), AppendEncoded(store, batches[2]));
+        Assert.Throws<LedgerStoreException>(() => AppendEncoded(store, batches[3]));
+        Assert.Equal(4UL, inner.LastDurableBatchNumber);
+
+        Assert.Equal(5, store.AppendCalls);
+        Assert.Equal(5, store.EncodedAppendCalls);
+        Assert.Equal(4, store.FaultsInjected);
+        Assert.Equal(0, store.PendingFaults);
+    }
+
+    [Fact]
+    public async Task ReadLatestSnapshotAsync_InnerLendsAMapping_ReturnsItAndWritesTakeSegmentedStates()
+    {
+        using var directory = new TemporaryDirectory();
+        byte[] state = TestBatches.SnapshotState(2, 100_000);
+        await using var store = new FaultInjectingLedgerStore(new FileLedgerStore(directory.Path) { MapSnapshotsFrom = 1, MapWindowBytes = 4096 });
+        await store.OpenAsync();
+        foreach (CommitBatch batch in TestBatches.Chain(2))
+        {
+            await store.AppendAsync(batch);
+        }
+
+        await store.WriteSnapshotAsync(2, TestBatches.InSegments(state));
+
+        using LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync();
+        Assert.NotNull(snapshot);
+        Assert.IsType<SnapshotMapping>(snapshot.Owner);
+        Assert.False(snapshot.State.IsSingleSegment);
+        Assert.Equal(state, snapshot.State.ToArray());
+        Assert.Equal(1, ((FileLedgerStore)store.Inner).MappedSnapshotsReturned);
+    }
+
+    private static BatchHash AppendEncoded(FaultInjectingLedgerStore store, CommitBatch batch)
+    {
+        byte[] record = new byte[store.RecordPrefixSize + batch.EncodedLength];
+        batch.Encode(record.AsSpan(store.RecordPrefixSize));
+        return store.AppendEncoded(batch.Header, record, batch.EncodedLength, overlap: null);
+    }
+
     // Reads through a second store over the same backing, so the check does not depend on the wrapper.
     private static async Task<ulong> LastBatchNumberAsync(InMemoryLedgerStore inner)
     {
         await using var reopened = new InMemoryLedgerStore(inner.Backing);
         return (await reopened.OpenAsync()).LastBatchNumber;
+    }
+
+    // A store that reports the encoded append without implementing it (a decorator that forwards its inner flags blindly).
+    private sealed class ClaimingStore(InMemoryLedgerStore inner) : ILedgerStore
+    {
+        public LedgerStoreCapabilities Capabilities => inner.Capabilities | LedgerStoreCapabilities.EncodedAppend;
+
+        public ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default) => inner.OpenAsync(cancellationToken);
+
+        public ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default) => inner.AppendAsync(batch, cancellationToken);
+
+        public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
+            inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
+
+        public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default) =>
+            inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
+
+        public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) => inner.ReadLatestSnapshotAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    // A new directory under the temporary directory, deleted with everything in it on dispose.
+    private sealed class TemporaryDirectory : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "micropay-fault-" + Guid.NewGuid().ToString("N"));
+
+        public void Dispose()
+        {
+            if (Directory.Exists(Path))
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Reflection;
 using Micropay.Core.Storage.Specification;
@@ -34,6 +35,8 @@ public sealed class LedgerStoreSpecificationTests
         nameof(LedgerStoreSpecification.WriteSnapshotAsync_CancelledToken_ThrowsOperationCanceledExceptionAndSnapshotIsAbsent),
         nameof(LedgerStoreSpecification.WriteSnapshotAsync_BatchNotDurable_ThrowsArgumentExceptionAndStoresNothing),
         nameof(LedgerStoreSpecification.ReadLatestSnapshotAsync_DuringSnapshotWrites_SeesWholeSnapshots),
+        nameof(LedgerStoreSpecification.WriteSnapshotAsync_LargerThanOneBufferInManySegments_ReadsBackWholeBeforeAndAfterReopen),
+        nameof(LedgerStoreSpecification.ReadLatestSnapshotAsync_StoreWritesNewerSnapshotsAndIsDisposed_ReadSnapshotStaysValidUntilDisposed),
     ];
 
     /// <summary>A store's bug, and the kit's tests it must fail.</summary>
@@ -69,6 +72,11 @@ public sealed class LedgerStoreSpecificationTests
         {
             cases.Add(nameof(Bug.IgnoresSnapshotWritesWithoutCapability), fact);
         }
+
+        // What a store written for one array per snapshot gets wrong, and what lending memory can get wrong.
+        cases.Add(nameof(Bug.KeepsOnlyTheFirstSegment), nameof(LedgerStoreSpecification.WriteSnapshotAsync_LargerThanOneBufferInManySegments_ReadsBackWholeBeforeAndAfterReopen));
+        cases.Add(nameof(Bug.KeepsTheCallersSegments), nameof(LedgerStoreSpecification.WriteSnapshotAsync_LargerThanOneBufferInManySegments_ReadsBackWholeBeforeAndAfterReopen));
+        cases.Add(nameof(Bug.TakesLentSnapshotsBack), nameof(LedgerStoreSpecification.ReadLatestSnapshotAsync_StoreWritesNewerSnapshotsAndIsDisposed_ReadSnapshotStaysValidUntilDisposed));
 
         return cases;
     }
@@ -163,6 +171,15 @@ public sealed class LedgerStoreSpecificationTests
 
         /// <summary>No snapshots reported, yet snapshot writes complete (and are dropped) instead of throwing.</summary>
         IgnoresSnapshotWritesWithoutCapability,
+
+        /// <summary>A snapshot write keeps only the state's first segment (as a store written for one array would).</summary>
+        KeepsOnlyTheFirstSegment,
+
+        /// <summary>A snapshot write keeps the caller's segments instead of copying them.</summary>
+        KeepsTheCallersSegments,
+
+        /// <summary>A snapshot read is taken back (its memory overwritten) when the store writes a newer one or is disposed.</summary>
+        TakesLentSnapshotsBack,
     }
 
     // Not public, so xUnit does not run the kit against these stores as tests of their own.
@@ -205,11 +222,16 @@ public sealed class LedgerStoreSpecificationTests
         public InMemoryLedgerStoreBacking Backing { get; } = new();
 
         public volatile bool FailsEveryAppend;
+
+        // KeepsTheCallersSegments: the states as the caller passed them, by batch.
+        public ConcurrentDictionary<ulong, ReadOnlySequence<byte>> Kept { get; } = new();
     }
 
     // An in-memory store with one bug. Used by one test at a time, from its own flow.
     private sealed class BuggyLedgerStore(InMemoryLedgerStore inner, Location location, Bug bug) : ILedgerStore
     {
+        // TakesLentSnapshotsBack: the copies handed out, overwritten on the next snapshot write and on dispose.
+        private readonly List<byte[]> _lent = [];
         private bool _armed;
         private bool _broken;
         private CommitBatch? _shownToReaders;
@@ -284,20 +306,66 @@ public sealed class LedgerStoreSpecificationTests
             return _shownToReaders is { } shown ? Append(durable, shown, fromBatchNumber) : durable;
         }
 
-        public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
-            bug switch
+        public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default)
+        {
+            TakeLentSnapshotsBack();
+            switch (bug)
             {
-                Bug.NoneWithoutSnapshots => ValueTask.FromException(new NotSupportedException("No snapshots.")),
-                Bug.IgnoresSnapshotWritesWithoutCapability => ValueTask.CompletedTask,
-                _ => inner.WriteSnapshotAsync(batchNumber, state, cancellationToken),
-            };
+                case Bug.NoneWithoutSnapshots:
+                    return ValueTask.FromException(new NotSupportedException("No snapshots."));
+                case Bug.IgnoresSnapshotWritesWithoutCapability:
+                    return ValueTask.CompletedTask;
+                case Bug.KeepsOnlyTheFirstSegment:
+                    return inner.WriteSnapshotAsync(batchNumber, new ReadOnlySequence<byte>(state.First), cancellationToken);
+                case Bug.KeepsTheCallersSegments:
+                    location.Kept[batchNumber] = state;
+                    return inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
+                default:
+                    return inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
+            }
+        }
 
-        public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) =>
-            bug is Bug.NoneWithoutSnapshots or Bug.IgnoresSnapshotWritesWithoutCapability
-                ? ValueTask.FromResult<LedgerSnapshot?>(null)
-                : inner.ReadLatestSnapshotAsync(cancellationToken);
+        public async ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default)
+        {
+            if (bug is Bug.NoneWithoutSnapshots or Bug.IgnoresSnapshotWritesWithoutCapability)
+            {
+                return null;
+            }
 
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
+            LedgerSnapshot? snapshot = await inner.ReadLatestSnapshotAsync(cancellationToken);
+            if (snapshot is null)
+            {
+                return null;
+            }
+
+            if (bug == Bug.KeepsTheCallersSegments && location.Kept.TryGetValue(snapshot.BatchNumber, out ReadOnlySequence<byte> kept))
+            {
+                return new LedgerSnapshot(snapshot.BatchNumber, kept);
+            }
+
+            if (bug == Bug.TakesLentSnapshotsBack)
+            {
+                byte[] lent = snapshot.State.ToArray();
+                _lent.Add(lent);
+                return new LedgerSnapshot(snapshot.BatchNumber, new ReadOnlySequence<byte>(lent));
+            }
+
+            return snapshot;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            TakeLentSnapshotsBack();
+            return inner.DisposeAsync();
+        }
+
+        private void TakeLentSnapshotsBack()
+        {
+            foreach (byte[] lent in _lent)
+            {
+                lent.AsSpan().Clear();
+            }
+        }
 
         private static async IAsyncEnumerable<CommitBatch> Append(IAsyncEnumerable<CommitBatch> durable, CommitBatch shown, ulong fromBatchNumber)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.Tracing;
 using Micropay.Core.Engine;
@@ -96,7 +97,7 @@ public sealed class LedgerEngineDiscardedTailTests : EngineTestKit
         public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
             inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
 
-        public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
+        public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default) =>
             inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
 
         public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) => inner.ReadLatestSnapshotAsync(cancellationToken);

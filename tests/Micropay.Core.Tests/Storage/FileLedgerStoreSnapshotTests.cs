@@ -1,3 +1,4 @@
+using System.Buffers;
 using Micropay.Core.Storage;
 
 namespace Micropay.Core.Tests.Storage;
@@ -8,6 +9,12 @@ public sealed class FileLedgerStoreSnapshotTests : FileStoreTestKit
         [.. Enumerable.Range(0, length).Select(i => unchecked((byte)(i + (int)batch)))];
 
     private string SnapshotPath(ulong batch) => Path.Combine(Directory, $"snapshot-{batch:D20}.snap");
+
+    private static async Task<ulong?> LatestBatchNumberAsync(FileLedgerStore store)
+    {
+        using LedgerSnapshot? latest = await store.ReadLatestSnapshotAsync();
+        return latest?.BatchNumber;
+    }
 
     [Fact]
     public async Task ReadLatestSnapshotAsync_NoSnapshot_ReturnsNull()
@@ -24,8 +31,7 @@ public sealed class FileLedgerStoreSnapshotTests : FileStoreTestKit
             await AppendRangeAsync(store, 1, 10, BatchHash.Zero);
             await store.WriteSnapshotAsync(4, State(4));
             await store.WriteSnapshotAsync(9, State(9));
-            LedgerSnapshot? latest = await store.ReadLatestSnapshotAsync();
-            Assert.Equal(9UL, latest!.Value.BatchNumber);
+            Assert.Equal(9UL, await LatestBatchNumberAsync(store));
         }
 
         Assert.Empty(System.IO.Directory.GetFiles(Directory, "*.tmp"));
@@ -33,9 +39,9 @@ public sealed class FileLedgerStoreSnapshotTests : FileStoreTestKit
         {
             LedgerStoreState state = await store.OpenAsync();
             Assert.Equal(9UL, state.LatestSnapshotBatchNumber);
-            LedgerSnapshot? latest = await store.ReadLatestSnapshotAsync();
-            Assert.Equal(9UL, latest!.Value.BatchNumber);
-            Assert.True(latest.Value.State.Span.SequenceEqual(State(9)));
+            using LedgerSnapshot? latest = await store.ReadLatestSnapshotAsync();
+            Assert.Equal(9UL, latest!.BatchNumber);
+            Assert.Equal(State(9), latest.State.ToArray());
         }
     }
 
@@ -51,7 +57,7 @@ public sealed class FileLedgerStoreSnapshotTests : FileStoreTestKit
 
         string[] kept = [.. System.IO.Directory.GetFiles(Directory, "snapshot-*.snap").Select(Path.GetFileName).Order()!];
         Assert.Equal([Path.GetFileName(SnapshotPath(8)), Path.GetFileName(SnapshotPath(10))], kept);
-        Assert.Equal(10UL, (await store.ReadLatestSnapshotAsync())!.Value.BatchNumber);
+        Assert.Equal(10UL, await LatestBatchNumberAsync(store));
     }
 
     [Theory]
@@ -87,9 +93,9 @@ public sealed class FileLedgerStoreSnapshotTests : FileStoreTestKit
         await store.WriteSnapshotAsync(4, State(4));
         await store.WriteSnapshotAsync(9, State(9));
         FileLedgerStoreTests.FlipByte(SnapshotPath(9), offset);
-        LedgerSnapshot? latest = await store.ReadLatestSnapshotAsync();
-        Assert.Equal(4UL, latest!.Value.BatchNumber);
-        Assert.True(latest.Value.State.Span.SequenceEqual(State(4)));
+        using LedgerSnapshot? latest = await store.ReadLatestSnapshotAsync();
+        Assert.Equal(4UL, latest!.BatchNumber);
+        Assert.Equal(State(4), latest.State.ToArray());
     }
 
     [Fact]

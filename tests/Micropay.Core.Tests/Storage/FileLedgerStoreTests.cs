@@ -13,7 +13,7 @@ public sealed class FileLedgerStoreTests : FileStoreTestKit
         string nested = Path.Combine(Directory, "a", "b");
         await using var store = new FileLedgerStore(nested);
         Assert.True(System.IO.Directory.Exists(nested));
-        Assert.Equal(LedgerStoreCapabilities.Snapshots, store.Capabilities);
+        Assert.Equal(LedgerStoreCapabilities.Snapshots | LedgerStoreCapabilities.EncodedAppend, store.Capabilities);
     }
 
     [Fact]

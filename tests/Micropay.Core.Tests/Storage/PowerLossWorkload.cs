@@ -1,3 +1,4 @@
+using System.Buffers;
 using Micropay.Core.Storage;
 using Micropay.Core.Storage.Specification;
 using Micropay.Core.Tests.Storage.Disk;
@@ -265,12 +266,12 @@ internal sealed class PowerLossWorkload
         Assert.True(
             state.LatestSnapshotBatchNumber >= _acknowledgedSnapshot,
             $"lost: the latest snapshot is of batch {state.LatestSnapshotBatchNumber}, but one of batch {_acknowledgedSnapshot} was acknowledged");
-        LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync();
+        using LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync();
         Assert.Equal(state.LatestSnapshotBatchNumber, snapshot?.BatchNumber ?? 0);
         if (snapshot is { } s)
         {
             Assert.True(s.BatchNumber <= state.LastBatchNumber);
-            Assert.True(s.State.Span.SequenceEqual(TestBatches.SnapshotState(s.BatchNumber, 300 + (int)(s.BatchNumber % 7 * 100))), $"snapshot {s.BatchNumber} differs");
+            Assert.True(s.State.ToArray().AsSpan().SequenceEqual(TestBatches.SnapshotState(s.BatchNumber, 300 + (int)(s.BatchNumber % 7 * 100))), $"snapshot {s.BatchNumber} differs");
             _acknowledgedSnapshot = s.BatchNumber;
         }
     }
