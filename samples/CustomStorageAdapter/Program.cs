@@ -60,7 +60,7 @@ try
             // The next batch chains to the SHA-256 of this one's encoded bytes.
             byte[] encoded = new byte[batch.EncodedLength];
             batch.Encode(encoded);
-            previous = CommitBatch.ComputeHash(encoded);
+            previous = BatchHash.Compute(encoded);
             appended.Add((header, events, previous));
             Console.WriteLine($"  appended {header}, hash {previous.ToString()[..16]}...");
         }

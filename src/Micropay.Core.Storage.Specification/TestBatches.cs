@@ -104,7 +104,7 @@ public static class TestBatches
     /// <summary>The batch's hash: what the next batch must carry as its previous batch hash.</summary>
     /// <param name="batch">The batch.</param>
     /// <returns>SHA-256 of the encoded batch.</returns>
-    public static BatchHash Hash(CommitBatch batch) => CommitBatch.ComputeHash(Encode(batch));
+    public static BatchHash Hash(CommitBatch batch) => BatchHash.Compute(Encode(batch));
 
     /// <summary>Deterministic snapshot bytes for a batch number, to write and check snapshots with.</summary>
     /// <param name="batchNumber">The snapshot's batch number.</param>

@@ -31,7 +31,7 @@ internal static class TestJournal
         return bytes;
     }
 
-    public static BatchHash Hash(CommitBatch batch) => CommitBatch.ComputeHash(Encode(batch));
+    public static BatchHash Hash(CommitBatch batch) => BatchHash.Compute(Encode(batch));
 
     public static string NewDirectory() =>
         Path.Combine(Path.GetTempPath(), "micropay-sqlite-tests-" + Guid.NewGuid().ToString("N"));

@@ -40,6 +40,6 @@ internal static class CrashBatches
     {
         byte[] encoded = new byte[batch.EncodedLength];
         batch.Encode(encoded);
-        return CommitBatch.ComputeHash(encoded);
+        return BatchHash.Compute(encoded);
     }
 }

@@ -5,7 +5,7 @@ using Micropay.Core.Ledger;
 namespace Micropay.Core.Benchmarks.Baselines;
 
 /// <summary>
-/// What a user would write instead of <see cref="Core.Ledger.Ledger"/> for simple single-phase transfers: a
+/// What a user would write instead of <see cref="Core.Ledger.LedgerStateMachine"/> for simple single-phase transfers: a
 /// <see cref="Dictionary{TKey, TValue}"/> of accounts by id, a dictionary of applied transfers by id for
 /// idempotency, the obvious checks, then the two balance updates.
 /// </summary>

@@ -17,7 +17,7 @@ namespace Micropay.Core.Benchmarks.Engine;
 /// simple transfers in batches of 8,189, takes a snapshot, then applies 10 more batches (so opening replays them);
 /// the no-snapshot variant gets the same journal without the snapshot. Each iteration opens the engine and the
 /// cleanup disposes it. The figure includes the store's open (recovery scan), reading and checking the snapshot,
-/// <c>Ledger.ReadSnapshot</c>, replay, and building the engine's read side.
+/// <c>LedgerStateMachine.ReadSnapshot</c>, replay, and building the engine's read side.
 /// </para>
 /// <para>
 /// CI's dry run uses 1,000,000 transfers; set <c>MICROPAY_OPEN_BENCH_TRANSFERS</c> (e.g. <c>10000000</c>) for the

@@ -10,7 +10,7 @@ namespace Micropay.Core.Benchmarks.Engine;
 
 /// <summary>
 /// <see cref="LedgerEngine"/> under load, with the two references its targets are stated against in the same class:
-/// the single-threaded <see cref="Core.Ledger.Ledger"/> applying the same batches (what the engine adds on top of it),
+/// the single-threaded <see cref="Core.Ledger.LedgerStateMachine"/> applying the same batches (what the engine adds on top of it),
 /// and the disk's raw write + fsync of the same bytes (what durability cannot beat). Run it in the same command as
 /// <c>BaselineSubmitBenchmarks</c> (<c>--filter '*SubmitBenchmarks*'</c>) for the locked-dictionary and SQLite ratios.
 /// </summary>
@@ -47,7 +47,7 @@ public class EngineSubmitBenchmarks
     private Transfer[] _transfers = [];
     private CreateTransferResult[][] _results = [];
     private LedgerEngine? _engine;
-    private Core.Ledger.Ledger? _ledger;
+    private Core.Ledger.LedgerStateMachine? _ledger;
     private string? _directory;
     private SafeFileHandle? _raw;
     private long _rawOffset;
@@ -110,7 +110,7 @@ public class EngineSubmitBenchmarks
     public void GlobalSetupLedger()
     {
         BuildWorkload();
-        _ledger = new Core.Ledger.Ledger(TransferWorkload.AccountCount, TransferWorkload.TransferCount * 24);
+        _ledger = new Core.Ledger.LedgerStateMachine(TransferWorkload.AccountCount, TransferWorkload.TransferCount * 24);
         var results = new CreateAccountResult[_accounts.Length];
         if (_ledger.CreateAccounts(1, _accounts, results) != 0)
         {
@@ -191,7 +191,7 @@ public class EngineSubmitBenchmarks
     {
         _method = nameof(Ledger_Apply);
         _arguments = [];
-        Core.Ledger.Ledger ledger = _ledger!;
+        Core.Ledger.LedgerStateMachine ledger = _ledger!;
         CreateTransferResult[] results = Results(0);
         int failed = 0;
         for (int b = 0; b < _batches.Length; b++)

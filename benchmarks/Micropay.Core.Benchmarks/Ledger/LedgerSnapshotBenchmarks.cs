@@ -1,7 +1,7 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using Micropay.Core.Ledger;
-using CoreLedger = Micropay.Core.Ledger.Ledger;
+using CoreLedger = Micropay.Core.Ledger.LedgerStateMachine;
 
 namespace Micropay.Core.Benchmarks.Ledger;
 

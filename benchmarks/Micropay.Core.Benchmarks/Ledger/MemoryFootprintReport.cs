@@ -1,7 +1,7 @@
 using System.Globalization;
 using Micropay.Core.Benchmarks.Baselines;
 using Micropay.Core.Ledger;
-using CoreLedger = Micropay.Core.Ledger.Ledger;
+using CoreLedger = Micropay.Core.Ledger.LedgerStateMachine;
 
 namespace Micropay.Core.Benchmarks.Ledger;
 
@@ -29,7 +29,7 @@ internal static class MemoryFootprintReport
         const int Transfers = TransferWorkload.TransferCount;
 
         output.WriteLine($"Managed memory with {Accounts:N0} accounts and {Transfers:N0} committed transfers");
-        output.WriteLine("(GC.GetTotalMemory(true) deltas; Ledger.MemoryBytes in brackets)");
+        output.WriteLine("(GC.GetTotalMemory(true) deltas; LedgerStateMachine.MemoryBytes in brackets)");
         output.WriteLine();
         output.WriteLine($"{"Structure",-36} {"Total MB",10} {"Bytes/account",22} {"Bytes/transfer",22}");
 

@@ -45,7 +45,7 @@ public sealed class BatchChain
             batches[i] = new CommitBatch(header, events);
             encoded[i] = new byte[batches[i].EncodedLength];
             batches[i].Encode(encoded[i]);
-            previous = CommitBatch.ComputeHash(encoded[i]);
+            previous = BatchHash.Compute(encoded[i]);
         }
 
         return new BatchChain(batches, encoded, eventsPerBatch);

@@ -88,7 +88,7 @@ internal sealed class InFlightBatch
     /// <summary>The encoded batch's length (header and events).</summary>
     public int EncodedLength => CommitBatchHeader.Size + (Count * CommitBatch.EventSize);
 
-    /// <summary>Whether the publisher has inserted the batch's new transfers into the read index (not yet visible: see _publishedTransferCount).</summary>
+    /// <summary>Whether the publisher has inserted the batch's new transfers into the read index (not yet visible: see _releasedTransferCount).</summary>
     public bool TransfersIndexed;
 
     /// <summary>The ledger's snapshot right after this batch, when one was due or asked for: one array, or segments past an array's size.</summary>

@@ -316,7 +316,7 @@ public sealed partial class LedgerEngine
     /// Why these values prove it: the ledger throws its refusals before it changes anything (it reserves room, then
     /// checks the clock). It then begins the batch: it expires the holds now due, each expiry logging its two account
     /// rows in <see cref="InFlightBatch.Images"/> right after changing them (by code that throws neither refusal type),
-    /// and advances its clock, which always moves <see cref="Ledger.Ledger.LastTimestamp"/> forward (to at least the old
+    /// and advances its clock, which always moves <see cref="LedgerStateMachine.LastTimestamp"/> forward (to at least the old
     /// value + 1). Everything else a batch changes comes after that advance. So a refusal-typed exception with the clock
     /// where it was and nothing logged was thrown before any change. The row counts cannot move without the clock; they
     /// are compared too so that the proof does not rest on that ordering alone. Read only on the exception path: the hot

@@ -14,7 +14,7 @@ public sealed partial class LedgerEngine
     // Readers see a transfer row only below this count: the publisher indexes a batch's transfers while the batch is
     // still being made durable, and release-stores the batch's end here when it publishes the batch (after its accounts,
     // before completing its callers); readers acquire it after finding a row.
-    private int _publishedTransferCount;
+    private int _releasedTransferCount;
 
     private void PublishLoop()
     {
@@ -127,7 +127,7 @@ public sealed partial class LedgerEngine
     }
 
     /// <summary>
-    /// Inserts the batch's new transfers into the read index (hidden from readers until <see cref="_publishedTransferCount"/>
+    /// Inserts the batch's new transfers into the read index (hidden from readers until <see cref="_releasedTransferCount"/>
     /// covers them). Publisher thread; idempotent per batch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -253,8 +253,8 @@ public sealed partial class LedgerEngine
         _accounts.WriteRows(batch.Images.Rows, batch.Images.Images);
         _accounts.EndPublish(batch.AccountsStart, batch.AccountsEnd);
         IndexTransfers(batch);
-        Volatile.Write(ref _publishedTransferCount, batch.TransfersEnd);
-        Volatile.Write(ref _publishedBatchNumber, batch.BatchNumber);
+        Volatile.Write(ref _releasedTransferCount, batch.TransfersEnd);
+        Volatile.Write(ref _releasedBatchNumber, batch.BatchNumber);
     }
 
     /// <summary>Writes a snapshot taken after this batch (now durable) and completes the requests for it.</summary>
@@ -307,7 +307,7 @@ public sealed partial class LedgerEngine
             }
             else
             {
-                request.Complete((long)(batch.Snapshot is null ? _publishedBatchNumber : batch.SnapshotBatchNumber));
+                request.Complete((long)(batch.Snapshot is null ? _releasedBatchNumber : batch.SnapshotBatchNumber));
             }
 
             request = next;

@@ -44,7 +44,7 @@ public sealed partial class LedgerEngine
     public bool TryGetTransfer(UInt128 id, out Transfer transfer)
     {
         int row = _transfers.Find(id, new TransferRowIds(_ledger));
-        if (row < 0 || row >= Volatile.Read(ref _publishedTransferCount))
+        if (row < 0 || row >= Volatile.Read(ref _releasedTransferCount))
         {
             transfer = default;
             return false;
@@ -77,7 +77,7 @@ public sealed partial class LedgerEngine
         return found;
     }
 
-    private readonly struct TransferRowIds(Ledger.Ledger ledger) : IRowIds
+    private readonly struct TransferRowIds(LedgerStateMachine ledger) : IRowIds
     {
         // Transfer rows are written once, before their index entry is published (see PublishedIndex).
         public UInt128 IdAt(int row) => ledger.ReadPublishedTransfer(row).Id;

@@ -25,7 +25,7 @@ public sealed partial class LedgerEngine
         options.Validate();
         if (options.Durability == DurabilityMode.InMemory)
         {
-            return new LedgerEngine(options, new Ledger.Ledger(options.AccountCapacity, options.TransferCapacity), default);
+            return new LedgerEngine(options, new LedgerStateMachine(options.AccountCapacity, options.TransferCapacity), default);
         }
 
         ILedgerStore store = options.Store!;
@@ -70,7 +70,7 @@ public sealed partial class LedgerEngine
             MicropayEventSource.Log.JournalTailDiscarded(tail.Location, tail.Offset, tail.Length, tail.BatchNumber ?? 0, tail.Reason);
         }
 
-        Ledger.Ledger ledger;
+        LedgerStateMachine ledger;
         PublishedIndex? transfers = null;
         Type? snapshotOwner = null;
         ulong appliedThrough = 0;
@@ -89,7 +89,7 @@ public sealed partial class LedgerEngine
                 // the ledger from the same bytes: both are mostly page faults and cache misses, and on 10M transfers each
                 // took about a second one after the other.
                 indexing = StartIndexingSnapshotTransfers(snapshotState, options.TransferCapacity);
-                ledger = Ledger.Ledger.ReadSnapshot(snapshotState, options.AccountCapacity, options.TransferCapacity);
+                ledger = LedgerStateMachine.ReadSnapshot(snapshotState, options.AccountCapacity, options.TransferCapacity);
             }
             finally
             {
@@ -117,7 +117,7 @@ public sealed partial class LedgerEngine
         }
         else
         {
-            ledger = new Ledger.Ledger(options.AccountCapacity, options.TransferCapacity);
+            ledger = new LedgerStateMachine(options.AccountCapacity, options.TransferCapacity);
         }
 
         appliedThrough = await ReplayAsync(store, ledger, appliedThrough, options.MaxBatchSize, cancellationToken).ConfigureAwait(false);
@@ -132,13 +132,13 @@ public sealed partial class LedgerEngine
 
     /// <summary>
     /// Starts building the transfer read index of a snapshot's rows (the ids as the snapshot stores them, row for row
-    /// as <see cref="Ledger.Ledger.ReadSnapshot(ReadOnlySequence{byte}, int, int)"/> loads them), or returns null when the
+    /// as <see cref="LedgerStateMachine.ReadSnapshot(ReadOnlySequence{byte}, int, int)"/> loads them), or returns null when the
     /// header is not sound (then ReadSnapshot throws anyway). The result is used only if ReadSnapshot of the same bytes
     /// succeeds.
     /// </summary>
     private static Task<PublishedIndex>? StartIndexingSnapshotTransfers(ReadOnlySequence<byte> snapshot, int transferCapacity)
     {
-        if (!Ledger.Ledger.TryLocateSnapshotTransfers(snapshot, out long offset, out int count))
+        if (!LedgerStateMachine.TryLocateSnapshotTransfers(snapshot, out long offset, out int count))
         {
             return null;
         }
@@ -199,7 +199,7 @@ public sealed partial class LedgerEngine
     }
 
     /// <summary>Applies every journaled batch after <paramref name="after"/>, with the timestamps in their headers.</summary>
-    private static async ValueTask<ulong> ReplayAsync(ILedgerStore store, Ledger.Ledger ledger, ulong after, int maxBatchSize, CancellationToken cancellationToken)
+    private static async ValueTask<ulong> ReplayAsync(ILedgerStore store, LedgerStateMachine ledger, ulong after, int maxBatchSize, CancellationToken cancellationToken)
     {
         Transfer[] transfers = new Transfer[maxBatchSize];
         CreateTransferResult[] transferResults = new CreateTransferResult[maxBatchSize];
@@ -261,7 +261,7 @@ public sealed partial class LedgerEngine
 
         // Rows below _transfers.Count came from the snapshot, indexed during recovery; the rest were replayed.
         _transfers.InsertRows(_transfers.Count, _ledger.TransferCount, new TransferRowIds(_ledger));
-        _publishedTransferCount = _ledger.TransferCount;
+        _releasedTransferCount = _ledger.TransferCount;
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ namespace Micropay.Core.Engine;
 
 /// <summary>
 /// The thread-safe, durable ledger users embed: any number of threads submit accounts and transfers; a single
-/// writer thread applies them in batches to a <see cref="Ledger.Ledger"/>, a publisher thread makes each batch
+/// writer thread applies them in batches to a <see cref="LedgerStateMachine"/>, a publisher thread makes each batch
 /// durable in the <see cref="ILedgerStore"/> (group commit) and then releases its results; reads run lock-free
 /// on any thread.
 /// </summary>
@@ -51,7 +51,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     private readonly TimeProvider _clock;
 
     // The writer's ledger: touched only by the apply loop after open (and the publisher reads published transfer rows).
-    private readonly Ledger.Ledger _ledger;
+    private readonly LedgerStateMachine _ledger;
 
     private readonly IngressRing _ring;
     private readonly InFlightBatch[] _batches;
@@ -84,14 +84,14 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     private Exception? _fault;
 
     // The last batch whose results were released (published); written by the publisher.
-    private ulong _publishedBatchNumber;
+    private ulong _releasedBatchNumber;
 
     // The newest snapshot in the store (recovered or written since) and why the latest attempt failed, if it did;
     // written by the publisher (and the constructor), read by any thread.
     private ulong _latestSnapshotBatchNumber;
     private Exception? _lastSnapshotError;
 
-    private LedgerEngine(LedgerEngineOptions options, Ledger.Ledger ledger, LedgerStoreState storeState, PublishedIndex? transfers = null, Type? snapshotOwner = null)
+    private LedgerEngine(LedgerEngineOptions options, LedgerStateMachine ledger, LedgerStoreState storeState, PublishedIndex? transfers = null, Type? snapshotOwner = null)
     {
         RecoveredSnapshotOwner = snapshotOwner;
         _options = options;
@@ -113,7 +113,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
 
         _lastAppliedBatchNumber = storeState.LastBatchNumber;
         _lastBatchHash = storeState.LastBatchHash;
-        _publishedBatchNumber = storeState.LastBatchNumber;
+        _releasedBatchNumber = storeState.LastBatchNumber;
         _latestSnapshotBatchNumber = _store is null ? 0 : storeState.LatestSnapshotBatchNumber;
         DiscardedTailAtOpen = _store is null ? null : storeState.DiscardedTail;
         _accounts = new AccountMirror(Math.Max(options.AccountCapacity, ledger.AccountCount));
@@ -146,7 +146,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// The number of the last batch whose results were released (durable in <see cref="DurabilityMode.Durable"/>
     /// mode); reads reflect exactly the batches up to it. 0 before the first batch.
     /// </summary>
-    public ulong ReleasedBatchNumber => Volatile.Read(ref _publishedBatchNumber);
+    public ulong ReleasedBatchNumber => Volatile.Read(ref _releasedBatchNumber);
 
     /// <summary>
     /// The batch number of the newest snapshot the store holds for this engine: the one the engine recovered from when
@@ -199,7 +199,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     public DiscardedJournalTail? DiscardedTailAtOpen { get; }
 
     /// <summary>Creates an account. Completes once the account's batch is released (durable in the default mode).</summary>
-    /// <param name="account">The account (balances and timestamp zero, as for <see cref="Ledger.Ledger.CreateAccounts"/>).</param>
+    /// <param name="account">The account (balances and timestamp zero, as for <see cref="LedgerStateMachine.CreateAccounts"/>).</param>
     /// <param name="cancellationToken">Honoured until the engine accepts the event; after that the event is applied regardless.</param>
     /// <returns>The ledger's result for the account.</returns>
     public ValueTask<CreateAccountResult> CreateAccountAsync(Account account, CancellationToken cancellationToken = default)

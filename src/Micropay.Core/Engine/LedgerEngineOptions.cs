@@ -58,10 +58,10 @@ public sealed class LedgerEngineOptions
     /// </summary>
     public bool ClockPulses { get; init; } = true;
 
-    /// <summary>Accounts to reserve room for up front (see <see cref="Ledger.Ledger(int, int)"/>).</summary>
+    /// <summary>Accounts to reserve room for up front (see <see cref="Ledger.LedgerStateMachine(int, int)"/>).</summary>
     public int AccountCapacity { get; init; }
 
-    /// <summary>Transfers to reserve room for up front (see <see cref="Ledger.Ledger(int, int)"/>).</summary>
+    /// <summary>Transfers to reserve room for up front (see <see cref="Ledger.LedgerStateMachine(int, int)"/>).</summary>
     public int TransferCapacity { get; init; }
 
     /// <summary>Checks the options, naming the first one that is wrong.</summary>

@@ -5,7 +5,7 @@ namespace Micropay.Core.Engine;
 
 /// <summary>
 /// Where the apply loop copies a snapshot too large for one array (past ~2 GiB, some 16M transfers): fixed-size
-/// segments that <c>Ledger.WriteSnapshot(IBufferWriter)</c> fills one piece at a time, then one sequence for the store
+/// segments that <c>LedgerStateMachine.WriteSnapshot(IBufferWriter)</c> fills one piece at a time, then one sequence for the store
 /// (<see cref="ILedgerStore.WriteSnapshotAsync"/> takes a state of any length as a sequence). The ledger asks for each piece whole, so a piece that does not fit the rest of a segment starts the next one.
 /// </summary>
 internal sealed class SnapshotSegments(int segmentBytes) : IBufferWriter<byte>

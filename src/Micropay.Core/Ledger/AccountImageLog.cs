@@ -5,7 +5,7 @@ namespace Micropay.Core.Ledger;
 /// <summary>
 /// The account rows a batch changed, each with its content right after the change, in order (a row may appear
 /// more than once; its last entry is its content after the batch). The engine installs one on its ledger
-/// (<see cref="Ledger.AccountChanges"/>) so it can publish exactly the changed rows without reading the table again.
+/// (<see cref="LedgerStateMachine.AccountChanges"/>) so it can publish exactly the changed rows without reading the table again.
 /// </summary>
 /// <remarks>
 /// Entries are written while the row is still in the core's cache (just modified), which is why this is a log of

@@ -167,7 +167,7 @@ internal sealed unsafe class AccountTable
         _count = row;
     }
 
-    // ---- Bulk load, for Ledger.ReadSnapshot only: on an empty table, never between batches. ----
+    // ---- Bulk load, for LedgerStateMachine.ReadSnapshot only: on an empty table, never between batches. ----
 
     /// <summary>
     /// Makes the table hold <paramref name="count"/> rows whose contents the caller writes at once into the span

@@ -1,7 +1,7 @@
 namespace Micropay.Core.Ledger;
 
 /// <summary>
-/// <see cref="Ledger.ReadSnapshot(ReadOnlySpan{byte}, int, int)"/> was given bytes that are not a valid ledger snapshot: a wrong magic or version,
+/// <see cref="LedgerStateMachine.ReadSnapshot(ReadOnlySpan{byte}, int, int)"/> was given bytes that are not a valid ledger snapshot: a wrong magic or version,
 /// counts that do not match the length, a duplicate id, a status byte out of range, and so on. Nothing was built;
 /// the message names the problem and <see cref="Offset"/> the byte where it was found.
 /// </summary>

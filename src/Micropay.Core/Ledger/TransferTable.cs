@@ -184,7 +184,7 @@ internal sealed class TransferTable
         _failedCount++;
     }
 
-    // ---- Snapshots (Ledger.Snapshot.cs). Reads between batches; bulk load only on an empty table. ----
+    // ---- Snapshots (LedgerStateMachine.Snapshot.cs). Reads between batches; bulk load only on an empty table. ----
 
     /// <summary>The number of chunks holding the <see cref="Count"/> rows.</summary>
     public int UsedChunkCount => (int)(((long)_count + ChunkSize - 1) >> ChunkShift);

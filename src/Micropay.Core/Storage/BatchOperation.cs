@@ -6,9 +6,9 @@ public enum BatchOperation : ushort
     /// <summary>Not an operation; never valid in a stored batch.</summary>
     None = 0,
 
-    /// <summary>The events are <see cref="Ledger.Account"/> records passed to <see cref="Ledger.Ledger.CreateAccounts"/>.</summary>
+    /// <summary>The events are <see cref="Ledger.Account"/> records passed to <see cref="Ledger.LedgerStateMachine.CreateAccounts"/>.</summary>
     CreateAccounts = 1,
 
-    /// <summary>The events are <see cref="Ledger.Transfer"/> records passed to <see cref="Ledger.Ledger.CreateTransfers"/>.</summary>
+    /// <summary>The events are <see cref="Ledger.Transfer"/> records passed to <see cref="Ledger.LedgerStateMachine.CreateTransfers"/>.</summary>
     CreateTransfers = 2,
 }

@@ -84,11 +84,6 @@ public readonly struct CommitBatch
         return true;
     }
 
-    /// <summary>SHA-256 of the encoded batch: the value the next batch carries as its previous batch hash.</summary>
-    /// <param name="encodedBatch">The batch's encoded bytes (from <see cref="Encode"/>).</param>
-    /// <returns>The hash.</returns>
-    public static BatchHash ComputeHash(ReadOnlySpan<byte> encodedBatch) => BatchHash.Compute(encodedBatch);
-
     /// <summary>Reads an encoded batch. The returned batch's events are a slice of <paramref name="source"/> (no copy).</summary>
     /// <param name="source">Exactly one encoded batch.</param>
     /// <param name="batch">The batch, when the result is <see cref="CommitBatchParseResult.Ok"/>.</param>

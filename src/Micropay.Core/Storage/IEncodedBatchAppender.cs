@@ -30,7 +30,7 @@ public interface IEncodedBatchAppender
 
     /// <summary>
     /// Appends the next batch durably from a buffer holding it already encoded, and returns its chain hash: the SHA-256
-    /// of the encoded batch (<see cref="CommitBatch.ComputeHash"/>), which the next batch's header must carry.
+    /// of the encoded batch (<see cref="BatchHash.Compute"/>), which the next batch's header must carry.
     /// </summary>
     /// <param name="header">The batch's header, as encoded at the start of the payload.</param>
     /// <param name="record">

@@ -6,14 +6,12 @@ namespace Micropay.Core.Storage;
 /// <summary>
 /// An <see cref="ILedgerStore"/> that keeps the journal and snapshots in memory: for tests, and for users who want
 /// no durability. It implements the whole contract (sequence and hash-chain checks, idempotent retries, concurrent
-/// readers, snapshots), with "durable" meaning "in the <see cref="Backing"/>".
+/// readers, snapshots), with "durable" meaning "in the store's memory".
 /// </summary>
 /// <remarks>
-/// <para><b>Reopening.</b> The data lives in an <see cref="InMemoryLedgerStoreBacking"/>, not in the store. To
-/// simulate a restart, dispose the store and create a new one over the same backing:
-/// <c>new InMemoryLedgerStore(oldStore.Backing)</c>; the new store sees every acknowledged batch and snapshot.
-/// Several stores may share a backing at once; appends through them are serialized and checked against the same
-/// chain.</para>
+/// <para><b>Lifetime of the data.</b> The journal and snapshots live as long as the store: disposing it discards them.
+/// Use <see cref="FileLedgerStore"/> when they must survive the process. (The library's own tests reopen an in-memory
+/// store through an internal constructor, to run the same restart checks as for the file store.)</para>
 /// <para><b>Allocation.</b> An append copies the batch into a shared chunk of memory that grows by doubling up to 4 MiB
 /// per chunk, so in steady state an append allocates nothing (amortized: one chunk per several thousand events and,
 /// rarely, a larger index array). Reads return slices of that memory without copying. Writing a snapshot allocates one
@@ -21,12 +19,11 @@ namespace Micropay.Core.Storage;
 /// segments of its state, without copying.</para>
 /// <para><b>Failed appends.</b> Nothing in memory fails the way a disk or a connection does, but the contract's rule
 /// holds here too: should an append's write fail, the store refuses every later append with
-/// <see cref="LedgerStoreException"/> until it is disposed, and a new store over the same backing sees whether the
-/// batch got in. (The tests make such a failure happen through an internal switch; a conflicting retry, a full
-/// journal or a caller bug writes nothing and leaves the store usable.)</para>
+/// <see cref="LedgerStoreException"/> until it is disposed. (The tests make such a failure happen through an internal
+/// switch; a conflicting retry, a full journal or a caller bug writes nothing and leaves the store usable.)</para>
 /// <para><b>Lifetime.</b> Call <see cref="OpenAsync"/> once before anything else (otherwise
 /// <see cref="InvalidOperationException"/>); after <see cref="DisposeAsync"/>, members throw
-/// <see cref="ObjectDisposedException"/>. Disposing is idempotent and keeps the backing's data.</para>
+/// <see cref="ObjectDisposedException"/>. Disposing is idempotent.</para>
 /// </remarks>
 public sealed class InMemoryLedgerStore : ILedgerStore
 {
@@ -68,17 +65,16 @@ public sealed class InMemoryLedgerStore : ILedgerStore
     {
     }
 
-    /// <summary>Creates a store over an existing backing, seeing whatever earlier stores over it made durable.</summary>
-    /// <param name="backing">The data to use, typically <see cref="Backing"/> of a store that was disposed.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="backing"/> is null.</exception>
-    public InMemoryLedgerStore(InMemoryLedgerStoreBacking backing)
+    // Tests reopen a store by creating another over the same backing (the data outlives the store, as a file store's
+    // directory does); users who need a journal that survives use FileLedgerStore.
+    internal InMemoryLedgerStore(InMemoryLedgerStoreBacking backing)
     {
         ArgumentNullException.ThrowIfNull(backing);
         Backing = backing;
     }
 
-    /// <summary>The data behind this store; pass it to a new store to "reopen" this one.</summary>
-    public InMemoryLedgerStoreBacking Backing { get; }
+    /// <summary>The data behind this store; tests pass it to a new store to "reopen" this one.</summary>
+    internal InMemoryLedgerStoreBacking Backing { get; }
 
     /// <summary>
     /// The most bytes one array of a snapshot this store writes holds (<see cref="DefaultSnapshotSegmentBytes"/>); tests
@@ -122,7 +118,7 @@ public sealed class InMemoryLedgerStore : ILedgerStore
         if (_broken)
         {
             return ValueTask.FromException(new LedgerStoreException(
-                "An earlier append to this in-memory ledger store failed, so it refuses appends: dispose it and create a new store over its Backing, which decides whether that batch is durable."));
+                "An earlier append to this in-memory ledger store failed, so it refuses appends; its data is lost with it (use FileLedgerStore for a journal that survives)."));
         }
 
         WriteFailure failure = WriteFailure.None;

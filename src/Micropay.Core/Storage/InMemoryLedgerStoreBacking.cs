@@ -13,7 +13,7 @@ namespace Micropay.Core.Storage;
 /// process. Use <see cref="FileLedgerStore"/> when the journal must survive a crash.</para>
 /// <para>Thread-safe: appends and snapshot writes are serialized by a lock; readers take no lock.</para>
 /// </remarks>
-public sealed class InMemoryLedgerStoreBacking
+internal sealed class InMemoryLedgerStoreBacking
 {
     // Invariants, memory ordering and linearization point (readers are lock-free, writers hold _appendLock):
     // - Entries [0, _count) of _entries are written once, before _count covers them, and never change again; a

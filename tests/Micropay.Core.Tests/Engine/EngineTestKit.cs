@@ -5,7 +5,7 @@ using Micropay.Core.Storage;
 
 namespace Micropay.Core.Tests.Engine;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>A temporary store directory per test, and record builders, journal replay and invariant checks for engine tests.</summary>
 public abstract class EngineTestKit : TemporaryDirectoryTest
@@ -166,12 +166,12 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
 
     /// <summary>
     /// Reads the whole journal in <paramref name="directory"/> (no engine may hold it) and applies it, one batch at a
-    /// time with the timestamp in its header, to a fresh <see cref="Ledger"/>: the sequential replay that the
+    /// time with the timestamp in its header, to a fresh <see cref="LedgerStateMachine"/>: the sequential replay that the
     /// engine's state must equal. Keeps every batch's events and results.
     /// </summary>
     public static async Task<JournalReplay> ReplayJournalAsync(string directory)
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         var batches = new List<ReplayedBatch>();
         await using var store = new FileLedgerStore(directory);
         LedgerStoreState state = await store.OpenAsync();
@@ -218,7 +218,7 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
     }
 
     /// <summary>Asserts that the engine's accounts equal the replay's, row by row, and that it holds each given transfer exactly as the replay does.</summary>
-    public static void AssertSameState(Ledger expected, LedgerEngine engine, IEnumerable<UInt128> transferIds)
+    public static void AssertSameState(LedgerStateMachine expected, LedgerEngine engine, IEnumerable<UInt128> transferIds)
     {
         Account[] actual = engine.ReadAllAccounts();
         Assert.Equal(expected.AccountCount, actual.Length);
@@ -241,7 +241,7 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
     }
 
     /// <summary>A journal applied sequentially: the resulting ledger and every batch with its results.</summary>
-    public sealed record JournalReplay(Ledger Ledger, IReadOnlyList<ReplayedBatch> Batches, ulong LastBatchNumber);
+    public sealed record JournalReplay(LedgerStateMachine Ledger, IReadOnlyList<ReplayedBatch> Batches, ulong LastBatchNumber);
 
     /// <summary>One journaled batch as the replay decoded and applied it.</summary>
     public sealed record ReplayedBatch(

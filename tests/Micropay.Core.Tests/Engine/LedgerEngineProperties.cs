@@ -8,12 +8,12 @@ using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Engine;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
 /// The engine is the ledger behind a queue: submissions awaited one after another each become a ledger batch of
 /// their own, stamped with the engine's clock, so their results and the final state must be exactly those of a plain
-/// <see cref="Ledger"/> given the same events one batch per submission with the same timestamps. The engine's clock
+/// <see cref="LedgerStateMachine"/> given the same events one batch per submission with the same timestamps. The engine's clock
 /// is a <see cref="EngineTestKit.ManualClock"/> the script sets before each submission (including jumps that expire
 /// holds and steps backwards the ledger must absorb).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class LedgerEngineProperties
     {
         var clock = new EngineTestKit.ManualClock();
         await using LedgerEngine engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Durability = DurabilityMode.InMemory, TimeProvider = clock, ClockPulses = false });
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         int number = 0;
         foreach (Step step in script.AllSteps)
         {

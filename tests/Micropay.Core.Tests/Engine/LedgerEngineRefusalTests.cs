@@ -5,7 +5,7 @@ using Micropay.Core.Storage;
 
 namespace Micropay.Core.Tests.Engine;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
 /// How the apply loop tells a batch the ledger refused whole (before changing anything: the engine goes on, the batch
@@ -157,7 +157,7 @@ public sealed class LedgerEngineRefusalTests : EngineTestKit
     private static extern ref Ledger LedgerOf(LedgerEngine engine);
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_transfers")]
-    private static extern ref TransferTable Transfers(Ledger ledger);
+    private static extern ref TransferTable Transfers(LedgerStateMachine ledger);
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_index")]
     private static extern ref IdIndex TransferIndex(TransferTable table);

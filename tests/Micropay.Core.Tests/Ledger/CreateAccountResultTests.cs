@@ -2,7 +2,7 @@ using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Ledger;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
 /// One scenario per <see cref="CreateAccountResult"/> value, and precedence tests for the order of checks listed
@@ -83,7 +83,7 @@ public sealed class CreateAccountResultTests
     public void CreateAccounts_Scenario_ReturnsDocumentedResult(string name)
     {
         Scenario scenario = Array.Find(Scenarios, s => s.Name == name)!;
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Account[] before = ledger.Accounts.ToArray();
         var results = new CreateAccountResult[scenario.Batch.Length];
 
@@ -143,7 +143,7 @@ public sealed class CreateAccountResultTests
     [MemberData(nameof(PrecedencePairs))]
     public void CreateAccount_TwoChecksFail_EarlierCheckWins(string because, Account account, CreateAccountResult expected)
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
 
         CreateAccountResult result = ledger.CreateAccount(Timestamp, account);
 
@@ -154,7 +154,7 @@ public sealed class CreateAccountResultTests
     public void CreateAccounts_LastEventLinkedAndInvalid_ReportsChainOpenBeforeItsOwnCheck()
     {
         // The chain checks come first, so an open chain is reported even when the event would fail on its own.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         var results = new CreateAccountResult[2];
 
         ledger.CreateAccounts(Timestamp, [Valid(1) with { Flags = AccountFlags.Linked }, Valid(2) with { Flags = AccountFlags.Linked, Timestamp = 7 }], results);
@@ -168,7 +168,7 @@ public sealed class CreateAccountResultTests
     {
         // TigerBeetle's reference lists linked_event_failed before linked_event_chain_open; its state machine reports
         // the open chain here. This ledger follows the reference (ARCHITECTURE section 5).
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         var results = new CreateAccountResult[3];
 
         ledger.CreateAccounts(Timestamp, [
@@ -184,7 +184,7 @@ public sealed class CreateAccountResultTests
     [Fact]
     public void CreateAccounts_EventAfterFailureInChain_ReportsLinkedEventFailedBeforeItsOwnCheck()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         var results = new CreateAccountResult[4];
         Account[] batch =
         [
@@ -207,7 +207,7 @@ public sealed class CreateAccountResultTests
     public void CreateAccount_SameIdAfterAnyFailure_IsNotBurnt()
     {
         // Account failures are never transient: the id may be created once the account is fixed.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Assert.Equal(CreateAccountResult.LedgerMustNotBeZero, ledger.CreateAccount(Timestamp, Valid(1) with { LedgerId = 0 }));
         Assert.Equal(CreateAccountResult.FlagsAreMutuallyExclusive, ledger.CreateAccount(Timestamp, Valid(1) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits }));
 
@@ -218,7 +218,7 @@ public sealed class CreateAccountResultTests
     [Fact]
     public void CreateAccount_IdempotentRetry_ReturnsExistsAndKeepsOriginalTimestamp()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Assert.True(ledger.TryGetAccount(Existing.Id, out Account original));
 
         Assert.Equal(CreateAccountResult.Exists, ledger.CreateAccount(Timestamp + 50, Existing));
@@ -231,7 +231,7 @@ public sealed class CreateAccountResultTests
     /// <summary>A ledger holding <see cref="Existing"/> and one plain account (id 200), created at timestamp 1.</summary>
     private static Ledger NewLedger()
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         var results = new CreateAccountResult[2];
         ledger.CreateAccounts(1, [Existing, Valid(200)], results);
         Assert.All(results, r => Assert.Equal(CreateAccountResult.Ok, r));

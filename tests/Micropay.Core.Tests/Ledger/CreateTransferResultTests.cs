@@ -2,7 +2,7 @@ using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Ledger;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
 /// One or more scenarios per <see cref="CreateTransferResult"/> value, and precedence tests for the order of checks
@@ -57,7 +57,7 @@ public sealed class CreateTransferResultTests
     /// is submitted at <see cref="Timestamp"/> and result <see cref="ResultIndex"/> must be <see cref="Expected"/>.
     /// </summary>
     private sealed record Scenario(
-        string Name, CreateTransferResult Expected, Action<Ledger>? Arrange, Transfer[] Batch, int ResultIndex, ulong Timestamp);
+        string Name, CreateTransferResult Expected, Action<LedgerStateMachine>? Arrange, Transfer[] Batch, int ResultIndex, ulong Timestamp);
 
     private static readonly Scenario[] BaseScenarios =
     [
@@ -500,7 +500,7 @@ public sealed class CreateTransferResultTests
     public void CreateTransfer_HoldExpiringExactlyAtTheEndOfTheClock_IsOk()
     {
         // The overflow check is strict: an expiry of exactly ulong.MaxValue is representable.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         ulong timeout = (ulong)uint.MaxValue * 1_000_000_000UL;
 
         CreateTransferResult result = ledger.CreateTransfer(ulong.MaxValue - timeout, Pend(Id, A, B, 1, timeout: uint.MaxValue));
@@ -512,7 +512,7 @@ public sealed class CreateTransferResultTests
     public void CreateTransfer_IdOfNonTransientFailure_CanBeReusedOnceFixed()
     {
         // Only transient results burn the id; a transfer rejected for its own content may be corrected and resent.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Assert.Equal(CreateTransferResult.AccountsMustBeDifferent, ledger.CreateTransfer(0, Tr(Id, A, A, 10)));
         Apply(ledger, Pend(Hold, A, B, 10));
         Assert.Equal(CreateTransferResult.PendingTransferHasDifferentAmount, ledger.CreateTransfer(0, VoidOf(Id, Hold, 3)));
@@ -522,7 +522,7 @@ public sealed class CreateTransferResultTests
 
     private static void Run(Scenario scenario)
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         scenario.Arrange?.Invoke(ledger);
 
         // A clock pulse at the act's timestamp expires what is due, so the snapshot is the state the act sees.
@@ -558,7 +558,7 @@ public sealed class CreateTransferResultTests
     /// <summary>A ledger holding accounts A to H (see the fields), created at timestamp 1.</summary>
     private static Ledger NewLedger()
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         Account[] accounts =
         [
             Acct(A, 1), Acct(B, 1), Acct(C, 1), Acct(D, 2),
@@ -573,7 +573,7 @@ public sealed class CreateTransferResultTests
     }
 
     /// <summary>Applies transfers one batch each (at the next timestamps), asserting that every one succeeds.</summary>
-    private static void Apply(Ledger ledger, params Transfer[] transfers)
+    private static void Apply(LedgerStateMachine ledger, params Transfer[] transfers)
     {
         foreach (Transfer transfer in transfers)
         {
@@ -581,13 +581,13 @@ public sealed class CreateTransferResultTests
         }
     }
 
-    private static void Expect(Ledger ledger, CreateTransferResult expected, Transfer transfer)
+    private static void Expect(LedgerStateMachine ledger, CreateTransferResult expected, Transfer transfer)
     {
         CreateTransferResult result = ledger.CreateTransfer(0, transfer);
         Assert.True(expected == result, $"arranging {transfer}: expected {expected}, got {result}");
     }
 
-    private static Scenario S(string name, CreateTransferResult expected, Action<Ledger>? arrange, Transfer transfer) =>
+    private static Scenario S(string name, CreateTransferResult expected, Action<LedgerStateMachine>? arrange, Transfer transfer) =>
         new(name, expected, arrange, [transfer], ResultIndex: 0, ActTimestamp);
 
     private static TheoryData<string> Names(Scenario[] scenarios)

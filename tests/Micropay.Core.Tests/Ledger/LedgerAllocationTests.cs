@@ -3,7 +3,7 @@ using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Ledger;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
 /// The ledger's hot path must not allocate once warm: a payment engine applying millions of transfers a second
@@ -30,7 +30,7 @@ public sealed class LedgerAllocationTests
     [Fact]
     public void CreateTransfers_WarmLedgerSinglePhaseBatches_AllocatesNothing()
     {
-        Ledger ledger = NewWarmLedger();
+        LedgerStateMachine ledger = NewWarmLedger();
         var batch = new Transfer[BatchSize];
         var results = new CreateTransferResult[BatchSize];
         ulong nextId = 1;
@@ -46,7 +46,7 @@ public sealed class LedgerAllocationTests
     [Fact]
     public void CreateTransfers_WarmLedgerPendingThenPostBatches_AllocatesNothing()
     {
-        Ledger ledger = NewWarmLedger();
+        LedgerStateMachine ledger = NewWarmLedger();
         var batch = new Transfer[BatchSize];
         var results = new CreateTransferResult[BatchSize];
         ulong nextId = 1;
@@ -64,7 +64,7 @@ public sealed class LedgerAllocationTests
         // Holds with a timeout enter the expiry queue; posting leaves the entry to be discarded when it falls due.
         // Each batch runs two seconds after the previous one, so the one-second entries of the previous batch are
         // popped at its start and the queue stays at its warm size.
-        Ledger ledger = NewWarmLedger();
+        LedgerStateMachine ledger = NewWarmLedger();
         var batch = new Transfer[BatchSize];
         var results = new CreateTransferResult[BatchSize];
         ulong nextId = 1;
@@ -80,7 +80,7 @@ public sealed class LedgerAllocationTests
     [Fact]
     public void LookupsAndTryGet_WarmLedger_AllocateNothing()
     {
-        Ledger ledger = NewWarmLedger();
+        LedgerStateMachine ledger = NewWarmLedger();
         var batch = new Transfer[BatchSize];
         var results = new CreateTransferResult[BatchSize];
         ulong nextId = 1;
@@ -150,7 +150,7 @@ public sealed class LedgerAllocationTests
     /// <summary>A ledger with <see cref="AccountCount"/> accounts (capacity hints for them and for every transfer the tests make).</summary>
     private static Ledger NewWarmLedger()
     {
-        var ledger = new Ledger(AccountCount, (WarmBatches + MeasuredBatches) * BatchSize);
+        var ledger = new LedgerStateMachine(AccountCount, (WarmBatches + MeasuredBatches) * BatchSize);
         var accounts = new Account[AccountCount];
         for (int i = 0; i < accounts.Length; i++)
         {
@@ -162,7 +162,7 @@ public sealed class LedgerAllocationTests
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunSinglePhaseBatch(Ledger ledger, Transfer[] batch, CreateTransferResult[] results, ref ulong nextId)
+    private static void RunSinglePhaseBatch(LedgerStateMachine ledger, Transfer[] batch, CreateTransferResult[] results, ref ulong nextId)
     {
         for (int i = 0; i < batch.Length; i++)
         {
@@ -187,7 +187,7 @@ public sealed class LedgerAllocationTests
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunPendingPostBatch(
-        Ledger ledger, Transfer[] batch, CreateTransferResult[] results, ref ulong nextId, uint timeout, ulong timestamp)
+        LedgerStateMachine ledger, Transfer[] batch, CreateTransferResult[] results, ref ulong nextId, uint timeout, ulong timestamp)
     {
         // First half: holds; second half: full posts of those holds, within the same batch.
         int half = batch.Length / 2;

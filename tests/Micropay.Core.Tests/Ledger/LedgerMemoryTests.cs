@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace Micropay.Core.Tests.Ledger;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
 /// The ledger's memory budget: at most 256 managed bytes per account and 176 per committed transfer, rows
@@ -38,7 +38,7 @@ public sealed class LedgerMemoryTests(ITestOutputHelper output)
         long transferReservation = capacityHints ? ReservationOf(transferCapacity: Count) - ReservationOf(transferCapacity: 0) : 0;
 
         long baseline = GC.GetTotalMemory(forceFullCollection: true);
-        Ledger ledger = capacityHints ? new Ledger(Count, Count) : new Ledger();
+        LedgerStateMachine ledger = capacityHints ? new LedgerStateMachine(Count, Count) : new LedgerStateMachine();
 
         for (int start = 0; start < Count; start += BatchSize)
         {
@@ -98,7 +98,7 @@ public sealed class LedgerMemoryTests(ITestOutputHelper output)
     private static long ReservationOf(int transferCapacity)
     {
         long before = GC.GetTotalMemory(forceFullCollection: true);
-        var ledger = new Ledger(0, transferCapacity);
+        var ledger = new LedgerStateMachine(0, transferCapacity);
         long after = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(ledger);
         return after - before;

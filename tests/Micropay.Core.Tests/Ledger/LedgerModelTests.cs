@@ -5,10 +5,10 @@ using Xunit.Sdk;
 
 namespace Micropay.Core.Tests.Ledger;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
-/// Model-based tests: long random command sequences applied to both <see cref="Ledger"/> and
+/// Model-based tests: long random command sequences applied to both <see cref="LedgerStateMachine"/> and
 /// <see cref="ReferenceLedger"/>, which must agree on every result and, after every batch, on the whole state.
 /// </summary>
 /// <remarks>
@@ -79,7 +79,7 @@ public sealed class LedgerModelTests
     /// <summary>Applies <paramref name="events"/> random events to a ledger and the model, failing at the first difference.</summary>
     internal static Coverage Run(int seed, int events, bool endOfTime, int fullCompareEvery)
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         var model = new ReferenceLedger();
         var generator = new CommandGenerator(new Random(seed), model, events, endOfTime);
         var coverage = new Coverage();

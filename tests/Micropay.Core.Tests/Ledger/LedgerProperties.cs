@@ -9,10 +9,10 @@ using Micropay.Core.Ledger;
 namespace Micropay.Core.Tests.Ledger;
 
 using Batch = LedgerModelTests.Batch;
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
-/// Properties of <see cref="Ledger"/> over random scenarios: short sequences of small batches over a handful of
+/// Properties of <see cref="LedgerStateMachine"/> over random scenarios: short sequences of small batches over a handful of
 /// accounts and transfer ids, so that collisions, retries, chains and holds meet often. FsCheck shrinks a
 /// failing scenario by dropping batches and events and unlinking chains; the shrunk scenario prints as C# ready
 /// to paste into <see cref="LedgerRegressionTests"/>.
@@ -23,7 +23,7 @@ public sealed class LedgerProperties
     public Property Balances_AfterEveryBatch_PostedAndPendingDebitsEqualCredits() =>
         Prop.ForAll(Scenarios(allowTimeouts: true), scenario =>
         {
-            var ledger = new Ledger();
+            var ledger = new LedgerStateMachine();
             foreach (Batch batch in scenario.AllBatches)
             {
                 Apply(ledger, batch);
@@ -50,7 +50,7 @@ public sealed class LedgerProperties
     public Property BalanceFlags_AfterEveryBatch_AreNeverViolated() =>
         Prop.ForAll(Scenarios(allowTimeouts: true), scenario =>
         {
-            var ledger = new Ledger();
+            var ledger = new LedgerStateMachine();
             foreach (Batch batch in scenario.AllBatches)
             {
                 Apply(ledger, batch);
@@ -80,7 +80,7 @@ public sealed class LedgerProperties
     public Property TransferBatch_AppliedTwice_ChangesNothingTheSecondTime() =>
         Prop.ForAll(Scenarios(allowTimeouts: false), scenario =>
         {
-            var ledger = new Ledger();
+            var ledger = new LedgerStateMachine();
             foreach (Batch batch in scenario.AllBatches)
             {
                 Apply(ledger, batch);
@@ -110,8 +110,8 @@ public sealed class LedgerProperties
     public Property SameInput_OnTwoFreshLedgers_GivesTheSameResultsAndState() =>
         Prop.ForAll(Scenarios(allowTimeouts: true), scenario =>
         {
-            var first = new Ledger();
-            var second = new Ledger();
+            var first = new LedgerStateMachine();
+            var second = new LedgerStateMachine();
             foreach (Batch batch in scenario.AllBatches)
             {
                 if (!Apply(first, batch).SequenceEqual(Apply(second, batch)))
@@ -141,7 +141,7 @@ public sealed class LedgerProperties
     public Property AccountChanges_AppliedInOrderOverThePreviousState_ReproduceEveryAccount() =>
         Prop.ForAll(Scenarios(allowTimeouts: true), scenario =>
         {
-            var ledger = new Ledger();
+            var ledger = new LedgerStateMachine();
             var log = new AccountImageLog(4);
             ledger.AccountChanges = log;
             var published = new List<Account>();
@@ -178,7 +178,7 @@ public sealed class LedgerProperties
 
     internal static string? FirstDisagreement(Scenario scenario)
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         var model = new ReferenceLedger();
         int number = 0;
         foreach (Batch batch in scenario.AllBatches)
@@ -203,7 +203,7 @@ public sealed class LedgerProperties
     }
 
     /// <summary>Applies a batch to the ledger; the results rendered as strings so both kinds compare alike.</summary>
-    internal static string[] Apply(Ledger ledger, Batch batch)
+    internal static string[] Apply(LedgerStateMachine ledger, Batch batch)
     {
         if (batch.Accounts is { } accounts)
         {
@@ -237,9 +237,9 @@ public sealed class LedgerProperties
 
     private static BigInteger BigSum(UInt128 a, UInt128 b) => (BigInteger)a + b;
 
-    private static Transfer? Find(Ledger ledger, UInt128 id) => ledger.TryGetTransfer(id, out Transfer t) ? t : null;
+    private static Transfer? Find(LedgerStateMachine ledger, UInt128 id) => ledger.TryGetTransfer(id, out Transfer t) ? t : null;
 
-    private static PendingStatus? Status(Ledger ledger, UInt128 id) => ledger.TryGetPendingStatus(id, out PendingStatus s) ? s : null;
+    private static PendingStatus? Status(LedgerStateMachine ledger, UInt128 id) => ledger.TryGetPendingStatus(id, out PendingStatus s) ? s : null;
 
     // ---- Generators. ----
 

@@ -4,7 +4,7 @@ using Micropay.Core.Ledger;
 namespace Micropay.Core.Tests.Ledger;
 
 using Batch = LedgerModelTests.Batch;
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
 /// Counterexamples found by <see cref="LedgerProperties"/> and <see cref="LedgerModelTests"/>, shrunk and kept as
@@ -28,7 +28,7 @@ public sealed class LedgerRegressionTests
             new Batch(0, null, [new Transfer { Id = 19, DebitAccountId = 2, CreditAccountId = 1, Amount = UInt128.MaxValue - 1, LedgerId = 1, Code = 1, Flags = TransferFlags.Pending }]),
             new Batch(0, null, [new Transfer { Id = 16, DebitAccountId = 3, CreditAccountId = 2, Amount = 10, Timeout = 2, LedgerId = 1, Code = 1, Flags = TransferFlags.Pending }]),
         ]);
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         foreach (Batch batch in scenario.AllBatches)
         {
             LedgerProperties.Apply(ledger, batch);
@@ -76,7 +76,7 @@ public sealed class LedgerRegressionTests
         ]);
 
         Assert.Null(LedgerProperties.FirstDisagreement(scenario));
-        Ledger ledger = Replay(scenario);
+        LedgerStateMachine ledger = Replay(scenario);
         Assert.True(ledger.TryGetTransfer(7, out Transfer post));
         Assert.Equal(((UInt128)2, 2UL, 0U), (post.UserData128, post.UserData64, post.UserData32));
     }
@@ -167,7 +167,7 @@ public sealed class LedgerRegressionTests
     /// <summary>A fresh ledger after every batch of the scenario, setup included.</summary>
     private static Ledger Replay(LedgerProperties.Scenario scenario)
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         foreach (Batch batch in scenario.AllBatches)
         {
             LedgerProperties.Apply(ledger, batch);
@@ -176,10 +176,10 @@ public sealed class LedgerRegressionTests
         return ledger;
     }
 
-    /// <summary>The results of the scenario's last batch, as <see cref="LedgerProperties.Apply(Ledger, Batch)"/> renders them.</summary>
+    /// <summary>The results of the scenario's last batch, as <see cref="LedgerProperties.Apply(LedgerStateMachine, Batch)"/> renders them.</summary>
     private static string[] LastResults(LedgerProperties.Scenario scenario)
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         string[] results = [];
         foreach (Batch batch in scenario.AllBatches)
         {

@@ -2,7 +2,7 @@ using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Ledger;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
 /// Behaviour beyond single results: what posts, voids, expiry, closing, balancing and linked chains do to
@@ -19,7 +19,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_PartialPost_PostsTheAmountAndReleasesTheRemainder()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Pend(10, A, B, 100));
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Post(11, 10, 30)));
@@ -44,7 +44,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_PostOfUInt128MaxValue_PostsTheWholePendingAmount()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Pend(10, A, B, 100));
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Post(11, 10, UInt128.MaxValue)));
@@ -58,7 +58,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_PostOfZero_ReleasesEverythingAndPostsNothing()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Pend(10, A, B, 100));
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Post(11, 10, 0)));
@@ -74,7 +74,7 @@ public sealed class LedgerSemanticsTests
     [InlineData(100)]
     public void CreateTransfer_Void_ReleasesTheHoldAndStoresTheReleasedAmount(int amount)
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(1, C, A, 500), Pend(10, A, B, 100));
         AssertBalances(ledger, A, debitsPending: 100, debitsPosted: 0, creditsPending: 0, creditsPosted: 500);
 
@@ -94,7 +94,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_PostLeavingUserDataZero_StoresThePendingTransfersUserData()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Pend(10, A, B, 100) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 });
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Post(11, 10, 30)));
@@ -106,7 +106,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_VoidLeavingUserDataZero_StoresThePendingTransfersUserData()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Pend(10, A, B, 100) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 });
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, VoidOf(11, 10, 0)));
@@ -119,7 +119,7 @@ public sealed class LedgerSemanticsTests
     public void CreateTransfer_PostSettingSomeUserData_KeepsItsOwnAndTakesTheRestFromThePendingTransfer()
     {
         // Each field on its own: a non-zero field is the post's, a zero field is the pending transfer's.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Pend(10, A, B, 100) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 });
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Post(11, 10, UInt128.MaxValue) with { UserData64 = 5 }));
@@ -135,7 +135,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_RetryOfAPostThatInheritedUserData_IsExistsWhetherItLeavesItZeroOrNamesIt()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Pend(10, A, B, 100) with { UserData128 = 7, UserData64 = 8, UserData32 = 9 }, Post(11, 10, UInt128.MaxValue));
 
         Assert.Equal(CreateTransferResult.Exists, ledger.CreateTransfer(0, Post(11, 10, UInt128.MaxValue)));
@@ -148,7 +148,7 @@ public sealed class LedgerSemanticsTests
     {
         // TigerBeetle's precedence: after the pending balances, a pending transfer checks the posted ones too, so the
         // result names the posted balance rather than the pending + posted sum. An overflow still burns the id here.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(1, A, B, UInt128.MaxValue));
 
         Assert.Equal(CreateTransferResult.OverflowsDebitsPosted, ledger.CreateTransfer(0, Pend(10, A, C, 1)));
@@ -162,7 +162,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_HoldTimeout_ExpiresAtTheFirstBatchStartingAtOrAfterTimestampPlusTimeout()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         const ulong created = 1_000 * Second;
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(created, Pend(10, A, B, 100, timeout: 2)));
         Assert.True(ledger.TryGetTransfer(10, out Transfer hold));
@@ -191,7 +191,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_BatchStartingAtExpiry_ExpiresTheHoldBeforeItsFirstEvent()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         const ulong created = 1_000 * Second;
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(created, Pend(10, A, B, 100, timeout: 1)));
 
@@ -204,7 +204,7 @@ public sealed class LedgerSemanticsTests
     {
         // Expiry runs only at the start of a batch: event 1 of a batch starting one nanosecond before the expiry has
         // a timestamp equal to the expiry, yet the hold is still pending for it.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         const ulong created = 1_000 * Second;
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(created, Pend(10, A, B, 100, timeout: 1)));
         var results = new CreateTransferResult[2];
@@ -220,7 +220,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_PostedHold_IsNotReleasedAgainWhenItsTimeoutPasses()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(Second, Pend(10, A, B, 100, timeout: 1)));
         Apply(ledger, Post(11, 10, 40));
 
@@ -235,7 +235,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_HoldsWithDifferentTimeouts_ExpireEachAtItsOwnTime()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(Second, Pend(10, A, B, 1, timeout: 3)));
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(Second + 1, Pend(11, A, B, 2, timeout: 1)));
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(Second + 2, Pend(12, A, B, 4, timeout: 0)));
@@ -256,7 +256,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_ClosingTransfer_ClosesTheAccountAndAVoidReopensIt()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(1, C, A, 50));
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Pend(10, A, B, 50) with { Flags = TransferFlags.Pending | TransferFlags.ClosingDebit }));
@@ -279,7 +279,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_PostOfClosingTransfer_SucceedsAndKeepsTheAccountClosed()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Pend(10, A, B, 50) with { Flags = TransferFlags.Pending | TransferFlags.ClosingCredit });
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(0, Post(11, 10, UInt128.MaxValue)));
@@ -293,7 +293,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_ExpiryOfClosingTransfer_ReopensTheAccount()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(
             Second, Pend(10, A, B, 5, timeout: 1) with { Flags = TransferFlags.Pending | TransferFlags.ClosingDebit | TransferFlags.ClosingCredit }));
         Assert.True(ledger.TryGetAccount(A, out Account a));
@@ -311,7 +311,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_BalancingDebit_MovesAtMostTheAvailableBalanceAndStoresIt()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(1, C, A, 100), Pend(2, A, C, 30));
 
         // A has 100 credits posted and 30 debits pending: 70 can still move.
@@ -333,7 +333,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_BalancingCredit_MovesAtMostTheAvailableBalanceAndStoresIt()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(1, B, C, 40));
 
         // B has 40 debits posted and no credits: at most 40 may be credited to it.
@@ -348,7 +348,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_PendingBalancingDebit_HoldsTheCappedAmount()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(1, C, A, 25));
 
         Assert.Equal(CreateTransferResult.Ok, ledger.CreateTransfer(
@@ -366,7 +366,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_BalancingDebitAndCredit_MovesTheSmallerOfBothCaps()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(1, C, A, 100), Tr(2, B, C, 30));
 
         // A may give 100 (its credits), B may receive 30 (its debits): 30 moves.
@@ -383,7 +383,7 @@ public sealed class LedgerSemanticsTests
     {
         // The chain checks run in the documented order: a broken chain's later events are LinkedEventFailed, even the
         // last one that leaves the chain open.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         var results = new CreateTransferResult[3];
 
         ledger.CreateTransfers(
@@ -402,7 +402,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_FailingLinkedChain_RestoresBalancesAndRemovesCreatedTransfers()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(1, C, A, 1_000), Pend(2, A, B, 100), Pend(3, B, C, 7) with { Timeout = 60 });
         Account[] before = ledger.Accounts.ToArray();
         int transfersBefore = ledger.TransferCount;
@@ -447,7 +447,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_ChainFailingTransiently_BurnsOnlyTheFailingEventsId()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Account[] before = ledger.Accounts.ToArray();
         Transfer[] chain = [Tr(10, A, B, 10) with { Flags = TransferFlags.Linked }, Tr(11, A, 99, 10)];
         var results = new CreateTransferResult[2];
@@ -463,7 +463,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateAccounts_FailingLinkedChain_RemovesCreatedAccounts()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Account[] before = ledger.Accounts.ToArray();
         Account[] chain =
         [
@@ -491,7 +491,7 @@ public sealed class LedgerSemanticsTests
     {
         // The rolled-back hold leaves a stale entry in the expiry queue; a later hold stored in the same row (with
         // no timeout) must not be expired by it.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         var results = new CreateTransferResult[2];
         ledger.CreateTransfers(Second, [Pend(10, A, B, 5, timeout: 1) with { Flags = TransferFlags.Linked | TransferFlags.Pending }, Tr(11, A, A, 1)], results);
         Assert.Equal(CreateTransferResult.AccountsMustBeDifferent, results[1]);
@@ -507,7 +507,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_ChainOpenAtEndOfBatch_FailsTheWholeChainOnly()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Transfer[] batch =
         [
             Tr(10, A, B, 1),
@@ -528,7 +528,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_SeveralChainsInOneBatch_SucceedOrFailIndependently()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Transfer[] batch =
         [
             Tr(10, A, B, 1) with { Flags = TransferFlags.Linked }, // chain 1: succeeds
@@ -568,7 +568,7 @@ public sealed class LedgerSemanticsTests
     public void CreateTransfers_LargeBatchWithManyFailedChains_KeepsEveryOtherTransferFindable()
     {
         // Many rollbacks interleaved with successes exercise removal from the id index (backward-shift deletion).
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         var batch = new Transfer[3_000];
         for (int i = 0; i < batch.Length; i += 3)
         {
@@ -600,7 +600,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_BatchTimestampGoingBackwards_StillAssignsStrictlyIncreasingTimestamps()
     {
-        Ledger ledger = new();
+        LedgerStateMachine ledger = new();
         var accountResults = new CreateAccountResult[2];
         ledger.CreateAccounts(1_000, [Acct(A), Acct(B)], accountResults);
         Assert.True(ledger.TryGetAccount(A, out Account a));
@@ -631,7 +631,7 @@ public sealed class LedgerSemanticsTests
     public void CreateTransfers_FailedEvents_StillConsumeTheirTimestamps()
     {
         // Event i of a batch gets start + i whatever the outcome of the others.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         var results = new CreateTransferResult[3];
 
         ledger.CreateTransfers(10_000, [Tr(10, A, A, 1), Tr(11, A, 99, 1), Tr(12, A, B, 1)], results);
@@ -644,7 +644,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfer_BurntIdRetriedAfterTheCauseIsFixed_StillReturnsIdAlreadyFailed()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Assert.Equal(CreateTransferResult.CreditAccountNotFound, ledger.CreateTransfer(0, Tr(10, A, 99, 5)));
         Assert.Equal(CreateAccountResult.Ok, ledger.CreateAccount(0, Acct(99)));
         Assert.Equal(CreateTransferResult.IdAlreadyFailed, ledger.CreateTransfer(0, Tr(10, A, 99, 5)));
@@ -668,7 +668,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void LookupAccounts_SomeIdsMissing_WritesFoundAccountsCompactedInOrder()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         var results = new Account[5];
 
         int found = ledger.LookupAccounts([C, 98, A, 0, B], results);
@@ -681,7 +681,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void LookupTransfers_SomeIdsMissingOrBurnt_WritesFoundTransfersCompactedInOrder()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(10, A, B, 1), Tr(11, A, B, 2), Tr(12, A, B, 3));
         Assert.Equal(CreateTransferResult.DebitAccountNotFound, ledger.CreateTransfer(0, Tr(13, 99, B, 1)));
         var results = new Transfer[6];
@@ -697,7 +697,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void Lookups_ResultsLongerThanIds_AreAccepted()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
 
         Assert.Equal(1, ledger.LookupAccounts([A], new Account[4]));
         Assert.Equal(0, ledger.LookupTransfers([], new Transfer[4]));
@@ -706,7 +706,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_ResultsTooShort_ThrowsArgumentExceptionForResultsAndChangesNothing()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         ulong last = ledger.LastTimestamp;
 
         ArgumentException e = Assert.Throws<ArgumentException>(
@@ -720,7 +720,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateAccounts_ResultsTooShort_ThrowsArgumentExceptionForResultsAndChangesNothing()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         int count = ledger.AccountCount;
 
         ArgumentException e = Assert.Throws<ArgumentException>(() => ledger.CreateAccounts(0, [Acct(10)], []));
@@ -732,7 +732,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void LookupAccounts_ResultsTooShort_ThrowsArgumentExceptionForResults()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
 
         ArgumentException e = Assert.Throws<ArgumentException>(() => ledger.LookupAccounts([A, B], new Account[1]));
 
@@ -742,7 +742,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void LookupTransfers_ResultsTooShort_ThrowsArgumentExceptionForResults()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
 
         ArgumentException e = Assert.Throws<ArgumentException>(() => ledger.LookupTransfers([1, 2, 3], new Transfer[2]));
 
@@ -753,7 +753,7 @@ public sealed class LedgerSemanticsTests
     public void CreateTransfers_BatchTimestampsOverflowingTheClock_ThrowsAndChangesNothing()
     {
         // A caller bug, not a business outcome: the batch cannot be given strictly increasing timestamps.
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
 
         Assert.ThrowsAny<ArgumentException>(
             () => ledger.CreateTransfers(ulong.MaxValue, [Tr(10, A, B, 1), Tr(11, A, B, 1)], new CreateTransferResult[2]));
@@ -767,7 +767,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void TryGetPendingStatus_TransferThatIsNotPending_ReturnsTrueWithNone()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(10, A, B, 1));
 
         Assert.True(ledger.TryGetPendingStatus(10, out PendingStatus status));
@@ -779,7 +779,7 @@ public sealed class LedgerSemanticsTests
     [Fact]
     public void CreateTransfers_ReturnValue_CountsEventsThatWereNotApplied()
     {
-        Ledger ledger = NewLedger();
+        LedgerStateMachine ledger = NewLedger();
         Apply(ledger, Tr(10, A, B, 1));
         var results = new CreateTransferResult[4];
 
@@ -793,19 +793,19 @@ public sealed class LedgerSemanticsTests
     /// <summary>A ledger with accounts A, B and C on ledger 1 (no balance flags), created at timestamp 1.</summary>
     private static Ledger NewLedger()
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         var results = new CreateAccountResult[3];
         Assert.Equal(0, ledger.CreateAccounts(1, [Acct(A), Acct(B), Acct(C)], results));
         return ledger;
     }
 
-    private static void Pulse(Ledger ledger, ulong timestamp)
+    private static void Pulse(LedgerStateMachine ledger, ulong timestamp)
     {
         ledger.CreateTransfers(timestamp, [], []);
         Assert.Equal(timestamp, ledger.LastTimestamp);
     }
 
-    private static void Apply(Ledger ledger, params Transfer[] transfers)
+    private static void Apply(LedgerStateMachine ledger, params Transfer[] transfers)
     {
         foreach (Transfer transfer in transfers)
         {
@@ -814,7 +814,7 @@ public sealed class LedgerSemanticsTests
         }
     }
 
-    private static void AssertBalances(Ledger ledger, UInt128 id, UInt128 debitsPending, UInt128 debitsPosted, UInt128 creditsPending, UInt128 creditsPosted)
+    private static void AssertBalances(LedgerStateMachine ledger, UInt128 id, UInt128 debitsPending, UInt128 debitsPosted, UInt128 creditsPending, UInt128 creditsPosted)
     {
         Assert.True(ledger.TryGetAccount(id, out Account account));
         Assert.Equal(
@@ -823,7 +823,7 @@ public sealed class LedgerSemanticsTests
     }
 
     /// <summary>The invariants the ledger's class remarks promise after every call.</summary>
-    private static void AssertInvariants(Ledger ledger)
+    private static void AssertInvariants(LedgerStateMachine ledger)
     {
         UInt128 debitsPending = 0, debitsPosted = 0, creditsPending = 0, creditsPosted = 0;
         foreach (Account account in ledger.Accounts)

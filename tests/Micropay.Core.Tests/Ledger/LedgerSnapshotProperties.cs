@@ -8,7 +8,7 @@ using Micropay.Core.Ledger;
 namespace Micropay.Core.Tests.Ledger;
 
 using Batch = LedgerModelTests.Batch;
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 using Scenario = LedgerProperties.Scenario;
 
 /// <summary>
@@ -30,13 +30,13 @@ public sealed class LedgerSnapshotProperties
         {
             Batch[] batches = [.. scenario.AllBatches];
             int cut = cutSeed % (batches.Length + 1);
-            var original = new Ledger();
+            var original = new LedgerStateMachine();
             foreach (Batch batch in batches[..cut])
             {
                 LedgerProperties.Apply(original, batch);
             }
 
-            Ledger restored = Ledger.ReadSnapshot(Snapshot(original));
+            LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(Snapshot(original));
             string? difference = FirstDifference(original, restored, scenario);
             for (int i = cut; i < batches.Length && difference is null; i++)
             {
@@ -54,15 +54,15 @@ public sealed class LedgerSnapshotProperties
     public Property ReadSnapshot_AfterEveryBatch_ChainOfRestoresMatchesTheUninterruptedLedger() =>
         Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), scenario =>
         {
-            var uninterrupted = new Ledger();
-            var restarted = new Ledger();
+            var uninterrupted = new LedgerStateMachine();
+            var restarted = new LedgerStateMachine();
             foreach (Batch batch in scenario.AllBatches)
             {
                 string expected = string.Join(", ", LedgerProperties.Apply(uninterrupted, batch));
 
                 // The restarted ledger lives only from one snapshot to the next, as across process restarts.
                 string actual = string.Join(", ", LedgerProperties.Apply(restarted, batch));
-                restarted = Ledger.ReadSnapshot(Snapshot(restarted));
+                restarted = LedgerStateMachine.ReadSnapshot(Snapshot(restarted));
                 if (expected != actual || FirstDifference(uninterrupted, restarted, scenario) is not null)
                 {
                     return false;
@@ -76,21 +76,21 @@ public sealed class LedgerSnapshotProperties
     public Property WriteSnapshot_OfARestoredLedger_IsByteIdenticalToTheSnapshotItCameFrom() =>
         Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), scenario =>
         {
-            var ledger = new Ledger();
+            var ledger = new LedgerStateMachine();
             foreach (Batch batch in scenario.AllBatches)
             {
                 LedgerProperties.Apply(ledger, batch);
             }
 
             byte[] snapshot = Snapshot(ledger);
-            return Snapshot(Ledger.ReadSnapshot(snapshot)).AsSpan().SequenceEqual(snapshot);
+            return Snapshot(LedgerStateMachine.ReadSnapshot(snapshot)).AsSpan().SequenceEqual(snapshot);
         });
 
     [Property(MaxTest = 200)]
     public Property WriteSnapshot_ThroughASegmentedBufferWriter_IsByteIdenticalToTheSpanVersion() =>
         Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), Arb.From(Gen.Choose(1, 400)), (scenario, segmentSize) =>
         {
-            Ledger ledger = Replay(scenario);
+            LedgerStateMachine ledger = Replay(scenario);
             var writer = new SnapshotSegments(segmentSize);
             ledger.WriteSnapshot(writer);
             return writer.ToSequence().ToArray().AsSpan().SequenceEqual(Snapshot(ledger));
@@ -100,9 +100,9 @@ public sealed class LedgerSnapshotProperties
     public Property ReadSnapshot_FromASequenceCutAnywhere_RestoresTheSameLedger() =>
         Prop.ForAll(LedgerProperties.Scenarios(allowTimeouts: true), Arb.From(Gen.ArrayOf(Gen.Choose(0, 1_000_000))), (scenario, cutSeeds) =>
         {
-            Ledger original = Replay(scenario);
+            LedgerStateMachine original = Replay(scenario);
             byte[] snapshot = Snapshot(original);
-            Ledger restored = Ledger.ReadSnapshot(SnapshotSequences.Split(snapshot, cutSeeds));
+            LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(SnapshotSequences.Split(snapshot, cutSeeds));
             string? difference = FirstDifference(original, restored, scenario);
             return (difference is null && Snapshot(restored).AsSpan().SequenceEqual(snapshot)).Label($"restored from {cutSeeds.Length} cuts: {difference}");
         });
@@ -124,14 +124,14 @@ public sealed class LedgerSnapshotProperties
             }
 
             byte[] copy = snapshot;
-            string fromSpan = Outcome(() => Ledger.ReadSnapshot(copy));
-            string fromSequence = Outcome(() => Ledger.ReadSnapshot(SnapshotSequences.Split(copy, cutSeeds)));
+            string fromSpan = Outcome(() => LedgerStateMachine.ReadSnapshot(copy));
+            string fromSequence = Outcome(() => LedgerStateMachine.ReadSnapshot(SnapshotSequences.Split(copy, cutSeeds)));
             return (fromSpan == fromSequence).Label($"span: {fromSpan}\nsequence: {fromSequence}");
         });
 
     private static Ledger Replay(Scenario scenario)
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         foreach (Batch batch in scenario.AllBatches)
         {
             LedgerProperties.Apply(ledger, batch);
@@ -141,7 +141,7 @@ public sealed class LedgerSnapshotProperties
     }
 
     /// <summary>The snapshot a restored ledger writes, or where and why reading was refused.</summary>
-    private static string Outcome(Func<Ledger> read)
+    private static string Outcome(Func<LedgerStateMachine> read)
     {
         try
         {
@@ -153,7 +153,7 @@ public sealed class LedgerSnapshotProperties
         }
     }
 
-    internal static byte[] Snapshot(Ledger ledger)
+    internal static byte[] Snapshot(LedgerStateMachine ledger)
     {
         byte[] bytes = new byte[ledger.SnapshotSize];
         ledger.WriteSnapshot(bytes);
@@ -161,7 +161,7 @@ public sealed class LedgerSnapshotProperties
     }
 
     /// <summary>Describes the first observable difference between two ledgers, or returns null.</summary>
-    private static string? FirstDifference(Ledger original, Ledger restored, Scenario scenario)
+    private static string? FirstDifference(LedgerStateMachine original, LedgerStateMachine restored, Scenario scenario)
     {
         if (original.LastTimestamp != restored.LastTimestamp)
         {

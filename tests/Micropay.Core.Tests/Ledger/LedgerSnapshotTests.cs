@@ -5,10 +5,10 @@ using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Ledger;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
-/// <see cref="Ledger.WriteSnapshot"/> and <see cref="Ledger.ReadSnapshot"/>: the header's byte layout, a restored
+/// <see cref="LedgerStateMachine.WriteSnapshot"/> and <see cref="LedgerStateMachine.ReadSnapshot"/>: the header's byte layout, a restored
 /// ledger equal to the original in everything it answers and in how it goes on, and every kind of malformed input
 /// refused with a <see cref="LedgerSnapshotException"/> naming the problem and its offset.
 /// </summary>
@@ -35,7 +35,7 @@ public sealed class LedgerSnapshotTests
     /// </summary>
     private static Ledger SampleLedger()
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         Assert.Equal(0, ledger.CreateAccounts(10, [
             new Account { Id = 1, LedgerId = 1, Code = 1, UserData128 = 11, UserData64 = 12, UserData32 = 13 },
             new Account { Id = 2, LedgerId = 1, Code = 2 },
@@ -69,7 +69,7 @@ public sealed class LedgerSnapshotTests
 
     private static readonly UInt128[] SampleTransferIds = [100, 101, 102, 103, 104, 105, 106, 107, 108, BurntMissingAccount, BurntExceedsCredits];
 
-    private static byte[] Snapshot(Ledger ledger)
+    private static byte[] Snapshot(LedgerStateMachine ledger)
     {
         byte[] bytes = new byte[ledger.SnapshotSize];
         ledger.WriteSnapshot(bytes);
@@ -79,7 +79,7 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void WriteSnapshot_EmptyLedger_WritesOnlyTheHeader()
     {
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
 
         byte[] bytes = Snapshot(ledger);
 
@@ -90,7 +90,7 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void ReadSnapshot_EmptyLedger_RoundTripsToAnEmptyLedgerThatWorks()
     {
-        Ledger restored = Ledger.ReadSnapshot(Snapshot(new Ledger()));
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(Snapshot(new LedgerStateMachine()));
 
         Assert.Equal(0, restored.AccountCount);
         Assert.Equal(0, restored.TransferCount);
@@ -102,7 +102,7 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void WriteSnapshot_SampleLedger_WritesTheHeaderAndSectionsAtTheDocumentedOffsets()
     {
-        Ledger ledger = SampleLedger();
+        LedgerStateMachine ledger = SampleLedger();
 
         byte[] bytes = Snapshot(ledger);
 
@@ -139,9 +139,9 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void ReadSnapshot_SampleLedger_RestoresAccountsTransfersStatusesBurntIdsAndClock()
     {
-        Ledger original = SampleLedger();
+        LedgerStateMachine original = SampleLedger();
 
-        Ledger restored = Ledger.ReadSnapshot(Snapshot(original));
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(Snapshot(original));
 
         Assert.Equal(original.LastTimestamp, restored.LastTimestamp);
         Assert.Equal(original.Accounts.ToArray(), restored.Accounts.ToArray());
@@ -161,7 +161,7 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void ReadSnapshot_BurntIds_StayBurntInTheRestoredLedger()
     {
-        Ledger restored = Ledger.ReadSnapshot(Snapshot(SampleLedger()));
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(Snapshot(SampleLedger()));
 
         var retry = new Transfer { Id = BurntMissingAccount, DebitAccountId = 1, CreditAccountId = 2, Amount = 1, LedgerId = 1, Code = 1 };
         Assert.Equal(CreateTransferResult.IdAlreadyFailed, restored.CreateTransfer(0, retry));
@@ -171,12 +171,12 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void ReadSnapshot_OpenHoldsWithTimeouts_ExpireInTheRestoredLedgerExactlyAsInTheOriginal()
     {
-        Ledger original = SampleLedger();
-        Ledger restored = Ledger.ReadSnapshot(Snapshot(original));
+        LedgerStateMachine original = SampleLedger();
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(Snapshot(original));
 
         // Hold 101 (5 s from its timestamp, 21) expires at this pulse, hold 105 (100 s) does not; one nanosecond
         // earlier neither would.
-        foreach (Ledger ledger in new[] { original, restored })
+        foreach (LedgerStateMachine ledger in new[] { original, restored })
         {
             Assert.Equal(0, ledger.CreateTransfers(20 + (5 * Second), [], []));
             Assert.True(ledger.TryGetPendingStatus(101, out PendingStatus notYet));
@@ -194,8 +194,8 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void ReadSnapshot_OldHolds_CanBePostedAndVoidedInTheRestoredLedger()
     {
-        Ledger original = SampleLedger();
-        Ledger restored = Ledger.ReadSnapshot(Snapshot(original));
+        LedgerStateMachine original = SampleLedger();
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(Snapshot(original));
         Transfer[] batch =
         [
             new Transfer { Id = 200, PendingId = 101, Amount = 20, Flags = TransferFlags.PostPendingTransfer },
@@ -247,7 +247,7 @@ public sealed class LedgerSnapshotTests
     public void ReadSnapshot_WrittenBeforeTheTigerBeetlePostRules_LoadsAndAppliesTheCurrentRules()
     {
         // The format did not change with the semantics: the old bytes load and snapshot back identically.
-        Ledger ledger = Ledger.ReadSnapshot(SnapshotBeforeTheTigerBeetlePostRules, 0, 0);
+        LedgerStateMachine ledger = LedgerStateMachine.ReadSnapshot(SnapshotBeforeTheTigerBeetlePostRules, 0, 0);
         Assert.Equal(SnapshotBeforeTheTigerBeetlePostRules, Snapshot(ledger));
         Assert.Equal((3, 5, 1, 1005UL), (ledger.AccountCount, ledger.TransferCount, ledger.BurntIdCount, ledger.LastTimestamp));
 
@@ -274,7 +274,7 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void ReadSnapshot_CapacityHints_GiveALedgerThatGrowsBeyondTheSnapshot()
     {
-        Ledger restored = Ledger.ReadSnapshot(Snapshot(SampleLedger()), accountCapacity: 1000, transferCapacity: 5000);
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(Snapshot(SampleLedger()), accountCapacity: 1000, transferCapacity: 5000);
 
         var accounts = Enumerable.Range(1000, 500).Select(i => new Account { Id = (UInt128)i, LedgerId = 1, Code = 1 }).ToArray();
         Assert.Equal(0, restored.CreateAccounts(0, accounts, new CreateAccountResult[accounts.Length]));
@@ -284,16 +284,16 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void ReadSnapshot_NegativeCapacity_ThrowsArgumentOutOfRange()
     {
-        byte[] bytes = Snapshot(new Ledger());
+        byte[] bytes = Snapshot(new LedgerStateMachine());
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => Ledger.ReadSnapshot(bytes, accountCapacity: -1, transferCapacity: 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Ledger.ReadSnapshot(bytes, accountCapacity: 0, transferCapacity: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LedgerStateMachine.ReadSnapshot(bytes, accountCapacity: -1, transferCapacity: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LedgerStateMachine.ReadSnapshot(bytes, accountCapacity: 0, transferCapacity: -1));
     }
 
     [Fact]
     public void WriteSnapshot_DestinationShorterThanSnapshotSize_ThrowsArgumentExceptionNamingIt()
     {
-        Ledger ledger = SampleLedger();
+        LedgerStateMachine ledger = SampleLedger();
 
         ArgumentException e = Assert.Throws<ArgumentException>(() => ledger.WriteSnapshot(new byte[ledger.SnapshotSize - 1]));
 
@@ -304,7 +304,7 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void WriteSnapshot_LongerDestination_WritesSnapshotSizeBytesOnly()
     {
-        Ledger ledger = SampleLedger();
+        LedgerStateMachine ledger = SampleLedger();
         byte[] bytes = Enumerable.Repeat((byte)0xEE, End + 10).ToArray();
 
         ledger.WriteSnapshot(bytes);
@@ -320,7 +320,7 @@ public sealed class LedgerSnapshotTests
         // of a fourth, so the chunked write and read paths cross chunk boundaries; a seeded history of every kind of
         // event, then more of it applied to both ledgers.
         var random = new Random(7);
-        var original = new Ledger();
+        var original = new LedgerStateMachine();
         Account[] accounts = [.. Enumerable.Range(1, 300).Select(i => new Account { Id = (UInt128)i, LedgerId = 1, Code = 1 })];
         Assert.Equal(0, original.CreateAccounts(1, accounts, new CreateAccountResult[accounts.Length]));
         ulong clock = Second;
@@ -334,7 +334,7 @@ public sealed class LedgerSnapshotTests
         Assert.InRange(original.TransferCount, (3 * 16_384) + 1, 70_000);
         Assert.InRange(original.BurntIdCount, 1, 70_000);
 
-        Ledger restored = Ledger.ReadSnapshot(Snapshot(original));
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(Snapshot(original));
         Assert.Equal(Snapshot(original), Snapshot(restored));
         for (int b = 0; b < 12; b++)
         {
@@ -355,7 +355,7 @@ public sealed class LedgerSnapshotTests
     {
         // Every section longer than one 2 MiB piece: 20,000 accounts (2 pieces), 40,000 transfers (3 chunks) and
         // 70,000 burnt ids (2 pieces of 65,536), so the piecewise writer and reader cross piece boundaries in each.
-        var ledger = new Ledger();
+        var ledger = new LedgerStateMachine();
         Account[] accounts = [.. Enumerable.Range(1, 20_000).Select(i => new Account { Id = (UInt128)i, LedgerId = 1, Code = 1 })];
         Assert.Equal(0, ledger.CreateAccounts(1, accounts, new CreateAccountResult[accounts.Length]));
         var results = new CreateTransferResult[10_000];
@@ -390,9 +390,9 @@ public sealed class LedgerSnapshotTests
         Assert.Equal(expected, written.ToArray());
 
         // Read back from the writer's segments, and from segments that cut records and pieces at odd places.
-        Assert.Equal(expected, Snapshot(Ledger.ReadSnapshot(written)));
+        Assert.Equal(expected, Snapshot(LedgerStateMachine.ReadSnapshot(written)));
         ReadOnlySequence<byte> cut = SnapshotSequences.Split(expected, Enumerable.Range(1, 40).Select(k => k * 222_223));
-        Ledger restored = Ledger.ReadSnapshot(cut, accountCapacity: 50_000, transferCapacity: 200_000);
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(cut, accountCapacity: 50_000, transferCapacity: 200_000);
         Assert.Equal(expected, Snapshot(restored));
         Assert.Equal(CreateTransferResult.IdAlreadyFailed, restored.CreateTransfer(2, new Transfer { Id = 5_069_999, DebitAccountId = 99_999, CreditAccountId = 1, Amount = 1, LedgerId = 1, Code = 1 }));
     }
@@ -405,7 +405,7 @@ public sealed class LedgerSnapshotTests
         // span API stops working is exactly where 32-bit offsets would wrap. Needs several GB of memory (two ledgers and
         // the written segments) and about half a minute, hence the stress trait; the CI version is
         // WriteAndReadSnapshot_SectionsOfSeveralPieces_SequenceAndSpanAgree.
-        var ledger = new Ledger(TwoGiBWorkload.Accounts, TwoGiBWorkload.Transfers);
+        var ledger = new LedgerStateMachine(TwoGiBWorkload.Accounts, TwoGiBWorkload.Transfers);
         Account[] accounts = TwoGiBWorkload.AccountsToCreate();
         Assert.Equal(0, ledger.CreateAccounts(1, accounts, new CreateAccountResult[accounts.Length]));
         var transfers = new Transfer[TwoGiBWorkload.Batch];
@@ -422,7 +422,7 @@ public sealed class LedgerSnapshotTests
         ReadOnlySequence<byte> written = writer.ToSequence();
         Assert.Equal(ledger.SnapshotSize, written.Length);
 
-        Ledger restored = Ledger.ReadSnapshot(written);
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(written);
         Assert.Equal(ledger.TransferCount, restored.TransferCount);
         Assert.Equal(ledger.Accounts.ToArray(), restored.Accounts.ToArray());
         Assert.True(restored.TryGetTransfer((UInt128)TwoGiBWorkload.Transfers, out Transfer last));
@@ -464,7 +464,7 @@ public sealed class LedgerSnapshotTests
     [Fact]
     public void WriteSnapshot_NullBufferWriter_ThrowsArgumentNullException()
     {
-        Assert.Throws<ArgumentNullException>("destination", () => new Ledger().WriteSnapshot((IBufferWriter<byte>)null!));
+        Assert.Throws<ArgumentNullException>("destination", () => new LedgerStateMachine().WriteSnapshot((IBufferWriter<byte>)null!));
     }
 
     [Fact]
@@ -516,7 +516,7 @@ public sealed class LedgerSnapshotTests
 
     private static LedgerSnapshotException Refused(byte[] bytes, long offset, string expectedText)
     {
-        LedgerSnapshotException e = Assert.Throws<LedgerSnapshotException>(() => Ledger.ReadSnapshot(bytes));
+        LedgerSnapshotException e = Assert.Throws<LedgerSnapshotException>(() => LedgerStateMachine.ReadSnapshot(bytes));
         Assert.Equal(offset, e.Offset);
         Assert.Contains(expectedText, e.Message, StringComparison.Ordinal);
         Assert.Contains($"offset {offset}", e.Message, StringComparison.Ordinal);

@@ -5,10 +5,10 @@ using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Tests.Ledger;
 
-using Ledger = Micropay.Core.Ledger.Ledger;
+using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
 /// <summary>
-/// A deliberately simple model of <see cref="Ledger"/>, written from its XML docs for clarity rather than speed,
+/// A deliberately simple model of <see cref="LedgerStateMachine"/>, written from its XML docs for clarity rather than speed,
 /// so the model-based and property tests can compare the two event by event.
 /// </summary>
 /// <remarks>
@@ -219,7 +219,7 @@ internal sealed class ReferenceLedger
     /// and its pending status. The ledger cannot enumerate its transfers, so callers pass every id they submitted.
     /// </summary>
     /// <returns>A description of the first difference, or null when the two agree.</returns>
-    public string? FindDifference(Ledger ledger, IEnumerable<UInt128> probeTransferIds)
+    public string? FindDifference(LedgerStateMachine ledger, IEnumerable<UInt128> probeTransferIds)
     {
         if (ledger.LastTimestamp != LastTimestamp)
         {
@@ -289,7 +289,7 @@ internal sealed class ReferenceLedger
         return text.ToString();
     }
 
-    private string? CompareTransfer(Ledger ledger, UInt128 id)
+    private string? CompareTransfer(LedgerStateMachine ledger, UInt128 id)
     {
         bool inLedger = ledger.TryGetTransfer(id, out Transfer actual);
         bool inModel = TryGetTransfer(id, out Transfer expected);
@@ -326,7 +326,7 @@ internal sealed class ReferenceLedger
         return failed;
     }
 
-    // ---- The clock and hold expiry (Ledger class remarks). ----
+    // ---- The clock and hold expiry (LedgerStateMachine class remarks). ----
 
     private ulong BeginBatch(ulong timestamp, int count)
     {

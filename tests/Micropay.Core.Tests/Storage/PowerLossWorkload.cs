@@ -207,7 +207,7 @@ internal sealed class PowerLossWorkload
         Note($"append {number} ({eventCount} events)");
         await store.AppendAsync(batch);
         _known.Add(_inFlight);
-        _lastHash = CommitBatch.ComputeHash(_inFlight);
+        _lastHash = BatchHash.Compute(_inFlight);
         _inFlight = null;
     }
 
@@ -252,7 +252,7 @@ internal sealed class PowerLossWorkload
         {
             // The batch in flight made it, whole: from now on it is a promise like the others.
             _known.Add(_inFlight!);
-            _lastHash = CommitBatch.ComputeHash(_inFlight!);
+            _lastHash = BatchHash.Compute(_inFlight!);
         }
 
         _inFlight = null;

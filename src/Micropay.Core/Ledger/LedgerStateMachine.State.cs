@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Micropay.Core.Ledger;
 
 /// <content>The ledger's state, the batch clock, pending-transfer expiry and linked-chain rollback.</content>
-public sealed partial class Ledger
+public sealed partial class LedgerStateMachine
 {
     private const ulong NanosecondsPerSecond = 1_000_000_000UL;
 

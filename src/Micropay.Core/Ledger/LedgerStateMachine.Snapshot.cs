@@ -33,7 +33,7 @@ namespace Micropay.Core.Ledger;
 // sequence only ever has to gather one piece that crosses a segment boundary.
 
 /// <content>Snapshots: the whole state as bytes, and a ledger rebuilt from them.</content>
-public sealed partial class Ledger
+public sealed partial class LedgerStateMachine
 {
     private const int SnapshotHeaderSize = 32;
     private const uint SnapshotVersion = 1;
@@ -56,7 +56,7 @@ public sealed partial class Ledger
         ((long)_transfers.FailedCount * 16);
 
     /// <summary>
-    /// Writes the ledger's complete state (the format is in <c>Ledger.Snapshot.cs</c> and docs/ARCHITECTURE.md):
+    /// Writes the ledger's complete state (the format is in <c>LedgerStateMachine.Snapshot.cs</c> and docs/ARCHITECTURE.md):
     /// <see cref="ReadSnapshot(ReadOnlySpan{byte}, int, int)"/> rebuilds a ledger that gives the same results as this one for every future batch.
     /// Call it between batches; the ledger is not changed.
     /// </summary>
@@ -163,10 +163,10 @@ public sealed partial class Ledger
     /// </summary>
     /// <param name="snapshot">The snapshot's bytes, exactly (trailing bytes are an error).</param>
     /// <param name="accountCapacity">
-    /// Accounts to reserve room for, as in <see cref="Ledger(int, int)"/>; the ledger gets at least what the snapshot holds.
+    /// Accounts to reserve room for, as in <see cref="LedgerStateMachine(int, int)"/>; the ledger gets at least what the snapshot holds.
     /// </param>
     /// <param name="transferCapacity">
-    /// Transfers to reserve room for, as in <see cref="Ledger(int, int)"/>; the ledger gets at least what the snapshot
+    /// Transfers to reserve room for, as in <see cref="LedgerStateMachine(int, int)"/>; the ledger gets at least what the snapshot
     /// holds (its transfers and burnt ids).
     /// </param>
     /// <returns>A ledger in the state the snapshot describes.</returns>
@@ -175,7 +175,7 @@ public sealed partial class Ledger
     /// <paramref name="snapshot"/> is not a valid snapshot; the exception names the problem and its byte offset.
     /// </exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Ledger ReadSnapshot(ReadOnlySpan<byte> snapshot, int accountCapacity, int transferCapacity)
+    public static LedgerStateMachine ReadSnapshot(ReadOnlySpan<byte> snapshot, int accountCapacity, int transferCapacity)
     {
         var source = new SpanSource(snapshot);
         return ReadSnapshotCore(ref source, accountCapacity, transferCapacity);
@@ -190,7 +190,7 @@ public sealed partial class Ledger
     /// <exception cref="LedgerSnapshotException">
     /// <paramref name="snapshot"/> is not a valid snapshot; the exception names the problem and its byte offset.
     /// </exception>
-    public static Ledger ReadSnapshot(ReadOnlySpan<byte> snapshot) => ReadSnapshot(snapshot, 0, 0);
+    public static LedgerStateMachine ReadSnapshot(ReadOnlySpan<byte> snapshot) => ReadSnapshot(snapshot, 0, 0);
 
     /// <summary>
     /// Rebuilds a ledger from a snapshot held in a sequence of buffers: the same as
@@ -198,15 +198,15 @@ public sealed partial class Ledger
     /// span) or ones read in segments. The segments may split the records anywhere; the errors name the same byte offsets.
     /// </summary>
     /// <param name="snapshot">The snapshot's bytes, exactly (trailing bytes are an error).</param>
-    /// <param name="accountCapacity">Accounts to reserve room for, as in <see cref="Ledger(int, int)"/>.</param>
-    /// <param name="transferCapacity">Transfers to reserve room for, as in <see cref="Ledger(int, int)"/>.</param>
+    /// <param name="accountCapacity">Accounts to reserve room for, as in <see cref="LedgerStateMachine(int, int)"/>.</param>
+    /// <param name="transferCapacity">Transfers to reserve room for, as in <see cref="LedgerStateMachine(int, int)"/>.</param>
     /// <returns>A ledger in the state the snapshot describes.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A capacity is negative or larger than the ledger supports.</exception>
     /// <exception cref="LedgerSnapshotException">
     /// <paramref name="snapshot"/> is not a valid snapshot; the exception names the problem and its byte offset.
     /// </exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Ledger ReadSnapshot(ReadOnlySequence<byte> snapshot, int accountCapacity, int transferCapacity)
+    public static LedgerStateMachine ReadSnapshot(ReadOnlySequence<byte> snapshot, int accountCapacity, int transferCapacity)
     {
         if (snapshot.IsSingleSegment)
         {
@@ -226,10 +226,10 @@ public sealed partial class Ledger
     /// <exception cref="LedgerSnapshotException">
     /// <paramref name="snapshot"/> is not a valid snapshot; the exception names the problem and its byte offset.
     /// </exception>
-    public static Ledger ReadSnapshot(ReadOnlySequence<byte> snapshot) => ReadSnapshot(snapshot, 0, 0);
+    public static LedgerStateMachine ReadSnapshot(ReadOnlySequence<byte> snapshot) => ReadSnapshot(snapshot, 0, 0);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Ledger ReadSnapshotCore<TSource>(ref TSource source, int accountCapacity, int transferCapacity)
+    private static LedgerStateMachine ReadSnapshotCore<TSource>(ref TSource source, int accountCapacity, int transferCapacity)
         where TSource : ISnapshotSource, allows ref struct
     {
         ArgumentOutOfRangeException.ThrowIfNegative(accountCapacity);
@@ -238,7 +238,7 @@ public sealed partial class Ledger
         ArgumentOutOfRangeException.ThrowIfGreaterThan(transferCapacity, TransferTable.MaxCapacity);
 
         SnapshotLayout layout = ReadSnapshotHeader(ref source);
-        var ledger = new Ledger(
+        var ledger = new LedgerStateMachine(
             Math.Max(accountCapacity, layout.Accounts),
             Math.Max(transferCapacity, layout.Transfers + layout.Burnt));
         ledger._lastTimestamp = layout.LastTimestamp;

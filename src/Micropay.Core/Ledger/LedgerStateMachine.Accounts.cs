@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Micropay.Core.Ledger;
 
 /// <content>Creating accounts.</content>
-public sealed partial class Ledger
+public sealed partial class LedgerStateMachine
 {
     private const AccountFlags KnownAccountFlags =
         AccountFlags.Linked | AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits | AccountFlags.Closed;

@@ -31,10 +31,10 @@ namespace Micropay.Core.Ledger;
 /// <c>CreditsPosted</c>, likewise for the pending balances, and no account violates its balance flags.
 /// </para>
 /// </remarks>
-public sealed partial class Ledger
+public sealed partial class LedgerStateMachine
 {
     /// <summary>Creates an empty ledger that grows as needed.</summary>
-    public Ledger()
+    public LedgerStateMachine()
         : this(accountCapacity: 0, transferCapacity: 0)
     {
     }
@@ -47,7 +47,7 @@ public sealed partial class Ledger
     /// <param name="accountCapacity">Accounts to reserve room for; 0 for a small default.</param>
     /// <param name="transferCapacity">Transfers to reserve room for (in the id index); 0 for a small default.</param>
     /// <exception cref="ArgumentOutOfRangeException">A capacity is negative or larger than the ledger supports.</exception>
-    public Ledger(int accountCapacity, int transferCapacity)
+    public LedgerStateMachine(int accountCapacity, int transferCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(accountCapacity);
         ArgumentOutOfRangeException.ThrowIfNegative(transferCapacity);

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace Micropay.Core.Ledger;
 
 /// <content>Creating transfers: the batch driver with its look-ahead pipeline, and the checks of each mode.</content>
-public sealed partial class Ledger
+public sealed partial class LedgerStateMachine
 {
     private const TransferFlags KnownTransferFlags =
         TransferFlags.Linked | TransferFlags.Pending | TransferFlags.PostPendingTransfer | TransferFlags.VoidPendingTransfer |
