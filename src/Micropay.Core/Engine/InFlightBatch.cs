@@ -16,33 +16,28 @@ namespace Micropay.Core.Engine;
 /// </remarks>
 internal sealed class InFlightBatch
 {
-    public InFlightBatch(int maxBatchSize, int encodedOffset)
+    public InFlightBatch(int maxBatchSize, int encodedOffset, OperationRegistry operations)
     {
         EncodedOffset = encodedOffset;
-        Transfers = new Transfer[maxBatchSize];
-        TransferResults = new CreateTransferResult[maxBatchSize];
-        Accounts = new Account[maxBatchSize];
-        AccountResults = new CreateAccountResult[maxBatchSize];
-        Encoded = new byte[encodedOffset + CommitBatchHeader.Size + (maxBatchSize * CommitBatch.EventSize)];
+        _stagings = new OperationStaging[operations.All.Count];
+        for (int i = 0; i < _stagings.Length; i++)
+        {
+            _stagings[i] = operations.All[i].CreateStaging(maxBatchSize);
+        }
+
+        Encoded = new byte[encodedOffset + CommitBatchHeader.Size + (maxBatchSize * operations.MaxEventSize)];
         Images = new AccountImageLog(maxBatchSize * 2);
     }
 
-    public BatchKind Kind;
+    // Room for a batch of each operation, by operation index (a batch holds events of one operation).
+    private readonly OperationStaging[] _stagings;
+
+    /// <summary>The operation of the batch's events; null until the first submission (or pulse) is gathered.</summary>
+    public Operation? Operation;
     public int Count;
-    public readonly Transfer[] Transfers;
-    public readonly CreateTransferResult[] TransferResults;
-    public readonly Account[] Accounts;
-    public readonly CreateAccountResult[] AccountResults;
 
-    /// <summary>When the batch is one large batch submission: the caller's events, applied without a copy.</summary>
-    public ReadOnlyMemory<Transfer> DirectTransfers;
-    public ReadOnlyMemory<Account> DirectAccounts;
-
-    /// <summary>The batch's transfer events: the caller's (direct) or the staging array.</summary>
-    public ReadOnlySpan<Transfer> TransferEvents => DirectTransfers.IsEmpty ? Transfers.AsSpan(0, Count) : DirectTransfers.Span;
-
-    /// <summary>The batch's account events: the caller's (direct) or the staging array.</summary>
-    public ReadOnlySpan<Account> AccountEvents => DirectAccounts.IsEmpty ? Accounts.AsSpan(0, Count) : DirectAccounts.Span;
+    /// <summary>The events and results of the batch's operation.</summary>
+    public OperationStaging Staging => _stagings[Operation!.Index];
 
     public Submission[] Members = new Submission[64];
     public int MemberCount;
@@ -86,7 +81,7 @@ internal sealed class InFlightBatch
     public readonly byte[] Encoded;
 
     /// <summary>The encoded batch's length (header and events).</summary>
-    public int EncodedLength => CommitBatchHeader.Size + (Count * CommitBatch.EventSize);
+    public int EncodedLength => CommitBatchHeader.Size + (Count * Operation!.EventSize);
 
     /// <summary>Whether the publisher has inserted the batch's new transfers into the read index (not yet visible: see _releasedTransferCount).</summary>
     public bool TransfersIndexed;
@@ -103,10 +98,13 @@ internal sealed class InFlightBatch
 
     public void Reset()
     {
-        Kind = BatchKind.None;
+        if (Operation is not null)
+        {
+            Staging.Clear();
+        }
+
+        Operation = null;
         Count = 0;
-        DirectTransfers = default;
-        DirectAccounts = default;
         Array.Clear(Members, 0, MemberCount);
         MemberCount = 0;
         SnapshotRequests = null;

@@ -61,6 +61,12 @@ public sealed partial class LedgerEngine
         }
     }
 
+    /// <summary>
+    /// The operation of a batch that carries only a clock pulse: an empty CreateTransfers batch (the ledger expires due
+    /// holds at the start of any batch), journaled so that replay expires them at the same point.
+    /// </summary>
+    private static Operation PulseOperation => OperationRegistry.CreateTransfers;
+
     /// <summary>Fills a batch with the next submissions; true when the engine is stopping and nothing is left.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Gather(InFlightBatch batch)
@@ -84,7 +90,7 @@ public sealed partial class LedgerEngine
                 if (PulseDue())
                 {
                     // Idle with a hold due: an empty batch releases it now rather than at the next submission.
-                    batch.Kind = BatchKind.Transfers;
+                    batch.Operation = PulseOperation;
                     batch.Pulse = true;
                     return false;
                 }
@@ -102,7 +108,7 @@ public sealed partial class LedgerEngine
             if (submission.Kind == SubmissionKind.Pulse)
             {
                 // Ends the batch, which is applied (and journaled) even if empty, so due holds are released.
-                batch.Kind = batch.Kind == BatchKind.None ? BatchKind.Transfers : batch.Kind;
+                batch.Operation ??= PulseOperation;
                 batch.Pulse = true;
                 batch.AddMember(submission);
                 return false;
@@ -116,43 +122,27 @@ public sealed partial class LedgerEngine
                 return false;
             }
 
-            BatchKind kind = submission.BatchKind;
+            Operation operation = submission.Operation!;
             int count = submission.Count;
-            if ((batch.Kind != BatchKind.None && batch.Kind != kind) || batch.Count + count > _maxBatchSize)
+            if ((batch.Operation is not null && batch.Operation != operation) || batch.Count + count > _maxBatchSize)
             {
                 _carry = submission;
                 return false;
             }
 
-            batch.Kind = kind;
+            batch.Operation = operation;
             submission.Offset = batch.Count;
-            if (batch.Count == 0 && count >= DirectBatchThreshold && submission.Kind is SubmissionKind.TransferBatch or SubmissionKind.AccountBatch)
+            if (batch.Count == 0 && count >= DirectBatchThreshold && submission.IsBatch)
             {
                 // A large batch submission is applied straight from the caller's memory (which must stay unchanged
                 // until completion, as documented), saving a copy of up to 1 MiB; it makes up the batch on its own.
-                batch.DirectTransfers = submission.Transfers;
-                batch.DirectAccounts = submission.Accounts;
+                submission.Payload!.LendTo(batch.Staging);
                 batch.Count = count;
                 batch.AddMember(submission);
                 return false;
             }
 
-            switch (submission.Kind)
-            {
-                case SubmissionKind.Account:
-                    batch.Accounts[batch.Count] = submission.Account;
-                    break;
-                case SubmissionKind.Transfer:
-                    batch.Transfers[batch.Count] = submission.Transfer;
-                    break;
-                case SubmissionKind.AccountBatch:
-                    submission.Accounts.Span.CopyTo(batch.Accounts.AsSpan(batch.Count));
-                    break;
-                case SubmissionKind.TransferBatch:
-                    submission.Transfers.Span.CopyTo(batch.Transfers.AsSpan(batch.Count));
-                    break;
-            }
-
+            submission.Payload!.CopyTo(batch.Staging, batch.Count);
             batch.Count += count;
             batch.AddMember(submission);
             if (batch.Count == _maxBatchSize || submission.EndsWithOpenChain)
@@ -260,14 +250,7 @@ public sealed partial class LedgerEngine
         _ledger.AccountChanges = batch.Images;
         try
         {
-            if (batch.Kind == BatchKind.Transfers)
-            {
-                _ledger.CreateTransfers(timestamp, batch.TransferEvents, batch.TransferResults);
-            }
-            else
-            {
-                _ledger.CreateAccounts(timestamp, batch.AccountEvents, batch.AccountResults);
-            }
+            batch.Staging.Apply(_ledger, timestamp, batch.Count);
 
             AfterLedgerBatchForTests?.Invoke();
         }
@@ -339,15 +322,8 @@ public sealed partial class LedgerEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EncodeEvents(InFlightBatch batch)
     {
-        Span<byte> events = batch.Encoded.AsSpan(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize);
-        if (batch.Kind == BatchKind.Accounts)
-        {
-            Account.EncodeAll(batch.AccountEvents, events);
-        }
-        else
-        {
-            Transfer.EncodeAll(batch.TransferEvents, events);
-        }
+        Span<byte> events = batch.Encoded.AsSpan(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * batch.Operation!.EventSize);
+        batch.Staging.Encode(batch.Count, events);
     }
 
     /// <summary>The batch timestamp: the clock in nanoseconds since the Unix epoch (the ledger keeps it increasing).</summary>
@@ -370,11 +346,14 @@ public sealed partial class LedgerEngine
             return;
         }
 
-        long size = _ledger.SnapshotSize;
+        // Every state's section, in the envelope the engine frames (SnapshotEnvelope); the owners write their own bytes.
+        long size = SnapshotEnvelope.SizeOf(_snapshotSections);
         if (size <= Math.Min(_options.SnapshotArrayLimit, Array.MaxLength))
         {
             byte[] state = GC.AllocateUninitializedArray<byte>((int)size);
-            _ledger.WriteSnapshot(state);
+            var writer = new FixedArrayWriter(state);
+            SnapshotEnvelope.Write(_snapshotSections, writer);
+            writer.CheckFull();
             batch.Snapshot = new ReadOnlySequence<byte>(state);
         }
         else
@@ -382,7 +361,7 @@ public sealed partial class LedgerEngine
             // Past what one array holds: segments, which every store takes as one snapshot (ILedgerStore takes a state as
             // a sequence of any length).
             var segments = new SnapshotSegments(_options.SnapshotSegmentBytes);
-            _ledger.WriteSnapshot(segments);
+            SnapshotEnvelope.Write(_snapshotSections, segments);
             batch.Snapshot = segments.ToSequence();
         }
 

@@ -84,8 +84,8 @@ public sealed partial class LedgerEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Encode(InFlightBatch batch)
     {
-        BatchOperation operation = batch.Kind == BatchKind.Accounts ? BatchOperation.CreateAccounts : BatchOperation.CreateTransfers;
-        var header = new CommitBatchHeader(batch.BatchNumber, operation, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero);
+        Operation operation = batch.Operation!;
+        var header = new CommitBatchHeader(batch.BatchNumber, operation.Code, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero, operation.EventSize);
         Span<byte> encoded = batch.Encoded.AsSpan(batch.EncodedOffset, batch.EncodedLength);
         header.Encode(encoded);
         batch.Header = header;
@@ -108,7 +108,7 @@ public sealed partial class LedgerEngine
                 return;
             }
 
-            var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * CommitBatch.EventSize));
+            var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * batch.Operation!.EventSize));
             ValueTask append = _store!.AppendAsync(commit);
             if (!append.IsCompletedSuccessfully)
             {
@@ -183,15 +183,11 @@ public sealed partial class LedgerEngine
             }
             else
             {
-                int offset = member.Offset;
-                member.SetOutcome(member.Kind switch
-                {
-                    SubmissionKind.Pulse => (long)batch.BatchNumber,
-                    SubmissionKind.Account => (long)batch.AccountResults[offset],
-                    SubmissionKind.Transfer => (long)batch.TransferResults[offset],
-                    SubmissionKind.AccountBatch => CopyResults(batch.AccountResults.AsSpan(offset, member.Accounts.Length), member.AccountResults.Span),
-                    _ => CopyResults(batch.TransferResults.AsSpan(offset, member.Transfers.Length), member.TransferResults.Span),
-                });
+                // Snapshot requests are never members (they end a batch on their own list), so a member carries events
+                // or a pulse.
+                member.SetOutcome(member.Kind == SubmissionKind.Pulse
+                    ? (long)batch.BatchNumber
+                    : member.Payload!.TakeOutcome(batch.Staging, member.Offset));
             }
 
             if (head is null)
@@ -217,32 +213,6 @@ public sealed partial class LedgerEngine
         {
             FinishSnapshot(batch);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int CopyResults(ReadOnlySpan<CreateAccountResult> results, Span<CreateAccountResult> destination)
-    {
-        results.CopyTo(destination);
-        int failed = 0;
-        foreach (CreateAccountResult result in results)
-        {
-            failed += result == CreateAccountResult.Ok ? 0 : 1;
-        }
-
-        return failed;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int CopyResults(ReadOnlySpan<CreateTransferResult> results, Span<CreateTransferResult> destination)
-    {
-        results.CopyTo(destination);
-        int failed = 0;
-        foreach (CreateTransferResult result in results)
-        {
-            failed += result == CreateTransferResult.Ok ? 0 : 1;
-        }
-
-        return failed;
     }
 
     /// <summary>Makes the batch's changes visible to readers: changed and new accounts, new transfers.</summary>

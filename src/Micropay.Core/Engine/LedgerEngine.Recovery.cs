@@ -41,6 +41,12 @@ public sealed partial class LedgerEngine
         }
     }
 
+    /// <summary>The sections of a snapshot of <paramref name="ledger"/> and the states beside it, in name order.</summary>
+    private static SnapshotSection[] SnapshotSectionsOf(LedgerStateMachine ledger) => [new LedgerSnapshotSection(ledger)];
+
+    /// <summary>The section names this build reads (those <see cref="SnapshotSectionsOf"/> writes).</summary>
+    private static readonly HashSet<string> KnownSnapshotSections = new(StringComparer.Ordinal) { SnapshotEnvelope.LedgerSection };
+
     /// <summary>The most bytes of record framing a store may ask for in front of an encoded batch (<see cref="IEncodedBatchAppender.RecordPrefixSize"/>).</summary>
     internal const int MaxRecordPrefixSize = 4096;
 
@@ -83,7 +89,12 @@ public sealed partial class LedgerEngine
             Task<PublishedIndex>? indexing = null;
             try
             {
-                ReadOnlySequence<byte> snapshotState = found.State;
+                // The envelope's sections, by name; the ledger's is required (a snapshot without it is not this engine's).
+                Dictionary<string, ReadOnlySequence<byte>> sections = SnapshotEnvelope.Read(found.State, KnownSnapshotSections);
+                if (!sections.TryGetValue(SnapshotEnvelope.LedgerSection, out ReadOnlySequence<byte> snapshotState))
+                {
+                    throw new LedgerSnapshotException(0, $"the snapshot has no \"{SnapshotEnvelope.LedgerSection}\" section");
+                }
 
                 // The transfer read index is built from the snapshot's rows on another core while ReadSnapshot rebuilds
                 // the ledger from the same bytes: both are mostly page faults and cache misses, and on 10M transfers each
@@ -120,7 +131,7 @@ public sealed partial class LedgerEngine
             ledger = new LedgerStateMachine(options.AccountCapacity, options.TransferCapacity);
         }
 
-        appliedThrough = await ReplayAsync(store, ledger, appliedThrough, options.MaxBatchSize, cancellationToken).ConfigureAwait(false);
+        appliedThrough = await ReplayAsync(store, ledger, appliedThrough, options.MaxBatchSize, options.Operations, cancellationToken).ConfigureAwait(false);
         if (appliedThrough != state.LastBatchNumber)
         {
             throw new LedgerEngineException(
@@ -198,13 +209,17 @@ public sealed partial class LedgerEngine
         return index;
     }
 
-    /// <summary>Applies every journaled batch after <paramref name="after"/>, with the timestamps in their headers.</summary>
-    private static async ValueTask<ulong> ReplayAsync(ILedgerStore store, LedgerStateMachine ledger, ulong after, int maxBatchSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies every journaled batch after <paramref name="after"/>, with the timestamps in their headers, through the
+    /// operation each header names. A code this build does not know, or an event size other than its operation's, stops
+    /// the open with a message naming both: such a batch is never decoded as something else.
+    /// </summary>
+    private static async ValueTask<ulong> ReplayAsync(
+        ILedgerStore store, LedgerStateMachine ledger, ulong after, int maxBatchSize, OperationRegistry operations, CancellationToken cancellationToken)
     {
-        Transfer[] transfers = new Transfer[maxBatchSize];
-        CreateTransferResult[] transferResults = new CreateTransferResult[maxBatchSize];
-        Account[] accounts = [];
-        CreateAccountResult[] accountResults = [];
+        // Staging per operation, created when a batch of it first appears (most journals never hold account batches
+        // past the first few).
+        var stagings = new OperationStaging?[operations.All.Count];
         ulong last = after;
         await foreach (CommitBatch batch in store.ReadBatchesAsync(after + 1, cancellationToken).ConfigureAwait(false))
         {
@@ -213,32 +228,24 @@ public sealed partial class LedgerEngine
                 throw new LedgerEngineException($"The journal skips from batch {last} to batch {batch.BatchNumber}; it cannot be replayed.", null);
             }
 
-            int count = batch.Header.EventCount;
-            ReadOnlySpan<byte> events = batch.Events.Span;
-            if (batch.Header.Operation == BatchOperation.CreateTransfers)
+            CommitBatchHeader header = batch.Header;
+            if (!operations.TryFind(header.Operation, out Operation operation))
             {
-                if (transfers.Length < count)
-                {
-                    // Written with a larger MaxBatchSize than this engine's: replay it all the same.
-                    transfers = new Transfer[count];
-                    transferResults = new CreateTransferResult[count];
-                }
-
-                Transfer.DecodeAll(events, transfers.AsSpan(0, count));
-                ledger.CreateTransfers(batch.Header.Timestamp, transfers.AsSpan(0, count), transferResults);
-            }
-            else
-            {
-                if (accounts.Length < count)
-                {
-                    accounts = new Account[Math.Max(count, maxBatchSize)];
-                    accountResults = new CreateAccountResult[accounts.Length];
-                }
-
-                Account.DecodeAll(events, accounts.AsSpan(0, count));
-                ledger.CreateAccounts(batch.Header.Timestamp, accounts.AsSpan(0, count), accountResults);
+                throw new LedgerEngineException(
+                    $"Batch {batch.BatchNumber} of the journal holds operation code {(ushort)header.Operation}, which this build of Micropay.Core " +
+                    $"does not know (it knows {operations.Describe()}). The journal was written by a newer build: open it with that build.", null);
             }
 
+            if (header.EventSize != operation.EventSize)
+            {
+                throw new LedgerEngineException(
+                    $"Batch {batch.BatchNumber} of the journal holds {operation} events of {header.EventSize} bytes; this build encodes them in " +
+                    $"{operation.EventSize} bytes, so it cannot replay them.", null);
+            }
+
+            OperationStaging staging = stagings[operation.Index] ??= operation.CreateStaging(maxBatchSize);
+            staging.Decode(batch.Events.Span, header.EventCount);
+            staging.Apply(ledger, header.Timestamp, header.EventCount);
             last = batch.BatchNumber;
         }
 

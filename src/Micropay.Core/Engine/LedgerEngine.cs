@@ -53,6 +53,12 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     // The writer's ledger: touched only by the apply loop after open (and the publisher reads published transfer rows).
     private readonly LedgerStateMachine _ledger;
 
+    // The states a snapshot holds, one section each, in name order (SnapshotEnvelope): the one place a state joins snapshots.
+    private readonly SnapshotSection[] _snapshotSections;
+
+    // The operations this engine applies and replays (OperationRegistry.Default, or a test's extension of it).
+    private readonly OperationRegistry _operations;
+
     private readonly IngressRing _ring;
     private readonly InFlightBatch[] _batches;
     private readonly SemaphoreSlim _freeBatches = new(PipelineDepth, PipelineDepth);
@@ -104,11 +110,13 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _maxBatchSize = options.MaxBatchSize;
         _clock = options.TimeProvider;
         _ledger = ledger;
+        _operations = options.Operations;
+        _snapshotSections = SnapshotSectionsOf(ledger);
         _ring = new IngressRing(options.IngressCapacity);
         _batches = new InFlightBatch[PipelineDepth];
         for (int i = 0; i < _batches.Length; i++)
         {
-            _batches[i] = new InFlightBatch(_maxBatchSize, recordPrefixSize);
+            _batches[i] = new InFlightBatch(_maxBatchSize, recordPrefixSize, _operations);
         }
 
         _lastAppliedBatchNumber = storeState.LastBatchNumber;
@@ -204,15 +212,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// <returns>The ledger's result for the account.</returns>
     public ValueTask<CreateAccountResult> CreateAccountAsync(Account account, CancellationToken cancellationToken = default)
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<CreateAccountResult>(cancellationToken);
-        }
-
-        Submission submission = SubmissionPool.Rent();
-        submission.Kind = SubmissionKind.Account;
-        submission.Account = account;
-        return Start<CreateAccountResult>(submission, cancellationToken);
+        return SubmitOne(OperationRegistry.CreateAccounts, account, cancellationToken);
     }
 
     /// <summary>Creates a transfer. Completes once the transfer's batch is released (durable in the default mode).</summary>
@@ -221,15 +221,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// <returns>The ledger's result for the transfer.</returns>
     public ValueTask<CreateTransferResult> CreateTransferAsync(Transfer transfer, CancellationToken cancellationToken = default)
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<CreateTransferResult>(cancellationToken);
-        }
-
-        Submission submission = SubmissionPool.Rent();
-        submission.Kind = SubmissionKind.Transfer;
-        submission.Transfer = transfer;
-        return Start<CreateTransferResult>(submission, cancellationToken);
+        return SubmitOne(OperationRegistry.CreateTransfers, transfer, cancellationToken);
     }
 
     /// <summary>
@@ -243,17 +235,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// <exception cref="ArgumentException">The batch is empty or too large, or <paramref name="results"/> is too short.</exception>
     public ValueTask<int> CreateAccountsAsync(ReadOnlyMemory<Account> accounts, Memory<CreateAccountResult> results, CancellationToken cancellationToken = default)
     {
-        CheckBatch(accounts.Length, results.Length, nameof(accounts), nameof(results));
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<int>(cancellationToken);
-        }
-
-        Submission submission = SubmissionPool.Rent();
-        submission.Kind = SubmissionKind.AccountBatch;
-        submission.Accounts = accounts;
-        submission.AccountResults = results;
-        return Start<int>(submission, cancellationToken);
+        return SubmitMany(OperationRegistry.CreateAccounts, accounts, results, nameof(accounts), cancellationToken);
     }
 
     /// <summary>
@@ -267,17 +249,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     /// <exception cref="ArgumentException">The batch is empty or too large, or <paramref name="results"/> is too short.</exception>
     public ValueTask<int> CreateTransfersAsync(ReadOnlyMemory<Transfer> transfers, Memory<CreateTransferResult> results, CancellationToken cancellationToken = default)
     {
-        CheckBatch(transfers.Length, results.Length, nameof(transfers), nameof(results));
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<int>(cancellationToken);
-        }
-
-        Submission submission = SubmissionPool.Rent();
-        submission.Kind = SubmissionKind.TransferBatch;
-        submission.Transfers = transfers;
-        submission.TransferResults = results;
-        return Start<int>(submission, cancellationToken);
+        return SubmitMany(OperationRegistry.CreateTransfers, transfers, results, nameof(transfers), cancellationToken);
     }
 
     /// <summary>
@@ -325,6 +297,63 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         return Start<ulong>(submission, cancellationToken);
     }
 
+    /// <summary>Submits one event of an operation this engine knows; completes with its result once its batch is released.</summary>
+    internal ValueTask<TResult> SubmitOne<TEvent, TResult>(Operation<TEvent, TResult> operation, in TEvent e, CancellationToken cancellationToken)
+        where TEvent : struct
+        where TResult : unmanaged, Enum
+    {
+        CheckOperation(operation);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TResult>(cancellationToken);
+        }
+
+        Submission submission = SubmissionPool.Rent();
+        SubmissionPayload<TEvent, TResult> payload = submission.PayloadFor(operation);
+        payload.Single = e;
+        submission.Kind = SubmissionKind.Events;
+        submission.Operation = operation;
+        submission.Payload = payload;
+        submission.Count = 1;
+        submission.EndsWithOpenChain = operation.IsLinked(e);
+        short version = submission.Version;
+        Exception? refused = Submit(submission, cancellationToken);
+        return refused is null ? new ValueTask<TResult>(payload, version) : ValueTask.FromException<TResult>(refused);
+    }
+
+    /// <summary>Submits a batch of events of one operation, applied together in one ledger batch; completes with the failed count.</summary>
+    internal ValueTask<int> SubmitMany<TEvent, TResult>(Operation<TEvent, TResult> operation, ReadOnlyMemory<TEvent> events, Memory<TResult> results, string eventsName, CancellationToken cancellationToken)
+        where TEvent : struct
+        where TResult : unmanaged, Enum
+    {
+        CheckOperation(operation);
+        CheckBatch(events.Length, results.Length, eventsName, nameof(results));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        Submission submission = SubmissionPool.Rent();
+        SubmissionPayload<TEvent, TResult> payload = submission.PayloadFor(operation);
+        payload.Events = events;
+        payload.Results = results;
+        submission.Kind = SubmissionKind.Events;
+        submission.Operation = operation;
+        submission.Payload = payload;
+        submission.IsBatch = true;
+        submission.Count = events.Length;
+        submission.EndsWithOpenChain = operation.IsLinked(events.Span[^1]);
+        return Start<int>(submission, cancellationToken);
+    }
+
+    private void CheckOperation(Operation operation)
+    {
+        if (!_operations.Contains(operation))
+        {
+            throw new ArgumentException($"{operation} is not one of this engine's operations ({_operations.Describe()}).", nameof(operation));
+        }
+    }
+
     /// <summary>Hands a filled submission to the engine and returns the caller's view of it (or of the refusal).</summary>
     private ValueTask<TResult> Start<TResult>(Submission submission, CancellationToken cancellationToken)
     {
@@ -367,10 +396,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
                 : Volatile.Read(ref _fault) is { } fault ? Stopped(fault) : null;
             if (refused is not null)
             {
-                submission.Accounts = default;
-                submission.Transfers = default;
-                submission.AccountResults = default;
-                submission.TransferResults = default;
+                submission.ClearEvents();
                 SubmissionPool.Return(submission);
                 return refused;
             }

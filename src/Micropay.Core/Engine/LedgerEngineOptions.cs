@@ -58,6 +58,9 @@ public sealed class LedgerEngineOptions
     /// </summary>
     public bool ClockPulses { get; init; } = true;
 
+    /// <summary>The operations the engine applies and replays; tests extend the default with kinds of their own.</summary>
+    internal OperationRegistry Operations { get; init; } = OperationRegistry.Default;
+
     /// <summary>Accounts to reserve room for up front (see <see cref="Ledger.LedgerStateMachine(int, int)"/>).</summary>
     public int AccountCapacity { get; init; }
 

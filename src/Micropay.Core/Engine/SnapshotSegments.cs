@@ -50,3 +50,41 @@ internal sealed class SnapshotSegments(int segmentBytes) : IBufferWriter<byte>
         return Sequences.Join(parts);
     }
 }
+
+/// <summary>Hands out the rest of one array whose size was computed up front (a snapshot that fits an array).</summary>
+internal sealed class FixedArrayWriter(byte[] array) : IBufferWriter<byte>
+{
+    private int _used;
+
+    public void Advance(int count)
+    {
+        if (count < 0 || _used + count > array.Length)
+        {
+            throw new InvalidOperationException($"Advance({count}) goes past the array's end.");
+        }
+
+        _used += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        if (array.Length - _used < Math.Max(sizeHint, 1))
+        {
+            // The size was computed before writing: a writer asking for more than it announced is a bug.
+            throw new InvalidOperationException($"A snapshot section wrote more than its announced size (asked for {sizeHint} bytes, {array.Length - _used} left).");
+        }
+
+        return array.AsMemory(_used);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    /// <summary>Throws unless every byte was written (a section wrote less than its announced size).</summary>
+    public void CheckFull()
+    {
+        if (_used != array.Length)
+        {
+            throw new InvalidOperationException($"The snapshot's sections wrote {_used} of the {array.Length} bytes they announced.");
+        }
+    }
+}

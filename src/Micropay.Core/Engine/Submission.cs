@@ -6,11 +6,13 @@ namespace Micropay.Core.Engine;
 /// <summary>What a <see cref="Submission"/> asks the engine to do.</summary>
 internal enum SubmissionKind : byte
 {
-    Account,
-    Transfer,
-    AccountBatch,
-    TransferBatch,
+    /// <summary>Apply events of one operation (<see cref="Submission.Operation"/>, <see cref="Submission.Payload"/>).</summary>
+    Events,
+
+    /// <summary>Take a snapshot after the batches submitted before it.</summary>
     Snapshot,
+
+    /// <summary>Apply a batch now, even an empty one (a clock pulse).</summary>
     Pulse,
 }
 
@@ -34,8 +36,7 @@ internal enum SubmissionKind : byte
 /// so a cancellation and the apply loop never both win.
 /// </para>
 /// </remarks>
-internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<CreateAccountResult>, IValueTaskSource<CreateTransferResult>,
-    IValueTaskSource<ulong>, IThreadPoolWorkItem
+internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<ulong>, IThreadPoolWorkItem
 {
     public const int Idle = 0;
     public const int Waiting = 1;
@@ -81,13 +82,30 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
 
     private CancellationTokenRegistration _registration;
 
+    // One payload per operation this submission has carried, by operation index: kept across reuse, so steady-state
+    // submits allocate nothing.
+    private SubmissionPayload?[] _payloads = [];
+
     public SubmissionKind Kind;
-    public Account Account;
-    public Transfer Transfer;
-    public ReadOnlyMemory<Account> Accounts;
-    public Memory<CreateAccountResult> AccountResults;
-    public ReadOnlyMemory<Transfer> Transfers;
-    public Memory<CreateTransferResult> TransferResults;
+
+    /// <summary>The operation whose events this submission carries (<see cref="SubmissionKind.Events"/> only).</summary>
+    public Operation? Operation;
+
+    /// <summary>The events and where their results go (<see cref="SubmissionKind.Events"/> only).</summary>
+    public SubmissionPayload? Payload;
+
+    /// <summary>Whether the events are a caller's batch (completes with a failed count) rather than one event.</summary>
+    public bool IsBatch;
+
+    /// <summary>The number of events: 1 for a single event, the batch length, or 0 for a snapshot request or a pulse.</summary>
+    public int Count;
+
+    /// <summary>
+    /// Whether the submission's last event is linked: its chain would run into whatever comes next, so it must be the
+    /// last submission of its ledger batch (where the ledger fails the open chain, as documented). Computed by the
+    /// caller's thread when it submits.
+    /// </summary>
+    public bool EndsWithOpenChain;
 
     /// <summary>The result to release: a status, a failed count or a batch number.</summary>
     public long Result;
@@ -103,34 +121,26 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
 
     public short Version => _version;
 
-    /// <summary>The number of events: 1 for a single event, the batch length, or 0 for a snapshot request.</summary>
-    public int Count => Kind switch
+    /// <summary>This submission's payload for <paramref name="operation"/> (created the first time it carries that operation).</summary>
+    public SubmissionPayload<TEvent, TResult> PayloadFor<TEvent, TResult>(Operation<TEvent, TResult> operation)
+        where TEvent : struct
+        where TResult : unmanaged, Enum
     {
-        SubmissionKind.Account or SubmissionKind.Transfer => 1,
-        SubmissionKind.AccountBatch => Accounts.Length,
-        SubmissionKind.TransferBatch => Transfers.Length,
-        _ => 0,
-    };
+        int index = operation.Index;
+        if (index >= _payloads.Length)
+        {
+            Array.Resize(ref _payloads, index + 1);
+        }
 
-    public BatchKind BatchKind => Kind switch
-    {
-        SubmissionKind.Account or SubmissionKind.AccountBatch => BatchKind.Accounts,
-        SubmissionKind.Transfer or SubmissionKind.TransferBatch => BatchKind.Transfers,
-        _ => BatchKind.None,
-    };
+        if (_payloads[index] is SubmissionPayload<TEvent, TResult> payload && payload.Operation == operation)
+        {
+            return payload;
+        }
 
-    /// <summary>
-    /// Whether the submission's last event is flagged Linked: its chain would run into whatever comes next, so it
-    /// must be the last submission of its ledger batch (where the ledger fails the open chain, as documented).
-    /// </summary>
-    public bool EndsWithOpenChain => Kind switch
-    {
-        SubmissionKind.Account => (Account.Flags & AccountFlags.Linked) != 0,
-        SubmissionKind.Transfer => (Transfer.Flags & TransferFlags.Linked) != 0,
-        SubmissionKind.AccountBatch => (Accounts.Span[^1].Flags & AccountFlags.Linked) != 0,
-        SubmissionKind.TransferBatch => (Transfers.Span[^1].Flags & TransferFlags.Linked) != 0,
-        _ => false,
-    };
+        var created = (SubmissionPayload<TEvent, TResult>)operation.CreatePayload(this);
+        _payloads[index] = created;
+        return created;
+    }
 
     /// <summary>Waits for room after a full ring: registers cancellation, then the apply loop or the token decides.</summary>
     public void BeginWaiting(CancellationToken cancellationToken)
@@ -318,20 +328,27 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
         _error = null;
         _work = WorkMode.CompleteSelf;
         Volatile.Write(ref _completion, Pending);
-        Accounts = default;
-        AccountResults = default;
-        Transfers = default;
-        TransferResults = default;
+        ClearEvents();
         Next = null;
         State = Idle;
         SubmissionPool.Return(this);
     }
 
+    /// <summary>Drops the events and references to caller memory (before the submission goes back to the pool).</summary>
+    public void ClearEvents()
+    {
+        Payload?.Clear();
+        Payload = null;
+        Operation = null;
+        IsBatch = false;
+        Count = 0;
+        EndsWithOpenChain = false;
+    }
+
+    /// <summary>The outcome word, for the typed views (<see cref="SubmissionPayload{TEvent, TResult}"/>); returns the submission to the pool.</summary>
+    public long GetResult(short token) => GetResultAndReturn(token);
+
     int IValueTaskSource<int>.GetResult(short token) => (int)GetResultAndReturn(token);
-
-    CreateAccountResult IValueTaskSource<CreateAccountResult>.GetResult(short token) => (CreateAccountResult)GetResultAndReturn(token);
-
-    CreateTransferResult IValueTaskSource<CreateTransferResult>.GetResult(short token) => (CreateTransferResult)GetResultAndReturn(token);
 
     ulong IValueTaskSource<ulong>.GetResult(short token) => (ulong)GetResultAndReturn(token);
 
@@ -400,12 +417,4 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<Creat
         _work = WorkMode.RunContinuation;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
     }
-}
-
-/// <summary>Which ledger operation a submission's events go to.</summary>
-internal enum BatchKind : byte
-{
-    None,
-    Accounts,
-    Transfers,
 }

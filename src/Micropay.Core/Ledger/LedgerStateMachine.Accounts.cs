@@ -25,68 +25,42 @@ public sealed partial class LedgerStateMachine
         }
 
         _accounts.Reserve(accounts.Length);
-        ulong start = BeginBatch(timestamp, accounts.Length);
-        int chainStart = -1;
-        bool chainBroken = false;
-        int failed = 0;
-        for (int i = 0; i < accounts.Length; i++)
-        {
-            ref readonly Account account = ref accounts[i];
-            bool linked = (account.Flags & AccountFlags.Linked) != 0;
-            if (linked && chainStart < 0)
-            {
-                chainStart = i;
-                chainBroken = false;
-                BeginChain();
-            }
-
-            CreateAccountResult result;
-            if (chainStart >= 0 && chainBroken)
-            {
-                result = CreateAccountResult.LinkedEventFailed;
-            }
-            else if (linked && i == accounts.Length - 1)
-            {
-                result = CreateAccountResult.LinkedEventChainOpen;
-                RollbackChain();
-                failed += MarkChainFailed(results, chainStart, i);
-            }
-            else
-            {
-                result = CreateAccountCore(account, start + (ulong)i, inChain: chainStart >= 0);
-                if (result != CreateAccountResult.Ok && chainStart >= 0)
-                {
-                    RollbackChain();
-                    failed += MarkChainFailed(results, chainStart, i);
-                    chainBroken = true;
-                }
-            }
-
-            results[i] = result;
-            if (result != CreateAccountResult.Ok)
-            {
-                failed++;
-            }
-
-            if (!linked)
-            {
-                chainStart = -1;
-            }
-        }
-
-        return failed;
+        var kind = new AccountKind(this);
+        return ApplyBatch<Account, CreateAccountResult, AccountKind>(ref kind, timestamp, accounts, results);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int MarkChainFailed(Span<CreateAccountResult> results, int from, int to)
+    /// <summary>Creating accounts in the shared batch driver: no look-ahead, nothing to do after a failure.</summary>
+    private readonly struct AccountKind(LedgerStateMachine ledger) : IEventKind<Account, CreateAccountResult>
     {
-        // Every earlier event of a chain succeeded (the first failure stops the chain), so each one turns into a failure.
-        for (int k = from; k < to; k++)
+        public static CreateAccountResult Ok => CreateAccountResult.Ok;
+
+        public static CreateAccountResult LinkedEventFailed => CreateAccountResult.LinkedEventFailed;
+
+        public static CreateAccountResult LinkedEventChainOpen => CreateAccountResult.LinkedEventChainOpen;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool IsLinked(in Account e) => (e.Flags & AccountFlags.Linked) != 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool IsOk(CreateAccountResult result) => result == CreateAccountResult.Ok;
+
+        public void BeforeBatch(ReadOnlySpan<Account> events)
         {
-            results[k] = CreateAccountResult.LinkedEventFailed;
         }
 
-        return to - from;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void BeforeEvent(ReadOnlySpan<Account> events, int i)
+        {
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public CreateAccountResult Apply(ReadOnlySpan<Account> events, int i, ulong timestamp, bool inChain) =>
+            ledger.CreateAccountCore(events[i], timestamp, inChain);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AfterFailure(ReadOnlySpan<Account> events, int i, CreateAccountResult result)
+        {
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

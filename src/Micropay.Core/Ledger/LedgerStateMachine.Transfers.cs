@@ -54,88 +54,64 @@ public sealed partial class LedgerStateMachine
         }
 
         _transfers.Reserve(transfers.Length);
-        ulong start = BeginBatch(timestamp, transfers.Length);
-        int n = transfers.Length;
-        int chainStart = -1;
-        bool chainBroken = false;
-        int failed = 0;
+        var kind = new TransferKind(this);
+        return ApplyBatch<Transfer, CreateTransferResult, TransferKind>(ref kind, timestamp, transfers, results);
+    }
 
-        for (int i = 0; i < Math.Min(n, HashDistance); i++)
-        {
-            HashAhead(transfers, i);
-        }
+    /// <summary>Creating transfers in the shared batch driver: the look-ahead pipeline, and burnt ids after transient failures.</summary>
+    private readonly struct TransferKind(LedgerStateMachine ledger) : IEventKind<Transfer, CreateTransferResult>
+    {
+        public static CreateTransferResult Ok => CreateTransferResult.Ok;
 
-        for (int i = 0; i < Math.Min(n, LocateDistance); i++)
-        {
-            LocateAhead(i);
-        }
+        public static CreateTransferResult LinkedEventFailed => CreateTransferResult.LinkedEventFailed;
 
+        public static CreateTransferResult LinkedEventChainOpen => CreateTransferResult.LinkedEventChainOpen;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool IsLinked(in Transfer e) => (e.Flags & TransferFlags.Linked) != 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool IsOk(CreateTransferResult result) => result == CreateTransferResult.Ok;
+
+        public void BeforeBatch(ReadOnlySpan<Transfer> events)
         {
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < Math.Min(events.Length, HashDistance); i++)
             {
-                if (i + HashDistance < n)
-                {
-                    HashAhead(transfers, i + HashDistance);
-                }
+                ledger.HashAhead(events, i);
+            }
 
-                if (i + LocateDistance < n)
-                {
-                    LocateAhead(i + LocateDistance);
-                }
-
-                ref readonly Transfer transfer = ref transfers[i];
-                bool linked = (transfer.Flags & TransferFlags.Linked) != 0;
-                if (linked && chainStart < 0)
-                {
-                    chainStart = i;
-                    chainBroken = false;
-                    BeginChain();
-                }
-
-                CreateTransferResult result;
-                if (chainStart >= 0 && chainBroken)
-                {
-                    result = CreateTransferResult.LinkedEventFailed;
-                }
-                else if (linked && i == n - 1)
-                {
-                    result = CreateTransferResult.LinkedEventChainOpen;
-                    RollbackChain();
-                    failed += MarkChainFailed(results, chainStart, i);
-                }
-                else
-                {
-                    result = CreateTransferCore(transfer, start + (ulong)i, i & RingMask, inChain: chainStart >= 0);
-                    if (result != CreateTransferResult.Ok)
-                    {
-                        if (chainStart >= 0)
-                        {
-                            RollbackChain();
-                            failed += MarkChainFailed(results, chainStart, i);
-                            chainBroken = true;
-                        }
-
-                        if (IsTransient(result))
-                        {
-                            _transfers.Burn(transfer.Id, _ring[i & RingMask].HashTransfer);
-                        }
-                    }
-                }
-
-                results[i] = result;
-                if (result != CreateTransferResult.Ok)
-                {
-                    failed++;
-                }
-
-                if (!linked)
-                {
-                    chainStart = -1;
-                }
+            for (int i = 0; i < Math.Min(events.Length, LocateDistance); i++)
+            {
+                ledger.LocateAhead(i);
             }
         }
 
-        return failed;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void BeforeEvent(ReadOnlySpan<Transfer> events, int i)
+        {
+            if (i + HashDistance < events.Length)
+            {
+                ledger.HashAhead(events, i + HashDistance);
+            }
+
+            if (i + LocateDistance < events.Length)
+            {
+                ledger.LocateAhead(i + LocateDistance);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public CreateTransferResult Apply(ReadOnlySpan<Transfer> events, int i, ulong timestamp, bool inChain) =>
+            ledger.CreateTransferCore(events[i], timestamp, i & RingMask, inChain);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AfterFailure(ReadOnlySpan<Transfer> events, int i, CreateTransferResult result)
+        {
+            if (IsTransient(result))
+            {
+                ledger._transfers.Burn(events[i].Id, ledger._ring[i & RingMask].HashTransfer);
+            }
+        }
     }
 
     /// <summary>Whether a result depends on the ledger's state rather than on the transfer alone; such an id is burnt.</summary>
@@ -151,18 +127,6 @@ public sealed partial class LedgerStateMachine
         >= CreateTransferResult.OverflowsDebitsPending and <= CreateTransferResult.OverflowsTimeout => true,
         _ => false,
     };
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int MarkChainFailed(Span<CreateTransferResult> results, int from, int to)
-    {
-        // Every earlier event of a chain succeeded (the first failure stops the chain), so each one turns into a failure.
-        for (int k = from; k < to; k++)
-        {
-            results[k] = CreateTransferResult.LinkedEventFailed;
-        }
-
-        return to - from;
-    }
 
     /// <summary>Stage A: hash event <paramref name="i"/>'s ids and prefetch their index slots.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -2,11 +2,11 @@ namespace Micropay.Core.Storage;
 
 /// <summary>
 /// One batch the engine applied to the ledger, as the journal stores it: a <see cref="CommitBatchHeader"/> and
-/// the batch's events as fixed-size 128-byte records, in order.
+/// the batch's events as fixed-size records (128 bytes for accounts and transfers; the header says the size), in order.
 /// </summary>
 /// <remarks>
 /// <para>Encoding: the 128-byte header (see <see cref="CommitBatchHeader"/>) followed by
-/// <c>EventCount</c> records of 128 bytes each, so an encoded batch is <c>128 * (1 + EventCount)</c> bytes.
+/// <c>EventCount</c> records of <c>EventSize</c> bytes each, so an encoded batch is <c>128 + EventCount * EventSize</c> bytes.
 /// The hash that chains batches (<see cref="CommitBatchHeader.PreviousBatchHash"/>) is SHA-256 of those bytes.</para>
 /// <para>The event records are opaque to storage: stores keep and return them byte for byte.</para>
 /// <para>A value type over caller-owned memory, so that appending allocates nothing; <see cref="Events"/> must not
@@ -14,15 +14,18 @@ namespace Micropay.Core.Storage;
 /// </remarks>
 public readonly struct CommitBatch
 {
-    /// <summary>The size of one event record in bytes: 128.</summary>
+    /// <summary>The size of an account or transfer record in bytes, and of every event a header without an event size holds: 128.</summary>
     public const int EventSize = 128;
 
-    /// <summary>The most events one batch may hold (so an encoded batch stays well under 2 GiB).</summary>
+    /// <summary>The most events one batch may hold.</summary>
     public const int MaxEventCount = 1 << 20;
+
+    /// <summary>The most bytes of events one batch may hold (so an encoded batch stays well under 2 GiB): 128 MiB.</summary>
+    public const long MaxEventsLength = (long)MaxEventCount * EventSize;
 
     /// <summary>Creates a batch.</summary>
     /// <param name="header">The header; its <see cref="CommitBatchHeader.EventCount"/> must match <paramref name="events"/>.</param>
-    /// <param name="events">The event records: exactly <c>header.EventCount * 128</c> bytes.</param>
+    /// <param name="events">The event records: exactly <c>header.EventCount * header.EventSize</c> bytes.</param>
     /// <exception cref="ArgumentException">The events' length does not match the header, or there are too many.</exception>
     public CommitBatch(CommitBatchHeader header, ReadOnlyMemory<byte> events)
     {
@@ -31,10 +34,15 @@ public readonly struct CommitBatch
             throw new ArgumentException($"A batch holds at most {MaxEventCount} events; the header says {header.EventCount}.", nameof(header));
         }
 
-        if (events.Length != header.EventCount * EventSize)
+        if (header.EventsLength > MaxEventsLength)
+        {
+            throw new ArgumentException($"A batch holds at most {MaxEventsLength} bytes of events; the header says {header.EventsLength}.", nameof(header));
+        }
+
+        if (events.Length != header.EventsLength)
         {
             throw new ArgumentException(
-                $"The header says {header.EventCount} events, which is {header.EventCount * EventSize} bytes; {events.Length} bytes were given.",
+                $"The header says {header.EventCount} events of {header.EventSize} bytes, which is {header.EventsLength} bytes; {events.Length} bytes were given.",
                 nameof(events));
         }
 
@@ -45,13 +53,13 @@ public readonly struct CommitBatch
     /// <summary>The batch's header.</summary>
     public CommitBatchHeader Header { get; }
 
-    /// <summary>The batch's event records, 128 bytes each.</summary>
+    /// <summary>The batch's event records, <see cref="CommitBatchHeader.EventSize"/> bytes each.</summary>
     public ReadOnlyMemory<byte> Events { get; }
 
     /// <summary>The batch's number (from the header).</summary>
     public ulong BatchNumber => Header.BatchNumber;
 
-    /// <summary>The length of the encoded batch: <c>128 * (1 + EventCount)</c>.</summary>
+    /// <summary>The length of the encoded batch: <c>128 + EventCount * EventSize</c>.</summary>
     public int EncodedLength => CommitBatchHeader.Size + Events.Length;
 
     /// <summary>Writes the encoded batch.</summary>
@@ -97,7 +105,7 @@ public readonly struct CommitBatch
             return result;
         }
 
-        long length = CommitBatchHeader.Size + ((long)header.EventCount * EventSize);
+        long length = CommitBatchHeader.Size + header.EventsLength;
         if (source.Length < length)
         {
             return CommitBatchParseResult.Truncated;

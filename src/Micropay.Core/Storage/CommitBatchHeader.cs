@@ -12,15 +12,18 @@ namespace Micropay.Core.Storage;
 /// offset size field
 ///      0    4 Magic              "MPCB" (0x4D 0x50 0x43 0x42)
 ///      4    2 Version            1
-///      6    2 Operation          BatchOperation (1 = CreateAccounts, 2 = CreateTransfers)
+///      6    2 Operation          the operation's code (BatchOperation); any value but 0 (stores do not interpret it)
 ///      8    8 BatchNumber        1, 2, 3, ... without gaps
 ///     16    8 Timestamp          the batch timestamp the engine passed to the ledger
-///     24    4 EventCount         number of 128-byte event records after the header
-///     28    4 Reserved           0
+///     24    4 EventCount         number of event records after the header
+///     28    4 EventSize          bytes per event record; 0 means 128 (128 is always written as 0, so every
+///                                batch of 128-byte events is encoded as before the field existed)
 ///     32   32 PreviousBatchHash  SHA-256 of the previous batch's encoded bytes; zeros for batch 1
 ///     64   32 AuditRoot          reserved for the audit log's Merkle root; zeros until then
 ///     96   32 Reserved           zeros
 /// </code>
+/// <para>A store keeps the operation code and the events as bytes: it never decides what an operation means. The
+/// engine does, when it replays, and refuses a code this build does not know by name rather than guessing.</para>
 /// </remarks>
 public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
 {
@@ -29,6 +32,9 @@ public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
 
     /// <summary>The header format version this library writes and reads.</summary>
     public const ushort CurrentVersion = 1;
+
+    /// <summary>The largest event record a batch may hold, in bytes: 64 KiB.</summary>
+    public const int MaxEventSize = 64 * 1024;
 
     /// <summary>The magic number at offset 0, "MPCB" read as a little-endian 32-bit integer.</summary>
     public const uint Magic = 0x4243_504D;
@@ -40,17 +46,28 @@ public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
     /// <param name="batchNumber">The batch's number; batches are numbered 1, 2, 3, ... without gaps.</param>
     /// <param name="operation">What the batch's events are.</param>
     /// <param name="timestamp">The batch timestamp the engine passed to the ledger.</param>
-    /// <param name="eventCount">How many 128-byte event records follow the header.</param>
+    /// <param name="eventCount">How many event records follow the header.</param>
     /// <param name="previousBatchHash">SHA-256 of the previous batch's encoded bytes (<see cref="BatchHash.Zero"/> for batch 1).</param>
     /// <param name="auditRoot">The audit log's Merkle root after this batch, or <see cref="BatchHash.Zero"/>.</param>
-    public CommitBatchHeader(ulong batchNumber, BatchOperation operation, ulong timestamp, int eventCount, BatchHash previousBatchHash, BatchHash auditRoot)
+    /// <param name="eventSize">The size of each event record: a multiple of 8 from 8 to <see cref="MaxEventSize"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The batch number is 0, the count negative, the operation
+    /// <see cref="BatchOperation.None"/>, or the event size not a multiple of 8 in range.</exception>
+    public CommitBatchHeader(
+        ulong batchNumber, BatchOperation operation, ulong timestamp, int eventCount, BatchHash previousBatchHash, BatchHash auditRoot, int eventSize = CommitBatch.EventSize)
     {
         ArgumentOutOfRangeException.ThrowIfZero(batchNumber);
         ArgumentOutOfRangeException.ThrowIfNegative(eventCount);
-        if (operation is not (BatchOperation.CreateAccounts or BatchOperation.CreateTransfers))
+        if (operation == BatchOperation.None)
         {
-            throw new ArgumentOutOfRangeException(nameof(operation), operation, "A batch is either CreateAccounts or CreateTransfers.");
+            throw new ArgumentOutOfRangeException(nameof(operation), operation, "A batch's operation code is never 0 (BatchOperation.None).");
         }
+
+        if (!IsValidEventSize(eventSize))
+        {
+            throw new ArgumentOutOfRangeException(nameof(eventSize), eventSize, $"An event record is a multiple of 8 bytes from 8 to {MaxEventSize}.");
+        }
+
+        EventSize = eventSize;
 
         BatchNumber = batchNumber;
         Operation = operation;
@@ -69,8 +86,14 @@ public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
     /// <summary>The batch timestamp the engine passed to the ledger (replay passes it again, so replay is deterministic).</summary>
     public ulong Timestamp { get; }
 
-    /// <summary>How many 128-byte event records follow the header.</summary>
+    /// <summary>How many event records follow the header.</summary>
     public int EventCount { get; }
+
+    /// <summary>The size of each event record in bytes (128 unless the operation defines another).</summary>
+    public int EventSize { get; }
+
+    /// <summary>The length of the batch's event records: <see cref="EventCount"/> times <see cref="EventSize"/>.</summary>
+    public long EventsLength => (long)EventCount * EventSize;
 
     /// <summary>SHA-256 of the previous batch's encoded bytes; <see cref="BatchHash.Zero"/> for batch 1.</summary>
     public BatchHash PreviousBatchHash => _previousBatchHash;
@@ -96,6 +119,7 @@ public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], BatchNumber);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], Timestamp);
         BinaryPrimitives.WriteInt32LittleEndian(destination[24..], EventCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[28..], EventSize == CommitBatch.EventSize ? 0U : (uint)EventSize);
         _previousBatchHash.CopyTo(destination[32..]);
         _auditRoot.CopyTo(destination[64..]);
     }
@@ -123,7 +147,7 @@ public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
         }
 
         var operation = (BatchOperation)BinaryPrimitives.ReadUInt16LittleEndian(source[6..]);
-        if (operation is not (BatchOperation.CreateAccounts or BatchOperation.CreateTransfers))
+        if (operation == BatchOperation.None)
         {
             return CommitBatchParseResult.BadOperation;
         }
@@ -140,7 +164,16 @@ public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
             return CommitBatchParseResult.BadEventCount;
         }
 
-        if (BinaryPrimitives.ReadUInt32LittleEndian(source[28..]) != 0 || source[96..Size].IndexOfAnyExcept((byte)0) >= 0)
+        uint eventSizeField = BinaryPrimitives.ReadUInt32LittleEndian(source[28..]);
+        int eventSize = eventSizeField == 0 ? CommitBatch.EventSize : (int)Math.Min(eventSizeField, int.MaxValue);
+
+        // 128 written as itself would give one header two encodings (and two hashes): only 0 means 128.
+        if (eventSizeField == CommitBatch.EventSize || !IsValidEventSize(eventSize) || (long)eventCount * eventSize > CommitBatch.MaxEventsLength)
+        {
+            return CommitBatchParseResult.BadEventSize;
+        }
+
+        if (source[96..Size].IndexOfAnyExcept((byte)0) >= 0)
         {
             return CommitBatchParseResult.ReservedNotZero;
         }
@@ -151,14 +184,15 @@ public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
             BinaryPrimitives.ReadUInt64LittleEndian(source[16..]),
             eventCount,
             new BatchHash(source.Slice(32, BatchHash.Size)),
-            new BatchHash(source.Slice(64, BatchHash.Size)));
+            new BatchHash(source.Slice(64, BatchHash.Size)),
+            eventSize);
         return CommitBatchParseResult.Ok;
     }
 
     /// <inheritdoc />
     public bool Equals(CommitBatchHeader other) =>
         BatchNumber == other.BatchNumber && Operation == other.Operation && Timestamp == other.Timestamp &&
-        EventCount == other.EventCount && _previousBatchHash == other._previousBatchHash && _auditRoot == other._auditRoot;
+        EventCount == other.EventCount && EventSize == other.EventSize && _previousBatchHash == other._previousBatchHash && _auditRoot == other._auditRoot;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is CommitBatchHeader other && Equals(other);
@@ -173,5 +207,7 @@ public readonly struct CommitBatchHeader : IEquatable<CommitBatchHeader>
     public static bool operator !=(CommitBatchHeader left, CommitBatchHeader right) => !left.Equals(right);
 
     /// <inheritdoc />
-    public override string ToString() => $"Batch {BatchNumber} ({Operation}, {EventCount} events, timestamp {Timestamp})";
+    public override string ToString() => $"Batch {BatchNumber} ({Operation}, {EventCount} events of {EventSize} bytes, timestamp {Timestamp})";
+
+    private static bool IsValidEventSize(int eventSize) => eventSize is >= 8 and <= MaxEventSize && eventSize % 8 == 0;
 }

@@ -15,7 +15,7 @@ public enum CommitBatchParseResult
     /// <summary>The header's version is not one this library reads.</summary>
     UnsupportedVersion = 3,
 
-    /// <summary>The operation is not a known <see cref="BatchOperation"/>.</summary>
+    /// <summary>The operation code is 0 (<see cref="BatchOperation.None"/>). Other codes are the engine's to judge.</summary>
     BadOperation = 4,
 
     /// <summary>The batch number is 0.</summary>
@@ -29,4 +29,8 @@ public enum CommitBatchParseResult
 
     /// <summary>More bytes than the header's event count accounts for.</summary>
     TrailingBytes = 8,
+
+    /// <summary>The event size is not a multiple of 8 from 8 to <see cref="CommitBatchHeader.MaxEventSize"/>, is 128
+    /// written as itself (128 is written as 0), or the events would exceed <see cref="CommitBatch.MaxEventsLength"/>.</summary>
+    BadEventSize = 9,
 }

@@ -23,7 +23,7 @@ namespace Micropay.Core.Storage;
 // Record (32-byte frame + payload):
 // offset size field
 //      0    4 Magic             "MPRC" (0x4D 0x50 0x52 0x43)
-//      4    4 PayloadLength     length of the encoded CommitBatch: 128 * (1 + EventCount)
+//      4    4 PayloadLength     length of the encoded CommitBatch: 128 + EventCount * EventSize
 //      8    8 BatchNumber       equal to the batch header's BatchNumber
 //     16   12 Reserved          0
 //     28    4 Crc               CRC-32C of: Salt (8 bytes, LE) || frame bytes 0..27 || payload
@@ -40,7 +40,7 @@ public sealed partial class FileLedgerStore
     internal const ushort SegmentVersion = 1;
     internal const string SegmentPrefix = "segment-";
     internal const string SegmentExtension = ".seg";
-    private const long MaxPayloadLength = CommitBatchHeader.Size + ((long)CommitBatch.MaxEventCount * CommitBatch.EventSize);
+    private const long MaxPayloadLength = CommitBatchHeader.Size + CommitBatch.MaxEventsLength;
 
     // Reads are done in chunks of this size (or one record, when larger), not one syscall per record.
     private const int ReadChunkSize = 1 << 20;
@@ -137,7 +137,7 @@ public sealed partial class FileLedgerStore
     }
 
     private static bool IsPlausiblePayloadLength(long length) =>
-        length >= CommitBatchHeader.Size && length <= MaxPayloadLength && length % CommitBatch.EventSize == 0;
+        length >= CommitBatchHeader.Size && length <= MaxPayloadLength && length % 8 == 0;
 
     private enum RecordStatus
     {
