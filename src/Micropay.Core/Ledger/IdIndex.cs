@@ -22,8 +22,8 @@ namespace Micropay.Core.Ledger;
 /// <para>
 /// Why 4 bytes: the apply loop is bound by how many cache misses it has in flight, and three of its seven misses
 /// per transfer are index slots. At 1M entries a 4-byte index is 8 MB instead of 16 MB, so far more of it stays in
-/// the last-level cache: measured +10% transfers/s on the 2-core VM for the account index, a few % more for the
-/// transfer index (see benchmarks/README.md). With a flag bit (<see cref="FlagBit"/>) the value field is one bit
+/// the last-level cache, which measurably raises the apply rate (benchmarks/README.md, "Figures behind the design's
+/// reasons"). With a flag bit (<see cref="FlagBit"/>) the value field is one bit
 /// wider and the fingerprint one bit narrower.
 /// </para>
 /// <para>

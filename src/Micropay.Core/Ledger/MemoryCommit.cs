@@ -16,9 +16,9 @@ namespace Micropay.Core.Ledger;
 /// <para>
 /// On Linux the pinned tables that are probed at random (account rows, id indexes) are also advised to use
 /// transparent huge pages (<c>madvise(MADV_HUGEPAGE)</c>) before they are touched. Every random probe of a
-/// 100 MB table otherwise misses the TLB, and on a virtual machine each miss is a two-level page walk; measured
-/// on the 2-core VM this raised the apply rate by about 14%. The advice is best effort: where it is refused or
-/// unsupported the tables work the same on normal pages.
+/// 100 MB table otherwise misses the TLB, and on a virtual machine each miss is a two-level page walk; huge pages
+/// measurably raise the apply rate (benchmarks/README.md, "Figures behind the design's reasons"). The advice is best
+/// effort: where it is refused or unsupported the tables work the same on normal pages.
 /// </para>
 /// </remarks>
 internal static unsafe partial class MemoryCommit

@@ -132,7 +132,7 @@ public sealed partial class FileLedgerStore
 
         // The chain hash (SHA-256 of the encoded batch) is needed only after the write, to check the next batch. For a
         // large batch it is computed while the device writes the payload, so the append costs max(hash, write + fsync)
-        // instead of their sum (SHA-256 runs at about 1.4 GB/s here, as slow as the disk): on another core for
+        // instead of their sum (SHA-256 can be as slow as the disk: benchmarks/README.md): on another core for
         // AppendAsync; on this thread for the engine, whose other core is busy applying the next batch. A small batch
         // hashes inline: a thread hop would cost more than the hash.
         bool large = payloadLength >= ParallelHashThreshold;
@@ -166,7 +166,8 @@ public sealed partial class FileLedgerStore
             {
                 // The engine's batch: its events were encoded by the engine's other thread, so they sit in the other
                 // core's cache. The CRC pass reads them first (fast from user code), then one write copies the whole
-                // record into the page cache; a write straight from the other core's lines measured ten times slower.
+                // record into the page cache; a write straight from the other core's lines is many times slower
+                // (benchmarks/README.md, "Figures behind the design's reasons").
                 // The hash and the engine's work then run while the device writes, before the fsync.
                 EncodeFrame(record, _writeCrc, segment.Salt, number, payloadLength);
                 file.Write(record, offset);

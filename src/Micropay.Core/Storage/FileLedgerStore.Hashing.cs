@@ -3,7 +3,10 @@ namespace Micropay.Core.Storage;
 // The chain hash of large batches, computed on a thread-pool thread while the appender writes and fsyncs.
 public sealed partial class FileLedgerStore
 {
-    /// <summary>Payloads at least this large are hashed in parallel with the write (a 64 KiB SHA-256 takes ~45 us).</summary>
+    /// <summary>
+    /// Payloads at least this large are hashed in parallel with the write; below it a thread hop would cost more than the
+    /// hash (what a 64 KiB hash takes is in benchmarks/README.md).
+    /// </summary>
     private const int ParallelHashThreshold = 64 * 1024;
 
     /// <summary>

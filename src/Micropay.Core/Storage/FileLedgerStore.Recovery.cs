@@ -13,7 +13,7 @@ namespace Micropay.Core.Storage;
 // intact snapshot's batch onward (from batch 1 with VerifyHashChainOnOpen or without a snapshot): the store needs the
 // hash of that batch to check the next batch's PreviousBatchHash, and the last batch's hash for the next append. A
 // chain link below the snapshot could only be wrong in a record that was rewritten with a valid CRC, which is
-// tampering, not a crash or a disk fault, and SHA-256 (~1.4 GB/s here) was the largest part of opening a large journal.
+// tampering, not a crash or a disk fault, and SHA-256 of a whole large journal would be the largest part of opening it.
 public sealed partial class FileLedgerStore
 {
     /// <inheritdoc />
@@ -115,8 +115,9 @@ public sealed partial class FileLedgerStore
             bool holdsNoBatch = segments.Count > 0 && last < segments[0].FirstBatchNumber;
             if (holdsNoBatch && last > 0)
             {
-                // Compacted down to segments that hold no batch (earlier versions of CompactAsync could leave this): the
-                // last batch's hash, which the next append must carry, is gone with its segment.
+                // Compacted down to segments that hold no batch (CompactAsync keeps the last batch's segment, so only a
+                // journal compacted otherwise looks like this): the last batch's hash, which the next append must carry,
+                // is gone with its segment.
                 throw new LedgerStoreCorruptedException(
                     segments[0].Path,
                     FileHeaderSize,

@@ -25,8 +25,8 @@ namespace Micropay.Core.Storage;
 // 0..23 || state, and bytes 56..63 are reserved (0).
 //
 // Why XxHash128 and not SHA-256: the snapshot is a cache of state the hash-chained journal already proves; its checksum
-// only has to catch a torn or rotten file, and XxHash128 does that at memory speed where SHA-256 ran at ~1.4 GB/s, the
-// same order as the whole open budget for a 1.4 GB snapshot. 128 bits make an undetected random corruption
+// only has to catch a torn or rotten file, and XxHash128 does that at memory speed where SHA-256 of a large snapshot
+// would take a large share of the open budget (benchmarks/README.md). 128 bits make an undetected random corruption
 // (probability 2^-128) no concern.
 //
 // It is written as snapshot-{batch}.tmp, fsync'd, renamed into place and the directory fsync'd, so after a crash it is
@@ -216,11 +216,11 @@ public sealed partial class FileLedgerStore
     /// <remarks>
     /// <para>A state of 16 MiB or more is returned as a read-only (copy-on-write) memory mapping of the snapshot file, in
     /// windows of up to 1 GiB, not as a copy: the pages come from the page cache, so a large snapshot costs no fresh memory
-    /// (on the 2-core VM the kernel zeroes fresh pages at ~1.1 GB/s, which made copying a 1.4 GB snapshot the largest cost
-    /// of an engine's open). The returned <see cref="LedgerSnapshot"/> owns the mapping: it stays valid until disposed, even
-    /// after this store is disposed or the file deleted (a pruned snapshot), and is unmapped when disposed. A smaller state
-    /// is an array, as is any state on a file system that cannot map (in arrays of up to 1 GiB). A state of any length is
-    /// returned.</para>
+    /// (the kernel must fault in and zero fresh pages for a copy, which on a virtual machine with free page reporting made
+    /// copying a large snapshot the largest cost of an engine's open). The returned <see cref="LedgerSnapshot"/> owns the
+    /// mapping: it stays valid until disposed, even after this store is disposed or the file deleted (a pruned snapshot),
+    /// and is unmapped when disposed. A smaller state is an array, as is any state on a file system that cannot map (in
+    /// arrays of up to 1 GiB). A state of any length is returned.</para>
     /// <para>The first read after <see cref="OpenAsync"/> returns the snapshot the open verified, without reading it
     /// again; later reads read and verify the file (every byte against its checksum) before returning it.</para>
     /// <para><b>I/O errors under a mapping.</b> A mapped page is read from the disk when first touched; if that read fails

@@ -38,9 +38,9 @@ public sealed class FileLedgerStoreOptions
     /// Whether <see cref="FileLedgerStore.OpenAsync"/> recomputes the SHA-256 hash chain of the whole journal
     /// (<see langword="true"/>) or only from the latest intact snapshot's batch onward (<see langword="false"/>, the
     /// default). Either way every record's frame and CRC-32C is checked, so a damaged record anywhere is refused; what
-    /// the default skips is recomputing the chain links of batches the snapshot already covers (about 1.4 GB/s of
-    /// SHA-256 on a 1.3 GB journal), which only detects a record rewritten with a valid CRC, i.e. deliberate tampering
-    /// rather than a crash or a disk fault. Set it for an audit-grade open.
+    /// the default skips is recomputing the chain links of batches the snapshot already covers (SHA-256 of most of the
+    /// journal, the largest part of opening a large one), which only detects a record rewritten with a valid CRC, i.e.
+    /// deliberate tampering rather than a crash or a disk fault. Set it for an audit-grade open.
     /// </summary>
     public bool VerifyHashChainOnOpen { get; init; }
 
@@ -52,15 +52,15 @@ public sealed class FileLedgerStoreOptions
     /// <para>
     /// The journal is written once and read back only to recover or replay, so caching it evicts data that is read
     /// again, and every appended MiB takes fresh memory the kernel must find. On a virtual machine whose free memory is
-    /// returned to the host (free page reporting, ballooning), that costs a host fault per page: on this project's
-    /// 2-core VM setting this doubled the engine's durable batch throughput. The newest MiB of the active segment
-    /// stays cached (the next append writes into its last page); sealed segments are dropped whole. Nothing can be
-    /// lost: the pages dropped are clean copies of what the disk holds.
+    /// returned to the host (free page reporting, ballooning), that costs a host fault per page, and setting this
+    /// raises the engine's durable batch throughput markedly (figures in the repository's benchmarks/README.md). The
+    /// newest MiB of the active segment stays cached (the next append writes into its last page); sealed segments are
+    /// dropped whole. Nothing can be lost: the pages dropped are clean copies of what the disk holds.
     /// </para>
     /// <para>
     /// The price is paid when the store opens: it checks every record of the journal, which must then come from the
-    /// disk (measured on the same VM: a 10M-transfer engine opened in 3.8–3.9 s with its 1.3 GB journal read from disk,
-    /// 1.9–2.2 s with it cached). Set it for a write-heavy service that restarts rarely; leave it off when opening
+    /// disk, so a large journal opens markedly slower than from the page cache (figures in the repository's
+    /// benchmarks/README.md). Set it for a write-heavy service that restarts rarely; leave it off when opening
     /// fast, or something reading the journal soon after it is written, matters more. (PostgreSQL advises the same for
     /// each WAL file it closes when its WAL level is minimal, i.e. when no archiving or replication reads the WAL.)
     /// </para>

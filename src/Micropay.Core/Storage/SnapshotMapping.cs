@@ -6,8 +6,8 @@ namespace Micropay.Core.Storage;
 
 /// <summary>
 /// The state bytes of one snapshot file, read through a memory mapping of the file instead of a copy: the pages come
-/// from the page cache, so no fresh memory is faulted in and zeroed for them (on the 2-core VM the kernel zeroes fresh
-/// anonymous pages at ~1.1 GB/s, which made reading a 1.4 GB snapshot into a new array the largest cost of an open).
+/// from the page cache, so no fresh memory is faulted in and zeroed for them (on a virtual machine with free page
+/// reporting, reading a large snapshot into a new array made that the largest cost of an open: benchmarks/README.md).
 /// </summary>
 /// <remarks>
 /// <para>Invariants: the view is mapped copy-on-write (a stray write through the memory changes a private page, never
