@@ -318,7 +318,7 @@ internal sealed class Submission : IValueTaskSource<int>, IValueTaskSource<ulong
     {
         // The caller has its result; the object goes back to the pool without references to caller memory.
         // The ValueTask token is a short: it passes short.MaxValue after 32,767 uses of one pooled submission, which a long-running
-        // engine reaches (the 60-second stress test did), and the project's checked arithmetic would throw there.
+        // engine reaches (the engine's 60-second concurrency stress test does), and the project's checked arithmetic would throw there.
         // Wrapping is harmless: the token only has to differ from the one a finished caller still holds.
         _version = unchecked((short)(_version + 1));
         _continuation = null;

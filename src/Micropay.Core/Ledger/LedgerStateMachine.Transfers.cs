@@ -19,8 +19,8 @@ public sealed partial class LedgerStateMachine
     // rows located from already-prefetched index slots and prefetched in turn (stage B), and event
     // i + HashDistance has its three ids hashed and their index slots prefetched (stage A). Each event's cache
     // misses thus overlap with those of the events around it instead of being paid one after another. The
-    // distances were tuned on the target machine (2-core VM, 1M accounts): one event at a time keeps the
-    // prefetches spread out (bursts of a whole stage measured slower, as they overrun the processor's miss
+    // distances were measured, not guessed (benchmarks/README.md, "Figures behind the design's reasons"): one
+    // event at a time keeps the prefetches spread out (bursts of a whole stage overrun the processor's miss
     // buffers), and these distances give each miss a few hundred nanoseconds to land. The ring holds the
     // per-event scratch of the HashDistance + 1 events in flight, indexed by event number & RingMask.
     private const int HashDistance = 8;
