@@ -4,6 +4,7 @@ using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using Micropay.Core.Storage.Tests;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 

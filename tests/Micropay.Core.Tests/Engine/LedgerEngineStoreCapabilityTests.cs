@@ -3,6 +3,7 @@ using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using Micropay.Core.Storage.Specification;
 using Micropay.Core.Storage.Tests;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 
