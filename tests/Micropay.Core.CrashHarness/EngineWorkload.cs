@@ -3,6 +3,7 @@ using System.Text;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.CrashHarness;
 
@@ -39,7 +40,7 @@ internal static class EngineWorkload
         Write("start " + engine.ReleasedBatchNumber.ToString(CultureInfo.InvariantCulture) + "\n");
         if (engine.ReadAllAccounts().Length == 0)
         {
-            Account[] accounts = [.. Enumerable.Range(1, AccountCount).Select(i => new Account { Id = (UInt128)i, LedgerId = 1, Code = 1, Flags = FlagsOf(i) })];
+            Account[] accounts = [.. Enumerable.Range(1, AccountCount).Select(i => Acct((UInt128)i, FlagsOf(i)))];
             var results = new CreateAccountResult[accounts.Length];
             if (await engine.CreateAccountsAsync(accounts, results) != 0)
             {
@@ -50,8 +51,8 @@ internal static class EngineWorkload
 
         Transfer[] funding =
         [
-            .. Enumerable.Range(5, 8).Select(i => Transfer((UInt128)i, (UInt128)(1 + (i % 4)), (UInt128)i, 1_000)),
-            .. Enumerable.Range(13, 4).Select(i => Transfer((UInt128)i, (UInt128)i, (UInt128)(i - 12), 1_000)),
+            .. Enumerable.Range(5, 8).Select(i => Tr((UInt128)i, (UInt128)(1 + (i % 4)), (UInt128)i, 1_000)),
+            .. Enumerable.Range(13, 4).Select(i => Tr((UInt128)i, (UInt128)i, (UInt128)(i - 12), 1_000)),
         ];
         await SubmitBatchAsync(engine, funding);
 
@@ -148,11 +149,8 @@ internal static class EngineWorkload
         int debit = random.Next(1, AccountCount + 1);
         int credit = random.Next(1, AccountCount);
         credit = credit >= debit ? credit + 1 : credit;
-        return Transfer(id, (UInt128)debit, (UInt128)credit, (UInt128)random.Next(1, 50));
+        return Tr(id, (UInt128)debit, (UInt128)credit, (UInt128)random.Next(1, 50));
     }
-
-    private static Transfer Transfer(UInt128 id, UInt128 debit, UInt128 credit, UInt128 amount) =>
-        new() { Id = id, DebitAccountId = debit, CreditAccountId = credit, Amount = amount, LedgerId = 1, Code = 1 };
 
     private static async Task<CreateTransferResult> SubmitAsync(LedgerEngine engine, Transfer transfer)
     {

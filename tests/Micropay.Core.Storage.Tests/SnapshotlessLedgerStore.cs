@@ -8,25 +8,13 @@ namespace Micropay.Core.Storage.Tests;
 /// store; the journal passes straight through. No store in this repository lacks snapshots, and the kit's tests for
 /// that case need one to run against.
 /// </summary>
-internal sealed class SnapshotlessLedgerStore(ILedgerStore inner) : ILedgerStore
+internal sealed class SnapshotlessLedgerStore(ILedgerStore inner) : ForwardingLedgerStore(inner)
 {
-    /// <summary>The store the journal goes to; disposed with this one.</summary>
-    public ILedgerStore Inner { get; } = inner;
+    public override LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.None;
 
-    public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.None;
-
-    public ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default) => Inner.OpenAsync(cancellationToken);
-
-    public ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default) => Inner.AppendAsync(batch, cancellationToken);
-
-    public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
-        Inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
-
-    public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default) =>
+    public override ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default) =>
         ValueTask.FromException(new NotSupportedException("This store does not keep snapshots (LedgerStoreCapabilities.None)."));
 
-    public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) =>
+    public override ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<LedgerSnapshot?>(null);
-
-    public ValueTask DisposeAsync() => Inner.DisposeAsync();
 }

@@ -214,23 +214,9 @@ public sealed class FaultInjectingLedgerStoreTests
     }
 
     // A store that reports the encoded append without implementing it (a decorator that forwards its inner flags blindly).
-    private sealed class ClaimingStore(InMemoryLedgerStore inner) : ILedgerStore
+    private sealed class ClaimingStore(InMemoryLedgerStore inner) : ForwardingLedgerStore(inner)
     {
-        public LedgerStoreCapabilities Capabilities => inner.Capabilities | LedgerStoreCapabilities.EncodedAppend;
-
-        public ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default) => inner.OpenAsync(cancellationToken);
-
-        public ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default) => inner.AppendAsync(batch, cancellationToken);
-
-        public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
-            inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
-
-        public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default) =>
-            inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
-
-        public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) => inner.ReadLatestSnapshotAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
+        public override LedgerStoreCapabilities Capabilities => Inner.Capabilities | LedgerStoreCapabilities.EncodedAppend;
     }
 
     // A new directory under the temporary directory, deleted with everything in it on dispose.

@@ -5,6 +5,7 @@ using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using Xunit.Abstractions;
+using static Micropay.Core.Tests.Conservation;
 
 namespace Micropay.Core.Tests.Engine;
 

@@ -7,7 +7,10 @@ namespace Micropay.Core.Tests.Engine;
 
 using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 
-/// <summary>A temporary store directory per test, and record builders, journal replay and invariant checks for engine tests.</summary>
+/// <summary>
+/// A temporary store directory per test, and journal replay and invariant checks for engine tests. The record builders and
+/// the conservation check are the shared ones (<see cref="Records"/>, <see cref="Conservation"/>).
+/// </summary>
 public abstract class EngineTestKit : TemporaryDirectoryTest
 {
     protected EngineTestKit()
@@ -35,27 +38,6 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
     /// <summary>Opens a durable engine on the given store (the engine owns and disposes it).</summary>
     protected static ValueTask<LedgerEngine> OpenEngineAsync(ILedgerStore store, int ingressCapacity = LedgerEngineOptions.DefaultIngressCapacity) =>
         LedgerEngine.OpenAsync(new LedgerEngineOptions { Store = store, Durability = DurabilityMode.Durable, IngressCapacity = ingressCapacity, ClockPulses = false });
-
-    protected static Account Acct(UInt128 id, AccountFlags flags = AccountFlags.None) => new() { Id = id, LedgerId = 1, Code = 1, Flags = flags };
-
-    protected static Transfer Tr(UInt128 id, UInt128 debit, UInt128 credit, UInt128 amount, TransferFlags flags = TransferFlags.None) =>
-        new() { Id = id, DebitAccountId = debit, CreditAccountId = credit, Amount = amount, LedgerId = 1, Code = 1, Flags = flags };
-
-    /// <summary>Asserts debits equal credits (posted and pending) over the given accounts.</summary>
-    protected static void AssertConserved(ReadOnlySpan<Account> accounts)
-    {
-        UInt128 debitsPosted = 0, creditsPosted = 0, debitsPending = 0, creditsPending = 0;
-        foreach (Account account in accounts)
-        {
-            debitsPosted += account.DebitsPosted;
-            creditsPosted += account.CreditsPosted;
-            debitsPending += account.DebitsPending;
-            creditsPending += account.CreditsPending;
-        }
-
-        Assert.Equal(debitsPosted, creditsPosted);
-        Assert.Equal(debitsPending, creditsPending);
-    }
 
     /// <summary>
     /// An account whose user data is derived from its id, so a reader can tell a whole row from a torn or misplaced
@@ -106,23 +88,6 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
         }
 
         return null;
-    }
-
-    /// <summary>What breaks conservation over a consistent view (debits equal credits, posted and pending), or null.</summary>
-    public static string? ConservationBreak(ReadOnlySpan<Account> accounts)
-    {
-        System.Numerics.BigInteger debitsPosted = 0, creditsPosted = 0, debitsPending = 0, creditsPending = 0;
-        foreach (Account account in accounts)
-        {
-            debitsPosted += account.DebitsPosted;
-            creditsPosted += account.CreditsPosted;
-            debitsPending += account.DebitsPending;
-            creditsPending += account.CreditsPending;
-        }
-
-        return debitsPosted == creditsPosted && debitsPending == creditsPending
-            ? null
-            : $"not conserved over {accounts.Length} accounts: posted {debitsPosted} / {creditsPosted}, pending {debitsPending} / {creditsPending}";
     }
 
     /// <summary>

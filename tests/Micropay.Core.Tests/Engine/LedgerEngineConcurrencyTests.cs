@@ -3,6 +3,8 @@ using System.Diagnostics;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Xunit.Abstractions;
+using static Micropay.Core.Tests.Conservation;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 

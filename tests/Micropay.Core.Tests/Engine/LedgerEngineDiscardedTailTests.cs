@@ -1,9 +1,10 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.Tracing;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
+using Micropay.Core.Storage.Tests;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 
@@ -85,23 +86,9 @@ public sealed class LedgerEngineDiscardedTailTests : EngineTestKit
     }
 
     /// <summary>A store that reports, on open, that its recovery cut <paramref name="tail"/> (otherwise the inner store's behaviour).</summary>
-    private sealed class TailReportingStore(ILedgerStore inner, DiscardedJournalTail tail) : ILedgerStore
+    private sealed class TailReportingStore(ILedgerStore inner, DiscardedJournalTail tail) : ForwardingLedgerStore(inner)
     {
-        public LedgerStoreCapabilities Capabilities => inner.Capabilities;
-
-        public async ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default) =>
-            await inner.OpenAsync(cancellationToken) with { DiscardedTail = tail };
-
-        public ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default) => inner.AppendAsync(batch, cancellationToken);
-
-        public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
-            inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
-
-        public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default) =>
-            inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
-
-        public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) => inner.ReadLatestSnapshotAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
+        public override async ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default) =>
+            await Inner.OpenAsync(cancellationToken) with { DiscardedTail = tail };
     }
 }

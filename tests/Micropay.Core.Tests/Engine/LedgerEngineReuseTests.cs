@@ -1,5 +1,6 @@
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 

@@ -1,8 +1,9 @@
-using System.Buffers;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using Micropay.Core.Storage.Specification;
+using Micropay.Core.Storage.Tests;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 
@@ -122,34 +123,21 @@ public sealed class LedgerEngineStoreCapabilityTests : EngineTestKit
     }
 
     // Reports the encoded append with a given prefix size; never used further (the engine refuses it at open).
-    private sealed class PrefixStore(InMemoryLedgerStore inner, int prefix) : ILedgerStore, IEncodedBatchAppender
+    private sealed class PrefixStore(InMemoryLedgerStore inner, int prefix) : ForwardingLedgerStore(inner), IEncodedBatchAppender
     {
         public bool Disposed { get; private set; }
 
-        public LedgerStoreCapabilities Capabilities => inner.Capabilities | LedgerStoreCapabilities.EncodedAppend;
+        public override LedgerStoreCapabilities Capabilities => Inner.Capabilities | LedgerStoreCapabilities.EncodedAppend;
 
         public int RecordPrefixSize => prefix;
 
         public BatchHash AppendEncoded(in CommitBatchHeader header, byte[] record, int payloadLength, IAppendOverlap? overlap) =>
             throw new InvalidOperationException("Not expected.");
 
-        public ValueTask<LedgerStoreState> OpenAsync(CancellationToken cancellationToken = default) => inner.OpenAsync(cancellationToken);
-
-        public ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default) => inner.AppendAsync(batch, cancellationToken);
-
-        public IAsyncEnumerable<CommitBatch> ReadBatchesAsync(ulong fromBatchNumber, CancellationToken cancellationToken = default) =>
-            inner.ReadBatchesAsync(fromBatchNumber, cancellationToken);
-
-        public ValueTask WriteSnapshotAsync(ulong batchNumber, ReadOnlySequence<byte> state, CancellationToken cancellationToken = default) =>
-            inner.WriteSnapshotAsync(batchNumber, state, cancellationToken);
-
-        public ValueTask<LedgerSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken = default) =>
-            inner.ReadLatestSnapshotAsync(cancellationToken);
-
-        public ValueTask DisposeAsync()
+        public override ValueTask DisposeAsync()
         {
             Disposed = true;
-            return inner.DisposeAsync();
+            return base.DisposeAsync();
         }
     }
 }

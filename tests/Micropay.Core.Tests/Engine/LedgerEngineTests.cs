@@ -2,6 +2,8 @@ using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using Micropay.Core.Tests.Ledger;
+using static Micropay.Core.Tests.Conservation;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 

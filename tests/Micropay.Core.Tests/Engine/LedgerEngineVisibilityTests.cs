@@ -1,6 +1,7 @@
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 

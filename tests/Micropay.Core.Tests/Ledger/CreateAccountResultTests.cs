@@ -1,4 +1,5 @@
 using Micropay.Core.Ledger;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Ledger;
 
@@ -29,27 +30,27 @@ public sealed class CreateAccountResultTests
 
     private static readonly Scenario[] Scenarios =
     [
-        Single("valid account", CreateAccountResult.Ok, Valid(1)),
-        Single("valid account flagged closed", CreateAccountResult.Ok, Valid(1) with { Flags = AccountFlags.Closed }),
+        Single("valid account", CreateAccountResult.Ok, Acct(1)),
+        Single("valid account flagged closed", CreateAccountResult.Ok, Acct(1) with { Flags = AccountFlags.Closed }),
         new("linked chain whose second event fails",
             CreateAccountResult.LinkedEventFailed,
-            [Valid(1) with { Flags = AccountFlags.Linked }, Valid(2) with { LedgerId = 0 }],
+            [Acct(1) with { Flags = AccountFlags.Linked }, Acct(2) with { LedgerId = 0 }],
             ResultIndex: 0),
         new("linked chain whose first event fails",
             CreateAccountResult.LinkedEventFailed,
-            [Valid(1) with { Flags = AccountFlags.Linked, Code = 0 }, Valid(2)],
+            [Acct(1) with { Flags = AccountFlags.Linked, Code = 0 }, Acct(2)],
             ResultIndex: 1),
         new("batch ending with a linked event",
             CreateAccountResult.LinkedEventChainOpen,
-            [Valid(1) with { Flags = AccountFlags.Linked }, Valid(2) with { Flags = AccountFlags.Linked }],
+            [Acct(1) with { Flags = AccountFlags.Linked }, Acct(2) with { Flags = AccountFlags.Linked }],
             ResultIndex: 1),
-        Single("batch of one linked event", CreateAccountResult.LinkedEventChainOpen, Valid(1) with { Flags = AccountFlags.Linked }),
-        Single("non-zero timestamp", CreateAccountResult.TimestampMustBeZero, Valid(1) with { Timestamp = 1 }),
-        Single("non-zero reserved field", CreateAccountResult.ReservedField, Valid(1) with { Reserved = 1 }),
-        Single("reserved flag bit", CreateAccountResult.ReservedFlag, Valid(1) with { Flags = (AccountFlags)(1 << 4) }),
-        Single("highest reserved flag bit", CreateAccountResult.ReservedFlag, Valid(1) with { Flags = (AccountFlags)(1 << 15) }),
-        Single("id zero", CreateAccountResult.IdMustNotBeZero, Valid(0)),
-        Single("id UInt128.MaxValue", CreateAccountResult.IdMustNotBeIntMax, Valid(UInt128.MaxValue)),
+        Single("batch of one linked event", CreateAccountResult.LinkedEventChainOpen, Acct(1) with { Flags = AccountFlags.Linked }),
+        Single("non-zero timestamp", CreateAccountResult.TimestampMustBeZero, Acct(1) with { Timestamp = 1 }),
+        Single("non-zero reserved field", CreateAccountResult.ReservedField, Acct(1) with { Reserved = 1 }),
+        Single("reserved flag bit", CreateAccountResult.ReservedFlag, Acct(1) with { Flags = (AccountFlags)(1 << 4) }),
+        Single("highest reserved flag bit", CreateAccountResult.ReservedFlag, Acct(1) with { Flags = (AccountFlags)(1 << 15) }),
+        Single("id zero", CreateAccountResult.IdMustNotBeZero, Acct(0)),
+        Single("id UInt128.MaxValue", CreateAccountResult.IdMustNotBeIntMax, Acct(UInt128.MaxValue)),
         Single("existing id, different flags", CreateAccountResult.ExistsWithDifferentFlags, Existing with { Flags = AccountFlags.None }),
         Single("existing id, different user data 128", CreateAccountResult.ExistsWithDifferentUserData128, Existing with { UserData128 = 9 }),
         Single("existing id, different user data 64", CreateAccountResult.ExistsWithDifferentUserData64, Existing with { UserData64 = 9 }),
@@ -58,13 +59,13 @@ public sealed class CreateAccountResultTests
         Single("existing id, different code", CreateAccountResult.ExistsWithDifferentCode, Existing with { Code = 2 }),
         Single("existing id, same fields", CreateAccountResult.Exists, Existing),
         Single("both balance flags", CreateAccountResult.FlagsAreMutuallyExclusive,
-            Valid(1) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits }),
-        Single("non-zero debits pending", CreateAccountResult.DebitsPendingMustBeZero, Valid(1) with { DebitsPending = 1 }),
-        Single("non-zero debits posted", CreateAccountResult.DebitsPostedMustBeZero, Valid(1) with { DebitsPosted = 1 }),
-        Single("non-zero credits pending", CreateAccountResult.CreditsPendingMustBeZero, Valid(1) with { CreditsPending = 1 }),
-        Single("non-zero credits posted", CreateAccountResult.CreditsPostedMustBeZero, Valid(1) with { CreditsPosted = 1 }),
-        Single("ledger zero", CreateAccountResult.LedgerMustNotBeZero, Valid(1) with { LedgerId = 0 }),
-        Single("code zero", CreateAccountResult.CodeMustNotBeZero, Valid(1) with { Code = 0 }),
+            Acct(1) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits }),
+        Single("non-zero debits pending", CreateAccountResult.DebitsPendingMustBeZero, Acct(1) with { DebitsPending = 1 }),
+        Single("non-zero debits posted", CreateAccountResult.DebitsPostedMustBeZero, Acct(1) with { DebitsPosted = 1 }),
+        Single("non-zero credits pending", CreateAccountResult.CreditsPendingMustBeZero, Acct(1) with { CreditsPending = 1 }),
+        Single("non-zero credits posted", CreateAccountResult.CreditsPostedMustBeZero, Acct(1) with { CreditsPosted = 1 }),
+        Single("ledger zero", CreateAccountResult.LedgerMustNotBeZero, Acct(1) with { LedgerId = 0 }),
+        Single("code zero", CreateAccountResult.CodeMustNotBeZero, Acct(1) with { Code = 0 }),
     ];
 
     public static TheoryData<string> ScenarioNames()
@@ -116,11 +117,11 @@ public sealed class CreateAccountResultTests
     public static TheoryData<string, Account, CreateAccountResult> PrecedencePairs() => new()
     {
         // Each account fails two checks; the one earlier in the documented order must win.
-        { "timestamp before reserved field", Valid(1) with { Timestamp = 5, Reserved = 1 }, CreateAccountResult.TimestampMustBeZero },
-        { "reserved field before reserved flag", Valid(1) with { Reserved = 1, Flags = (AccountFlags)(1 << 9) }, CreateAccountResult.ReservedField },
-        { "reserved flag before id zero", Valid(0) with { Flags = (AccountFlags)(1 << 9) }, CreateAccountResult.ReservedFlag },
-        { "id zero before ledger zero", Valid(0) with { LedgerId = 0 }, CreateAccountResult.IdMustNotBeZero },
-        { "id max before mutually exclusive flags", Valid(UInt128.MaxValue) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits }, CreateAccountResult.IdMustNotBeIntMax },
+        { "timestamp before reserved field", Acct(1) with { Timestamp = 5, Reserved = 1 }, CreateAccountResult.TimestampMustBeZero },
+        { "reserved field before reserved flag", Acct(1) with { Reserved = 1, Flags = (AccountFlags)(1 << 9) }, CreateAccountResult.ReservedField },
+        { "reserved flag before id zero", Acct(0) with { Flags = (AccountFlags)(1 << 9) }, CreateAccountResult.ReservedFlag },
+        { "id zero before ledger zero", Acct(0) with { LedgerId = 0 }, CreateAccountResult.IdMustNotBeZero },
+        { "id max before mutually exclusive flags", Acct(UInt128.MaxValue) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits }, CreateAccountResult.IdMustNotBeIntMax },
         { "timestamp before existing id", Existing with { Timestamp = 5 }, CreateAccountResult.TimestampMustBeZero },
         { "different flags before different user data 128", Existing with { Flags = AccountFlags.None, UserData128 = 9 }, CreateAccountResult.ExistsWithDifferentFlags },
         { "different user data 128 before 64", Existing with { UserData128 = 9, UserData64 = 9 }, CreateAccountResult.ExistsWithDifferentUserData128 },
@@ -131,12 +132,12 @@ public sealed class CreateAccountResultTests
         // The exists checks compare only the fields they name: a retry with non-zero balances is still Exists.
         { "existing id before debits pending", Existing with { DebitsPending = 1 }, CreateAccountResult.Exists },
         { "existing id before ledger zero", Existing with { LedgerId = 0 }, CreateAccountResult.ExistsWithDifferentLedger },
-        { "mutually exclusive flags before debits pending", Valid(1) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits, DebitsPending = 1 }, CreateAccountResult.FlagsAreMutuallyExclusive },
-        { "debits pending before debits posted", Valid(1) with { DebitsPending = 1, DebitsPosted = 1 }, CreateAccountResult.DebitsPendingMustBeZero },
-        { "debits posted before credits pending", Valid(1) with { DebitsPosted = 1, CreditsPending = 1 }, CreateAccountResult.DebitsPostedMustBeZero },
-        { "credits pending before credits posted", Valid(1) with { CreditsPending = 1, CreditsPosted = 1 }, CreateAccountResult.CreditsPendingMustBeZero },
-        { "credits posted before ledger zero", Valid(1) with { CreditsPosted = 1, LedgerId = 0 }, CreateAccountResult.CreditsPostedMustBeZero },
-        { "ledger zero before code zero", Valid(1) with { LedgerId = 0, Code = 0 }, CreateAccountResult.LedgerMustNotBeZero },
+        { "mutually exclusive flags before debits pending", Acct(1) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits, DebitsPending = 1 }, CreateAccountResult.FlagsAreMutuallyExclusive },
+        { "debits pending before debits posted", Acct(1) with { DebitsPending = 1, DebitsPosted = 1 }, CreateAccountResult.DebitsPendingMustBeZero },
+        { "debits posted before credits pending", Acct(1) with { DebitsPosted = 1, CreditsPending = 1 }, CreateAccountResult.DebitsPostedMustBeZero },
+        { "credits pending before credits posted", Acct(1) with { CreditsPending = 1, CreditsPosted = 1 }, CreateAccountResult.CreditsPendingMustBeZero },
+        { "credits posted before ledger zero", Acct(1) with { CreditsPosted = 1, LedgerId = 0 }, CreateAccountResult.CreditsPostedMustBeZero },
+        { "ledger zero before code zero", Acct(1) with { LedgerId = 0, Code = 0 }, CreateAccountResult.LedgerMustNotBeZero },
     };
 
     [Theory]
@@ -157,7 +158,7 @@ public sealed class CreateAccountResultTests
         LedgerStateMachine ledger = NewLedger();
         var results = new CreateAccountResult[2];
 
-        ledger.CreateAccounts(Timestamp, [Valid(1) with { Flags = AccountFlags.Linked }, Valid(2) with { Flags = AccountFlags.Linked, Timestamp = 7 }], results);
+        ledger.CreateAccounts(Timestamp, [Acct(1) with { Flags = AccountFlags.Linked }, Acct(2) with { Flags = AccountFlags.Linked, Timestamp = 7 }], results);
 
         Assert.Equal([CreateAccountResult.LinkedEventFailed, CreateAccountResult.LinkedEventChainOpen], results);
         Assert.False(ledger.TryGetAccount(1, out _));
@@ -172,9 +173,9 @@ public sealed class CreateAccountResultTests
         var results = new CreateAccountResult[3];
 
         ledger.CreateAccounts(Timestamp, [
-            Valid(1) with { Flags = AccountFlags.Linked },
-            Valid(2) with { Flags = AccountFlags.Linked, Code = 0 },
-            Valid(3) with { Flags = AccountFlags.Linked },
+            Acct(1) with { Flags = AccountFlags.Linked },
+            Acct(2) with { Flags = AccountFlags.Linked, Code = 0 },
+            Acct(3) with { Flags = AccountFlags.Linked },
         ], results);
 
         Assert.Equal([CreateAccountResult.LinkedEventFailed, CreateAccountResult.CodeMustNotBeZero, CreateAccountResult.LinkedEventFailed], results);
@@ -188,10 +189,10 @@ public sealed class CreateAccountResultTests
         var results = new CreateAccountResult[4];
         Account[] batch =
         [
-            Valid(1) with { Flags = AccountFlags.Linked },
-            Valid(2) with { Flags = AccountFlags.Linked, Timestamp = 7 },
-            Valid(3) with { Flags = AccountFlags.Linked, Reserved = 1 },
-            Valid(4) with { Code = 0 },
+            Acct(1) with { Flags = AccountFlags.Linked },
+            Acct(2) with { Flags = AccountFlags.Linked, Timestamp = 7 },
+            Acct(3) with { Flags = AccountFlags.Linked, Reserved = 1 },
+            Acct(4) with { Code = 0 },
         ];
 
         int failed = ledger.CreateAccounts(Timestamp, batch, results);
@@ -208,10 +209,10 @@ public sealed class CreateAccountResultTests
     {
         // Account failures are never transient: the id may be created once the account is fixed.
         LedgerStateMachine ledger = NewLedger();
-        Assert.Equal(CreateAccountResult.LedgerMustNotBeZero, ledger.CreateAccount(Timestamp, Valid(1) with { LedgerId = 0 }));
-        Assert.Equal(CreateAccountResult.FlagsAreMutuallyExclusive, ledger.CreateAccount(Timestamp, Valid(1) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits }));
+        Assert.Equal(CreateAccountResult.LedgerMustNotBeZero, ledger.CreateAccount(Timestamp, Acct(1) with { LedgerId = 0 }));
+        Assert.Equal(CreateAccountResult.FlagsAreMutuallyExclusive, ledger.CreateAccount(Timestamp, Acct(1) with { Flags = AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits }));
 
-        Assert.Equal(CreateAccountResult.Ok, ledger.CreateAccount(Timestamp, Valid(1)));
+        Assert.Equal(CreateAccountResult.Ok, ledger.CreateAccount(Timestamp, Acct(1)));
         Assert.True(ledger.TryGetAccount(1, out _));
     }
 
@@ -233,12 +234,10 @@ public sealed class CreateAccountResultTests
     {
         var ledger = new LedgerStateMachine();
         var results = new CreateAccountResult[2];
-        ledger.CreateAccounts(1, [Existing, Valid(200)], results);
+        ledger.CreateAccounts(1, [Existing, Acct(200)], results);
         Assert.All(results, r => Assert.Equal(CreateAccountResult.Ok, r));
         return ledger;
     }
-
-    private static Account Valid(UInt128 id) => new() { Id = id, LedgerId = 1, Code = 1 };
 
     private static Scenario Single(string name, CreateAccountResult expected, Account account) =>
         new(name, expected, [account], ResultIndex: 0);

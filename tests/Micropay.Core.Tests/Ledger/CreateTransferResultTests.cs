@@ -1,4 +1,5 @@
 using Micropay.Core.Ledger;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Ledger;
 
@@ -561,11 +562,11 @@ public sealed class CreateTransferResultTests
         var ledger = new LedgerStateMachine();
         Account[] accounts =
         [
-            Acct(A, 1), Acct(B, 1), Acct(C, 1), Acct(D, 2),
-            Acct(E, 1) with { Flags = AccountFlags.DebitsMustNotExceedCredits },
-            Acct(F, 1) with { Flags = AccountFlags.CreditsMustNotExceedDebits },
-            Acct(G, 1) with { Flags = AccountFlags.Closed },
-            Acct(H, 1) with { Flags = AccountFlags.Closed },
+            Acct(A), Acct(B), Acct(C), Acct(D) with { LedgerId = 2 },
+            Acct(E, AccountFlags.DebitsMustNotExceedCredits),
+            Acct(F, AccountFlags.CreditsMustNotExceedDebits),
+            Acct(G, AccountFlags.Closed),
+            Acct(H, AccountFlags.Closed),
         ];
         var results = new CreateAccountResult[accounts.Length];
         Assert.Equal(0, ledger.CreateAccounts(1, accounts, results));
@@ -601,14 +602,6 @@ public sealed class CreateTransferResultTests
         return data;
     }
 
-    private static Account Acct(UInt128 id, uint ledger) => new() { Id = id, LedgerId = ledger, Code = 1 };
-
-    private static Transfer Tr(UInt128 id, UInt128 debit, UInt128 credit, UInt128 amount) =>
-        new() { Id = id, DebitAccountId = debit, CreditAccountId = credit, Amount = amount, LedgerId = 1, Code = 1 };
-
-    private static Transfer Pend(UInt128 id, UInt128 debit, UInt128 credit, UInt128 amount, uint timeout = 0) =>
-        Tr(id, debit, credit, amount) with { Flags = TransferFlags.Pending, Timeout = timeout };
-
     private static Transfer Closing(UInt128 id, UInt128 debit, UInt128 credit, TransferFlags closing, uint amount = 1) =>
         Tr(id, debit, credit, amount) with { Flags = TransferFlags.Pending | closing };
 
@@ -617,10 +610,4 @@ public sealed class CreateTransferResultTests
 
     /// <summary>The transfer with user data 7, 8 and 9 in its three user data fields.</summary>
     private static Transfer WithUserData(Transfer transfer) => transfer with { UserData128 = 7, UserData64 = 8, UserData32 = 9 };
-
-    private static Transfer Post(UInt128 id, UInt128 pendingId, UInt128 amount) =>
-        new() { Id = id, PendingId = pendingId, Amount = amount, Flags = TransferFlags.PostPendingTransfer };
-
-    private static Transfer VoidOf(UInt128 id, UInt128 pendingId, UInt128 amount) =>
-        new() { Id = id, PendingId = pendingId, Amount = amount, Flags = TransferFlags.VoidPendingTransfer };
 }

@@ -5,6 +5,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Micropay.Core.Ledger;
+using static Micropay.Core.Tests.Conservation;
 
 namespace Micropay.Core.Tests.Ledger;
 
@@ -27,17 +28,7 @@ public sealed class LedgerProperties
             foreach (Batch batch in scenario.AllBatches)
             {
                 Apply(ledger, batch);
-                // Summed without overflow: each balance fits in 128 bits, their sum over accounts need not.
-                BigInteger debitsPosted = 0, creditsPosted = 0, debitsPending = 0, creditsPending = 0;
-                foreach (Account account in ledger.Accounts)
-                {
-                    debitsPosted += account.DebitsPosted;
-                    creditsPosted += account.CreditsPosted;
-                    debitsPending += account.DebitsPending;
-                    creditsPending += account.CreditsPending;
-                }
-
-                if (debitsPosted != creditsPosted || debitsPending != creditsPending)
+                if (ConservationBreak(ledger.Accounts) is not null)
                 {
                     return false;
                 }

@@ -1,5 +1,6 @@
-using System.Numerics;
 using Micropay.Core.Ledger;
+using static Micropay.Core.Tests.Conservation;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Ledger;
 
@@ -34,15 +35,8 @@ public sealed class LedgerRegressionTests
             LedgerProperties.Apply(ledger, batch);
         }
 
-        BigInteger debitsPending = 0, creditsPending = 0;
-        foreach (Account account in ledger.Accounts)
-        {
-            debitsPending += account.DebitsPending;
-            creditsPending += account.CreditsPending;
-        }
-
-        Assert.True(debitsPending > UInt128.MaxValue);
-        Assert.Equal(debitsPending, creditsPending);
+        Assert.True(Totals(ledger.Accounts).DebitsPending > UInt128.MaxValue);
+        AssertConserved(ledger.Accounts);
         Assert.Null(LedgerProperties.FirstDisagreement(scenario));
     }
 
@@ -107,10 +101,10 @@ public sealed class LedgerRegressionTests
     public void CreateTransfers_ChainWithAnIdempotentRetry_FailsTheChain()
     {
         Pair ledger = FundedLedger();
-        Transfer first = Move(id: 10, amount: 1);
+        Transfer first = Tr(10, 1, 2, 1);
         Assert.Equal([CreateTransferResult.Ok], Apply(ledger, [first]));
 
-        CreateTransferResult[] results = Apply(ledger, [Move(id: 11, amount: 1, TransferFlags.Linked), first]);
+        CreateTransferResult[] results = Apply(ledger, [Tr(11, 1, 2, 1, TransferFlags.Linked), first]);
 
         Assert.Equal([CreateTransferResult.LinkedEventFailed, CreateTransferResult.Exists], results);
         Assert.False(ledger.Ledger.TryGetTransfer(11, out _));
@@ -128,9 +122,9 @@ public sealed class LedgerRegressionTests
 
         CreateTransferResult[] results = Apply(ledger,
         [
-            Move(id: 10, amount: 1, TransferFlags.Linked),
-            Move(id: 11, amount: 1, TransferFlags.Linked) with { CreditAccountId = 99 },
-            Move(id: 12, amount: 1, TransferFlags.Linked),
+            Tr(10, 1, 2, 1, TransferFlags.Linked),
+            Tr(11, 1, 2, 1, TransferFlags.Linked) with { CreditAccountId = 99 },
+            Tr(12, 1, 2, 1, TransferFlags.Linked),
         ]);
 
         Assert.Equal(
@@ -146,7 +140,7 @@ public sealed class LedgerRegressionTests
     public void CreateTransfers_HoldExpiringInsideTheBatch_CanStillBePostedByIt()
     {
         Pair ledger = FundedLedger();
-        Transfer hold = Move(id: 10, amount: 5, TransferFlags.Pending) with { Timeout = 1 };
+        Transfer hold = Tr(10, 1, 2, 5, TransferFlags.Pending) with { Timeout = 1 };
         Assert.Equal([CreateTransferResult.Ok], Apply(ledger, 1_000, [hold]));
         ledger.Ledger.TryGetTransfer(10, out Transfer stored);
         ulong expiresAt = stored.Timestamp + 1_000_000_000;
@@ -154,8 +148,8 @@ public sealed class LedgerRegressionTests
         // Event 0 is stamped expiresAt - 1, event 1 (the post) expiresAt: due, but the batch started earlier.
         CreateTransferResult[] results = Apply(ledger, expiresAt - 1,
         [
-            Move(id: 11, amount: 1),
-            new Transfer { Id = 12, PendingId = 10, Amount = UInt128.MaxValue, Flags = TransferFlags.PostPendingTransfer },
+            Tr(11, 1, 2, 1),
+            Post(12, 10, UInt128.MaxValue),
         ]);
 
         Assert.Equal([CreateTransferResult.Ok, CreateTransferResult.Ok], results);
@@ -193,15 +187,12 @@ public sealed class LedgerRegressionTests
     {
         var pair = new Pair();
         var results = new CreateAccountResult[2];
-        Account[] accounts = [new Account { Id = 1, LedgerId = 1, Code = 1 }, new Account { Id = 2, LedgerId = 1, Code = 1 }];
+        Account[] accounts = [Acct(1), Acct(2)];
         pair.Ledger.CreateAccounts(0, accounts, results);
         pair.Model.CreateAccounts(0, accounts, new CreateAccountResult[2]);
         Assert.Equal([CreateAccountResult.Ok, CreateAccountResult.Ok], results);
         return pair;
     }
-
-    private static Transfer Move(UInt128 id, UInt128 amount, TransferFlags flags = TransferFlags.None) =>
-        new() { Id = id, DebitAccountId = 1, CreditAccountId = 2, Amount = amount, LedgerId = 1, Code = 1, Flags = flags };
 
     private static CreateTransferResult[] Apply(Pair pair, Transfer[] transfers) => Apply(pair, 0, transfers);
 

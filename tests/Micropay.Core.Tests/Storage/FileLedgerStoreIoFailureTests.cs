@@ -34,9 +34,9 @@ public sealed class FileLedgerStoreIoFailureTests
                 await AppendAsync(store, 0, 3);
                 FailOnce(disk, call => call.Operation == failing && IsSegment(call.Path));
 
-                LedgerStoreException error = await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(_batches[3]));
+                LedgerStoreException error = await AppendFailsAsync(store, 3);
                 Assert.Contains("cut back to its last durable record", error.Message, StringComparison.Ordinal);
-                LedgerStoreException refused = await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(_batches[3]));
+                LedgerStoreException refused = await AppendFailsAsync(store, 3);
                 Assert.Contains("refuses appends", refused.Message, StringComparison.Ordinal);
                 Assert.Equal(3, await CountAsync(store));
             }
@@ -48,9 +48,7 @@ public sealed class FileLedgerStoreIoFailureTests
                 await AppendAsync(store, 3, 5);
             }
 
-            disk.CutPower();
-            disk.Restart();
-            await using (FileLedgerStore store = await OpenAsync(disk))
+            await using (FileLedgerStore store = await CutPowerAndReopenAsync(disk))
             {
                 Assert.Equal(5, await CountAsync(store));
             }
@@ -64,24 +62,19 @@ public sealed class FileLedgerStoreIoFailureTests
         {
             await AppendAsync(store, 0, 3);
             _disk.FailWhen = call => IsSegment(call.Path) && call.Operation is DiskOperation.Flush or DiskOperation.SetLength;
-            LedgerStoreException error = await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(_batches[3]));
+            LedgerStoreException error = await AppendFailsAsync(store, 3);
             Assert.Contains("makes an open in this boot refuse", error.Message, StringComparison.Ordinal);
         }
 
         _disk.FailWhen = null;
         string marker = Path.Combine(StoreDirectory, FileLedgerStore.WriteFailedMarkerName);
         Assert.NotNull(_disk.ReadAll(marker));
-        await using (var store = new FileLedgerStore(StoreDirectory, Options, _disk))
-        {
-            LedgerStoreException refused = await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.OpenAsync());
-            Assert.Contains("restart the machine", refused.Message, StringComparison.Ordinal);
-            Assert.Contains(marker, refused.Message, StringComparison.Ordinal);
-        }
+        LedgerStoreException refused = await OpenFailsAsync(_disk);
+        Assert.Contains("restart the machine", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(marker, refused.Message, StringComparison.Ordinal);
 
         // A reboot: what the page cache held is gone, so the disk is what recovery reads; the marker is removed.
-        _disk.CutPower();
-        _disk.Restart();
-        await using (FileLedgerStore store = await OpenAsync(_disk))
+        await using (FileLedgerStore store = await CutPowerAndReopenAsync(_disk))
         {
             Assert.InRange(store.LastDurableBatchNumber, 3UL, 4UL);
             Assert.Null(_disk.ReadAll(marker));
@@ -95,7 +88,7 @@ public sealed class FileLedgerStoreIoFailureTests
         await using FileLedgerStore store = await OpenAsync(_disk);
         await AppendAsync(store, 0, 2);
         _disk.FailWhen = call => call.Operation is DiskOperation.Flush or DiskOperation.SetLength;
-        LedgerStoreException error = await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(_batches[2]));
+        LedgerStoreException error = await AppendFailsAsync(store, 2);
         Assert.Contains("could not be written", error.Message, StringComparison.Ordinal);
         Assert.Contains("until the machine restarts", error.Message, StringComparison.Ordinal);
     }
@@ -132,12 +125,10 @@ public sealed class FileLedgerStoreIoFailureTests
             }
 
             _disk.FailWhen = null;
-            await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(_batches[acknowledged]));
+            await AppendFailsAsync(store, acknowledged);
         }
 
-        _disk.CutPower();
-        _disk.Restart();
-        await using (FileLedgerStore store = await OpenAsync(_disk))
+        await using (FileLedgerStore store = await CutPowerAndReopenAsync(_disk))
         {
             Assert.Equal((ulong)acknowledged, store.LastDurableBatchNumber);
             await AppendAsync(store, acknowledged, 12);
@@ -161,9 +152,7 @@ public sealed class FileLedgerStoreIoFailureTests
             await AppendAsync(store, 4, 6);
         }
 
-        _disk.CutPower();
-        _disk.Restart();
-        await using (FileLedgerStore store = await OpenAsync(_disk))
+        await using (FileLedgerStore store = await CutPowerAndReopenAsync(_disk))
         {
             Assert.Equal(6, await CountAsync(store));
             using LedgerSnapshot? snapshot = await store.ReadLatestSnapshotAsync();
@@ -190,9 +179,7 @@ public sealed class FileLedgerStoreIoFailureTests
             await AppendAsync(store, 10, 11);
         }
 
-        _disk.CutPower();
-        _disk.Restart();
-        await using (FileLedgerStore store = await OpenAsync(_disk))
+        await using (FileLedgerStore store = await CutPowerAndReopenAsync(_disk))
         {
             Assert.Equal(11UL, store.LastDurableBatchNumber);
             Assert.Equal(8UL, (await store.ReadLatestSnapshotAsync())?.BatchNumber);
@@ -219,11 +206,8 @@ public sealed class FileLedgerStoreIoFailureTests
         string segment = _disk.EnumerateFiles(StoreDirectory, "segment-*.seg").Last();
         _disk.Corrupt(segment, _disk.ReadAll(segment)!.Length, [0x4D, 0x50, 0x52]);
         FailOnce(_disk, call => call.Operation == failing);
-        await using (var store = new FileLedgerStore(StoreDirectory, Options, _disk))
-        {
-            LedgerStoreException error = await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.OpenAsync());
-            Assert.IsNotType<LedgerStoreCorruptedException>(error);
-        }
+        LedgerStoreException error = await OpenFailsAsync(_disk);
+        Assert.IsNotType<LedgerStoreCorruptedException>(error);
 
         await using (FileLedgerStore store = await OpenAsync(_disk))
         {
@@ -235,17 +219,15 @@ public sealed class FileLedgerStoreIoFailureTests
     public async Task Constructor_NestedDirectoryThatDoesNotExist_EveryNewEntryIsDurable()
     {
         const string nested = "/simulated/a/b/store";
-        await using (var store = new FileLedgerStore(nested, Options, _disk))
+        await using (FileLedgerStore store = await OpenAsync(_disk, nested))
         {
-            await store.OpenAsync();
             await store.AppendAsync(_batches[0]);
         }
 
-        _disk.CutPower();
-        _disk.Restart();
-        await using (var store = new FileLedgerStore(nested, Options, _disk))
+        await using (FileLedgerStore store = await CutPowerAndReopenAsync(_disk, nested))
         {
-            Assert.Equal(1UL, (await store.OpenAsync()).LastBatchNumber);
+            Assert.Equal(1UL, store.LastDurableBatchNumber);
+            Assert.Equal(1, await CountAsync(store));
         }
     }
 
@@ -283,12 +265,32 @@ public sealed class FileLedgerStoreIoFailureTests
 
     private int SegmentCount() => _disk.EnumerateFiles(StoreDirectory, "segment-*.seg").Count();
 
-    private static async Task<FileLedgerStore> OpenAsync(SimulatedDisk disk)
+    private static async Task<FileLedgerStore> OpenAsync(SimulatedDisk disk, string directory = StoreDirectory)
     {
-        var store = new FileLedgerStore(StoreDirectory, Options, disk);
+        var store = new FileLedgerStore(directory, Options, disk);
         await store.OpenAsync();
         return store;
     }
+
+    // The machine loses power and boots again, so what only the page cache held is gone; then the store opens on what the
+    // disk kept.
+    private static Task<FileLedgerStore> CutPowerAndReopenAsync(SimulatedDisk disk, string directory = StoreDirectory)
+    {
+        disk.CutPower();
+        disk.Restart();
+        return OpenAsync(disk, directory);
+    }
+
+    // An open that must fail (the instance is disposed after): its exception.
+    private static async Task<LedgerStoreException> OpenFailsAsync(SimulatedDisk disk)
+    {
+        await using var store = new FileLedgerStore(StoreDirectory, Options, disk);
+        return await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.OpenAsync());
+    }
+
+    // Appending _batches[index], which must fail: its exception.
+    private async Task<LedgerStoreException> AppendFailsAsync(FileLedgerStore store, int index) =>
+        await Assert.ThrowsAsync<LedgerStoreException>(async () => await store.AppendAsync(_batches[index]));
 
     private async Task AppendAsync(FileLedgerStore store, int from, int to)
     {
