@@ -148,33 +148,40 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
         await foreach (CommitBatch batch in store.ReadBatchesAsync(1))
         {
             Assert.Equal((ulong)batches.Count + 1, batch.BatchNumber);
-            int count = batch.Header.EventCount;
+            CommitBatchHeader header = batch.Header;
+            int count = header.EventCount;
             ReadOnlySpan<byte> events = batch.Events.Span;
-            Assert.Equal(count * CommitBatch.EventSize, events.Length);
-            if (batch.Header.Operation == BatchOperation.CreateTransfers)
-            {
-                var transfers = new Transfer[count];
-                for (int i = 0; i < count; i++)
-                {
-                    transfers[i] = DecodeTransfer(events.Slice(i * CommitBatch.EventSize, CommitBatch.EventSize));
-                }
 
-                var results = new CreateTransferResult[count];
-                ledger.CreateTransfers(batch.Header.Timestamp, transfers, results);
-                batches.Add(new ReplayedBatch(batch.BatchNumber, batch.Header.Timestamp, null, null, transfers, results));
-            }
-            else
+            // Decoded and applied through the engine's own operation descriptions (what recovery does), not a copy of
+            // their dispatch; the field-by-field decoders below then pin the journal's byte format independently.
+            Assert.True(OperationRegistry.Default.TryFind(header.Operation, out Operation operation), $"batch {batch.BatchNumber}: unknown operation {header.Operation}");
+            Assert.Equal(operation.EventSize, header.EventSize);
+            OperationStaging staging = operation.CreateStaging(count);
+            staging.Decode(events, count);
+            staging.Apply(ledger, header.Timestamp, count);
+            switch (staging)
             {
-                Assert.Equal(BatchOperation.CreateAccounts, batch.Header.Operation);
-                var accounts = new Account[count];
-                for (int i = 0; i < count; i++)
-                {
-                    accounts[i] = DecodeAccount(events.Slice(i * CommitBatch.EventSize, CommitBatch.EventSize));
-                }
+                case OperationStaging<Transfer, CreateTransferResult> applied:
+                    Transfer[] transfers = applied.Events[..count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        Assert.Equal(DecodeTransfer(events.Slice(i * Transfer.Size, Transfer.Size)), transfers[i]);
+                    }
 
-                var results = new CreateAccountResult[count];
-                ledger.CreateAccounts(batch.Header.Timestamp, accounts, results);
-                batches.Add(new ReplayedBatch(batch.BatchNumber, batch.Header.Timestamp, accounts, results, null, null));
+                    batches.Add(new ReplayedBatch(batch.BatchNumber, header.Timestamp, null, null, transfers, applied.Results[..count]));
+                    break;
+                case OperationStaging<Account, CreateAccountResult> applied:
+                    Account[] accounts = applied.Events[..count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        Assert.Equal(DecodeAccount(events.Slice(i * Account.Size, Account.Size)), accounts[i]);
+                    }
+
+                    batches.Add(new ReplayedBatch(batch.BatchNumber, header.Timestamp, accounts, applied.Results[..count], null, null));
+                    break;
+                default:
+                    Assert.Fail($"batch {batch.BatchNumber}: the replay has no typed record for {operation}");
+                    break;
             }
         }
 

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
+using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
 
