@@ -16,12 +16,13 @@ internal sealed class OperationRegistry
     public static readonly OperationRegistry Default = new(CreateAccounts, CreateTransfers);
 
     private readonly Operation?[] _byCode;
+    private readonly Operation[] _all;
 
     /// <summary>Creates a registry; each operation takes its place as its index (tests extend <see cref="Default"/> at its end).</summary>
     /// <exception cref="ArgumentException">Two operations share a code, or an operation already sits at another index elsewhere.</exception>
     public OperationRegistry(params Operation[] operations)
     {
-        All = operations;
+        _all = [.. operations];
         ushort maxCode = 0;
         for (int i = 0; i < operations.Length; i++)
         {
@@ -49,13 +50,14 @@ internal sealed class OperationRegistry
     }
 
     /// <summary>The operations, by index.</summary>
-    public IReadOnlyList<Operation> All { get; }
+    public IReadOnlyList<Operation> All => _all;
 
     /// <summary>The largest event any operation encodes: the size of a batch's encode buffer per event.</summary>
     public int MaxEventSize { get; }
 
     /// <summary>Whether <paramref name="operation"/> is this registry's at its index.</summary>
-    public bool Contains(Operation operation) => operation.Index >= 0 && operation.Index < All.Count && ReferenceEquals(All[operation.Index], operation);
+    /// <remarks>Checked on every submit: an array read and a reference compare.</remarks>
+    public bool Contains(Operation operation) => (uint)operation.Index < (uint)_all.Length && ReferenceEquals(_all[operation.Index], operation);
 
     /// <summary>The operation with a journal code, if this build knows it.</summary>
     public bool TryFind(BatchOperation code, out Operation operation)
