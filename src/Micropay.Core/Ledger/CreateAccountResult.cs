@@ -9,7 +9,7 @@ namespace Micropay.Core.Ledger;
 /// <item>chain: <see cref="LinkedEventFailed"/> (another event of its linked chain failed) and
 /// <see cref="LinkedEventChainOpen"/> (the last event of the batch has <see cref="AccountFlags.Linked"/>);</item>
 /// <item><see cref="TimestampMustBeZero"/>, <see cref="ReservedField"/>, <see cref="ReservedFlag"/>;</item>
-/// <item><see cref="IdMustNotBeZero"/>, <see cref="IdMustNotBeIntMax"/>;</item>
+/// <item><see cref="IdMustNotBeZero"/>, <see cref="IdMustNotBeIntMax"/>, <see cref="IdReserved"/>;</item>
 /// <item>an account with this id exists: <see cref="ExistsWithDifferentFlags"/>,
 /// <see cref="ExistsWithDifferentUserData128"/>, <see cref="ExistsWithDifferentUserData64"/>,
 /// <see cref="ExistsWithDifferentUserData32"/>, <see cref="ExistsWithDifferentLedger"/>,
@@ -88,4 +88,10 @@ public enum CreateAccountResult : uint
 
     /// <summary><see cref="Account.Code"/> was 0.</summary>
     CodeMustNotBeZero = 21,
+
+    /// <summary>
+    /// <see cref="Account.Id"/> lies in the range the ledger keeps for the accounts it derives, such as channel escrows
+    /// (see <see cref="ReservedIds"/>); checked after <see cref="IdMustNotBeIntMax"/>.
+    /// </summary>
+    IdReserved = 22,
 }

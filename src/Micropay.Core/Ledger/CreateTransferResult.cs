@@ -10,7 +10,7 @@ namespace Micropay.Core.Ledger;
 /// <list type="number">
 /// <item>chain: <see cref="LinkedEventFailed"/>, <see cref="LinkedEventChainOpen"/>;</item>
 /// <item><see cref="TimestampMustBeZero"/>, <see cref="ReservedFlag"/>, <see cref="IdMustNotBeZero"/>,
-/// <see cref="IdMustNotBeIntMax"/>;</item>
+/// <see cref="IdMustNotBeIntMax"/>, <see cref="IdReserved"/>;</item>
 /// <item>a transfer with this id exists: <see cref="ExistsWithDifferentFlags"/>,
 /// <see cref="ExistsWithDifferentPendingId"/>, <see cref="ExistsWithDifferentTimeout"/>,
 /// <see cref="ExistsWithDifferentDebitAccountId"/>, <see cref="ExistsWithDifferentCreditAccountId"/>,
@@ -31,7 +31,8 @@ namespace Micropay.Core.Ledger;
 /// <see cref="PendingTransferExpired"/>, then for a post only <see cref="DebitAccountAlreadyClosed"/> and
 /// <see cref="CreditAccountAlreadyClosed"/> (unless <c>p</c> itself closed that account);</item>
 /// <item>otherwise: <see cref="DebitAccountIdMustNotBeZero"/>, <see cref="DebitAccountIdMustNotBeIntMax"/>,
-/// <see cref="CreditAccountIdMustNotBeZero"/>, <see cref="CreditAccountIdMustNotBeIntMax"/>,
+/// <see cref="DebitAccountIdReserved"/>, <see cref="CreditAccountIdMustNotBeZero"/>,
+/// <see cref="CreditAccountIdMustNotBeIntMax"/>, <see cref="CreditAccountIdReserved"/>,
 /// <see cref="AccountsMustBeDifferent"/>, <see cref="PendingIdMustBeZero"/>, then if not pending
 /// <see cref="TimeoutReservedForPendingTransfer"/> and <see cref="ClosingTransferMustBePending"/>, then
 /// <see cref="LedgerMustNotBeZero"/>, <see cref="CodeMustNotBeZero"/>, <see cref="DebitAccountNotFound"/>,
@@ -256,4 +257,22 @@ public enum CreateTransferResult : uint
 
     /// <summary>The credit account has <see cref="AccountFlags.CreditsMustNotExceedDebits"/> and lacks the debits. Transient: the id is burnt.</summary>
     ExceedsDebits = 59,
+
+    /// <summary>
+    /// <see cref="Transfer.Id"/> lies in the range the ledger keeps for the transfers it derives, such as channel
+    /// redemptions (see <see cref="ReservedIds"/>); checked after <see cref="IdMustNotBeIntMax"/>.
+    /// </summary>
+    IdReserved = 60,
+
+    /// <summary>
+    /// The debit account's id lies in the ledger's reserved range (a channel escrow, for example): only the ledger's own
+    /// operations move money out of such an account. Checked after <see cref="DebitAccountIdMustNotBeIntMax"/>.
+    /// </summary>
+    DebitAccountIdReserved = 61,
+
+    /// <summary>
+    /// The credit account's id lies in the ledger's reserved range: only the ledger's own operations move money into
+    /// such an account. Checked after <see cref="CreditAccountIdMustNotBeIntMax"/>.
+    /// </summary>
+    CreditAccountIdReserved = 62,
 }

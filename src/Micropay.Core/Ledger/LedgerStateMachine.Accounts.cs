@@ -91,6 +91,11 @@ public sealed partial class LedgerStateMachine
             return CreateAccountResult.IdMustNotBeIntMax;
         }
 
+        if (UInt128Math.IsReservedId(a.Id) && !_systemPosting)
+        {
+            return CreateAccountResult.IdReserved;
+        }
+
         ulong hash = IdHash.Hash(a.Id);
         int existing = _accounts.Find(hash, a.Id);
         if (existing >= 0)

@@ -34,15 +34,31 @@ public sealed partial class LedgerStateMachine
     /// it is idle past this time, so due holds are released without waiting for traffic. May name a hold that was
     /// already posted or voided; the empty batch then just drops that entry.
     /// </summary>
-    internal bool TryPeekNextExpiry(out ulong expiresAt) => _expiries.TryPeek(out expiresAt);
+    /// Extensions' deadlines (a channel's expiry or the end of its settle delay) count too.
+    internal bool TryPeekNextExpiry(out ulong expiresAt)
+    {
+        bool hold = _expiries.TryPeek(out expiresAt);
+        if (TryPeekExtensionDeadline(out ulong deadline) && (!hold || deadline < expiresAt))
+        {
+            expiresAt = deadline;
+            return true;
+        }
+
+        return hold;
+    }
 
     /// <summary>Transfer ids burnt by transient failures.</summary>
     internal int BurntIdCount => _transfers.FailedCount;
 
     /// <summary>
-    /// Assigns a batch of <paramref name="count"/> events its first timestamp, advances the clock past the batch
-    /// and expires the holds due by then.
+    /// Assigns a batch of <paramref name="count"/> events its first timestamp, advances the clock past the batch,
+    /// expires the holds due by then and fires the extensions' due deadlines.
     /// </summary>
+    /// <remarks>
+    /// A deadline that moves money (a channel's refund) stamps its transfers with the timestamps just before the
+    /// batch's first event, which moves that first event later; holds and deadlines due by the later time then fire
+    /// too, so no event of the batch ever sees a hold or a channel past its time.
+    /// </remarks>
     private ulong BeginBatch(ulong timestamp, int count)
     {
         if (_lastTimestamp == ulong.MaxValue)
@@ -58,6 +74,20 @@ public sealed partial class LedgerStateMachine
         }
 
         ExpireDue(start);
+        ulong next;
+        while ((next = FireExtensionDeadlines(start, start)) != start)
+        {
+            start = next;
+            ExpireDue(start);
+        }
+
+        // Only deadlines' transfers can have moved the start since the check above (never within 2^63 ns of the end of
+        // time in practice); the batch then fails after they applied, which the engine treats as any apply failure.
+        if (start > ulong.MaxValue - span)
+        {
+            ThrowHelper.ThrowArgumentOutOfRangeException_TimestampOverflow(nameof(timestamp));
+        }
+
         _lastTimestamp = start + span;
         return start;
     }

@@ -171,9 +171,18 @@ public sealed partial class LedgerStateMachine
             return CreateTransferResult.IdMustNotBeZero;
         }
 
-        if (UInt128Math.IsMax(t.Id))
+        // One compare on the hot path: the reserved range holds UInt128.MaxValue, told apart inside.
+        if (UInt128Math.IsReservedId(t.Id))
         {
-            return CreateTransferResult.IdMustNotBeIntMax;
+            if (UInt128Math.IsMax(t.Id))
+            {
+                return CreateTransferResult.IdMustNotBeIntMax;
+            }
+
+            if (!_systemPosting)
+            {
+                return CreateTransferResult.IdReserved;
+            }
         }
 
         ulong hash = _ring[slot].HashTransfer;
@@ -210,9 +219,17 @@ public sealed partial class LedgerStateMachine
             return CreateTransferResult.DebitAccountIdMustNotBeZero;
         }
 
-        if (UInt128Math.IsMax(t.DebitAccountId))
+        if (UInt128Math.IsReservedId(t.DebitAccountId))
         {
-            return CreateTransferResult.DebitAccountIdMustNotBeIntMax;
+            if (UInt128Math.IsMax(t.DebitAccountId))
+            {
+                return CreateTransferResult.DebitAccountIdMustNotBeIntMax;
+            }
+
+            if (!_systemPosting)
+            {
+                return CreateTransferResult.DebitAccountIdReserved;
+            }
         }
 
         if (UInt128Math.IsZero(t.CreditAccountId))
@@ -220,9 +237,17 @@ public sealed partial class LedgerStateMachine
             return CreateTransferResult.CreditAccountIdMustNotBeZero;
         }
 
-        if (UInt128Math.IsMax(t.CreditAccountId))
+        if (UInt128Math.IsReservedId(t.CreditAccountId))
         {
-            return CreateTransferResult.CreditAccountIdMustNotBeIntMax;
+            if (UInt128Math.IsMax(t.CreditAccountId))
+            {
+                return CreateTransferResult.CreditAccountIdMustNotBeIntMax;
+            }
+
+            if (!_systemPosting)
+            {
+                return CreateTransferResult.CreditAccountIdReserved;
+            }
         }
 
         if (t.DebitAccountId == t.CreditAccountId)

@@ -111,6 +111,10 @@ internal static class UInt128Math
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsMax(UInt128 value) => (Lo(value) & Hi(value)) == ulong.MaxValue;
 
+    /// <summary>Whether the value lies in <see cref="ReservedIds"/>' range (which holds <see cref="UInt128.MaxValue"/>): one compare.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsReservedId(UInt128 value) => Hi(value) >= 0xFFFF_FFFF_0000_0000UL;
+
     [StructLayout(LayoutKind.Sequential)]
     private readonly struct Halves
     {

@@ -91,6 +91,8 @@ public sealed class CreateTransferResultTests
         S("highest reserved flag bit", CreateTransferResult.ReservedFlag, null, Tr(Id, A, B, 10) with { Flags = (TransferFlags)(1 << 15) }),
         S("id zero", CreateTransferResult.IdMustNotBeZero, null, Tr(0, A, B, 10)),
         S("id UInt128.MaxValue", CreateTransferResult.IdMustNotBeIntMax, null, Tr(Max, A, B, 10)),
+        S("id the first reserved", CreateTransferResult.IdReserved, null, Tr(new UInt128(0xFFFF_FFFF_0000_0000, 0), A, B, 10)),
+        S("id reserved, before debit account zero", CreateTransferResult.IdReserved, null, Tr(Max - 1, 0, B, 10)),
 
         // Idempotency: a transfer with this id exists.
         S("existing id, different flags", CreateTransferResult.ExistsWithDifferentFlags,
@@ -190,6 +192,10 @@ public sealed class CreateTransferResultTests
         S("debit account UInt128.MaxValue", CreateTransferResult.DebitAccountIdMustNotBeIntMax, null, Tr(Id, Max, B, 10)),
         S("credit account zero", CreateTransferResult.CreditAccountIdMustNotBeZero, null, Tr(Id, A, 0, 10)),
         S("credit account UInt128.MaxValue", CreateTransferResult.CreditAccountIdMustNotBeIntMax, null, Tr(Id, A, Max, 10)),
+        S("debit account reserved (an escrow)", CreateTransferResult.DebitAccountIdReserved, null, Tr(Id, Max - 1, B, 10)),
+        S("debit account reserved, before credit account zero", CreateTransferResult.DebitAccountIdReserved, null, Tr(Id, Max - 1, 0, 10)),
+        S("credit account reserved (an escrow)", CreateTransferResult.CreditAccountIdReserved, null, Tr(Id, A, new UInt128(0xFFFF_FFFF_0000_0000, 7), 10)),
+        S("reserved accounts, before same accounts", CreateTransferResult.DebitAccountIdReserved, null, Tr(Id, Max - 1, Max - 1, 10)),
         S("same debit and credit account", CreateTransferResult.AccountsMustBeDifferent, null, Tr(Id, A, A, 10)),
         S("single-phase transfer with a pending id", CreateTransferResult.PendingIdMustBeZero,
             l => Apply(l, Pend(Hold, A, B, 10)), Tr(Id, A, B, 10) with { PendingId = Hold }),
@@ -328,7 +334,7 @@ public sealed class CreateTransferResultTests
     public void Scenarios_CoverEveryCreateTransferResult()
     {
         // Adding a result to the enum must come with a scenario for it.
-        Assert.Equal(60, Enum.GetValues<CreateTransferResult>().Length);
+        Assert.Equal(63, Enum.GetValues<CreateTransferResult>().Length);
         Assert.Equal(
             Enum.GetValues<CreateTransferResult>().Order().ToArray(),
             Scenarios.Select(s => s.Expected).Distinct().Order().ToArray());

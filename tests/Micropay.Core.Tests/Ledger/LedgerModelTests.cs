@@ -192,6 +192,7 @@ public sealed class LedgerModelTests
         private const ulong Second = 1_000_000_000;
 
         private static readonly UInt128 Big64 = (UInt128)ulong.MaxValue + 1;
+        private static readonly UInt128 FirstReserved = new(0xFFFF_FFFF_0000_0000, 0);
 
         private readonly Random _random;
         private readonly ReferenceLedger _model;
@@ -213,14 +214,15 @@ public sealed class LedgerModelTests
             _events = events;
             _endOfTime = endOfTime;
 
-            // Small ids, and a few at the edges of the id space (but never the reserved 0 and MaxValue).
+            // Small ids, and a few at the edges of the usable id space (below ReservedIds' range), and one reserved id
+            // (never 0 or MaxValue).
             var pool = new List<UInt128>();
             for (uint id = 1; id <= 36; id++)
             {
                 pool.Add(id);
             }
 
-            pool.AddRange([Big64, Big64 + 1, UInt128.MaxValue - 1, UInt128.MaxValue - 2, UInt128.One << 127]);
+            pool.AddRange([Big64, Big64 + 1, FirstReserved - 1, FirstReserved - 2, UInt128.One << 127, UInt128.MaxValue - 1]);
             _accountPool = [.. pool];
         }
 
@@ -413,7 +415,7 @@ public sealed class LedgerModelTests
                 ? stored with { Timestamp = 0, DebitsPending = 0, DebitsPosted = 0, CreditsPending = 0, CreditsPosted = 0 }
                 : Template(Pick(_accountPool));
             a.Flags &= ~AccountFlags.Linked;
-            switch (r < 70 ? _random.Next(6) : _random.Next(6, 19))
+            switch (r < 70 ? _random.Next(6) : _random.Next(6, 20))
             {
                 case 0: a.Flags ^= AccountFlags.Closed; break;
                 case 1: unchecked { a.UserData128++; } break;
@@ -434,6 +436,7 @@ public sealed class LedgerModelTests
                 case 15: a.Id = NeverCreatedAccountId(); a.CreditsPosted = 1; break;
                 case 16: a.Id = NeverCreatedAccountId(); a.LedgerId = 0; break;
                 case 17: a.Id = NeverCreatedAccountId(); a.Code = 0; break;
+                case 18: a.Id = FirstReserved + (UInt128)_random.Next(0, 3); break;
                 default: a.Id = (UInt128)_random.Next(37, 45); break;
             }
 
@@ -449,10 +452,11 @@ public sealed class LedgerModelTests
         {
             ulong n = _nextId++;
 
-            // Mostly small ids; some near the top of the id space and some across the 64-bit boundary.
+            // Mostly small ids; some near the top of the usable id space, a few reserved, some across the 64-bit boundary.
             return _random.Next(100) switch
             {
-                < 4 => UInt128.MaxValue - 1 - n,
+                < 1 => UInt128.MaxValue - 1 - n,
+                < 4 => FirstReserved - 1 - n,
                 < 8 => Big64 + n,
                 _ => n,
             };

@@ -31,6 +31,10 @@ internal sealed class ReferenceLedger
 {
     private const ulong NanosecondsPerSecond = 1_000_000_000;
 
+    // The documented reserved range (ReservedIds): every id whose top 32 bits are all ones. Written out here, not taken
+    // from ReservedIds, so the model states the rule itself.
+    private static readonly UInt128 FirstReservedId = UInt128.MaxValue - ((UInt128.One << 96) - 1);
+
     private const AccountFlags KnownAccountFlags =
         AccountFlags.Linked | AccountFlags.DebitsMustNotExceedCredits | AccountFlags.CreditsMustNotExceedDebits | AccountFlags.Closed;
 
@@ -409,6 +413,11 @@ internal sealed class ReferenceLedger
             return CreateAccountResult.IdMustNotBeIntMax;
         }
 
+        if (a.Id >= FirstReservedId)
+        {
+            return CreateAccountResult.IdReserved;
+        }
+
         if (_state.Accounts.TryGetValue(a.Id, out Account existing))
         {
             if (a.Flags != existing.Flags)
@@ -507,6 +516,11 @@ internal sealed class ReferenceLedger
         if (t.Id == UInt128.MaxValue)
         {
             return CreateTransferResult.IdMustNotBeIntMax;
+        }
+
+        if (t.Id >= FirstReservedId)
+        {
+            return CreateTransferResult.IdReserved;
         }
 
         if (_state.Transfers.TryGetValue(t.Id, out Transfer existing))
@@ -769,6 +783,11 @@ internal sealed class ReferenceLedger
             return CreateTransferResult.DebitAccountIdMustNotBeIntMax;
         }
 
+        if (t.DebitAccountId >= FirstReservedId)
+        {
+            return CreateTransferResult.DebitAccountIdReserved;
+        }
+
         if (t.CreditAccountId == 0)
         {
             return CreateTransferResult.CreditAccountIdMustNotBeZero;
@@ -777,6 +796,11 @@ internal sealed class ReferenceLedger
         if (t.CreditAccountId == UInt128.MaxValue)
         {
             return CreateTransferResult.CreditAccountIdMustNotBeIntMax;
+        }
+
+        if (t.CreditAccountId >= FirstReservedId)
+        {
+            return CreateTransferResult.CreditAccountIdReserved;
         }
 
         if (t.DebitAccountId == t.CreditAccountId)
