@@ -23,29 +23,100 @@ public sealed partial class LedgerEngine
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        LedgerEngine engine;
         if (options.Durability == DurabilityMode.InMemory)
         {
-            return new LedgerEngine(options, new LedgerStateMachine(options.AccountCapacity, options.TransferCapacity), default);
+            engine = new LedgerEngine(options, new LedgerStateMachine(options.AccountCapacity, options.TransferCapacity), default);
+        }
+        else
+        {
+            ILedgerStore store = options.Store!;
+            try
+            {
+                engine = await RecoverAsync(options, store, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The engine owns the store from the start: an open that fails must not leave it open (and locked).
+                await store.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
 
-        ILedgerStore store = options.Store!;
         try
         {
-            return await RecoverAsync(options, store, cancellationToken).ConfigureAwait(false);
+            await engine.FixInstanceIdAsync(options.InstanceId, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            // The engine owns the store from the start: an open that fails must not leave it open (and locked).
-            await store.DisposeAsync().ConfigureAwait(false);
+            await engine.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+
+        return engine;
     }
 
+    /// <summary>
+    /// Gives a new ledger its instance id (journaled as its first batch, and durable before the open completes) or checks
+    /// an existing ledger's against <paramref name="expected"/>.
+    /// </summary>
+    private async ValueTask FixInstanceIdAsync(UInt128? expected, CancellationToken cancellationToken)
+    {
+        if (_instanceId != UInt128.Zero)
+        {
+            if (expected is { } wanted && wanted != _instanceId)
+            {
+                throw new LedgerEngineException(
+                    $"The store holds ledger instance {_instanceId:X32}, but the options ask for instance {wanted:X32}: is this the right store?", null);
+            }
+
+            return;
+        }
+
+        UInt128 id = expected ?? NewInstanceId();
+        InstanceIdResult result = await SubmitOne(OperationRegistry.SetInstanceId, new InstanceIdRecord(id), cancellationToken).ConfigureAwait(false);
+        if (result != InstanceIdResult.Ok)
+        {
+            throw new LedgerEngineException($"Setting the new ledger's instance id {id:X32} failed: {result}.", null);
+        }
+
+        _instanceId = id;
+    }
+
+    /// <summary>A random, non-zero 128-bit id from the operating system's cryptographic generator.</summary>
+    private static UInt128 NewInstanceId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        UInt128 id;
+        do
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+            id = System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(bytes);
+        }
+        while (id == UInt128.Zero);
+        return id;
+    }
+
+    /// <summary>
+    /// The states a snapshot holds beside the ledger's own section: each one's section name, its section over a ledger,
+    /// and how recovery restores it into the ledger read from the same snapshot (after the ledger's section). The one
+    /// place to add a state's section; a state whose section a snapshot lacks (an older snapshot) starts empty.
+    /// </summary>
+    private static readonly StateSection[] StateSections =
+    [
+        new(InstanceSnapshotSection.SectionName, ledger => new InstanceSnapshotSection(ledger), InstanceSnapshotSection.Restore),
+    ];
+
     /// <summary>The sections of a snapshot of <paramref name="ledger"/> and the states beside it, in name order.</summary>
-    private static SnapshotSection[] SnapshotSectionsOf(LedgerStateMachine ledger) => [new LedgerSnapshotSection(ledger)];
+    private static SnapshotSection[] SnapshotSectionsOf(LedgerStateMachine ledger) =>
+        [.. StateSections.Select(s => s.Of(ledger)).Append(new LedgerSnapshotSection(ledger)).OrderBy(s => s.Name, StringComparer.Ordinal)];
 
     /// <summary>The section names this build reads (those <see cref="SnapshotSectionsOf"/> writes).</summary>
-    private static readonly HashSet<string> KnownSnapshotSections = new(StringComparer.Ordinal) { SnapshotEnvelope.LedgerSection };
+    private static readonly HashSet<string> KnownSnapshotSections =
+        new(StateSections.Select(s => s.Name).Append(SnapshotEnvelope.LedgerSection), StringComparer.Ordinal);
+
+    /// <summary>A state's section: see <see cref="StateSections"/>.</summary>
+    private sealed record StateSection(string Name, Func<LedgerStateMachine, SnapshotSection> Of, Action<LedgerStateMachine, ReadOnlySequence<byte>> Restore);
 
     /// <summary>The most bytes of record framing a store may ask for in front of an encoded batch (<see cref="IEncodedBatchAppender.RecordPrefixSize"/>).</summary>
     internal const int MaxRecordPrefixSize = 4096;
@@ -101,6 +172,13 @@ public sealed partial class LedgerEngine
                 // took about a second one after the other.
                 indexing = StartIndexingSnapshotTransfers(snapshotState, options.TransferCapacity);
                 ledger = LedgerStateMachine.ReadSnapshot(snapshotState, options.AccountCapacity, options.TransferCapacity);
+                foreach (StateSection extra in StateSections)
+                {
+                    if (sections.TryGetValue(extra.Name, out ReadOnlySequence<byte> section))
+                    {
+                        extra.Restore(ledger, section);
+                    }
+                }
             }
             finally
             {

@@ -53,6 +53,10 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     // The writer's ledger: touched only by the apply loop after open (and the publisher reads published transfer rows).
     private readonly LedgerStateMachine _ledger;
 
+    // The ledger instance's id: read from the recovered ledger in the constructor, or set by OpenAsync once the new
+    // ledger's first batch is released; fixed before OpenAsync returns the engine, so any thread reads it plainly.
+    private UInt128 _instanceId;
+
     // The states a snapshot holds, one section each, in name order (SnapshotEnvelope): the one place a state joins snapshots.
     private readonly SnapshotSection[] _snapshotSections;
 
@@ -110,6 +114,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _maxBatchSize = options.MaxBatchSize;
         _clock = options.TimeProvider;
         _ledger = ledger;
+        _instanceId = ledger.InstanceId;
         _operations = options.Operations;
         _snapshotSections = SnapshotSectionsOf(ledger);
         _ring = new IngressRing(options.IngressCapacity);
@@ -146,6 +151,13 @@ public sealed partial class LedgerEngine : IAsyncDisposable
 
     /// <summary>Whether recovery built the transfer read index from the snapshot's rows while the ledger was read; for tests.</summary>
     internal bool TransfersIndexedFromSnapshot { get; }
+
+    /// <summary>
+    /// The ledger instance's id: random (or <see cref="LedgerEngineOptions.InstanceId"/>) when the ledger was first
+    /// created, journaled as its first batch and kept in snapshots, so it never changes. Every signed message (vouchers,
+    /// channel opens and closes, certificates) binds it, so a signature made for one deployment is worthless on another.
+    /// </summary>
+    public UInt128 InstanceId => _instanceId;
 
     /// <summary>The durability mode the engine runs in.</summary>
     public DurabilityMode Durability => _mode;

@@ -61,6 +61,14 @@ public sealed class LedgerEngineOptions
     /// <summary>The operations the engine applies and replays; tests extend the default with kinds of their own.</summary>
     internal OperationRegistry Operations { get; init; } = OperationRegistry.Default;
 
+    /// <summary>
+    /// The instance id to give a new ledger, or <see langword="null"/> (the default) for a random one. A ledger's instance
+    /// id is fixed when it is first created, journaled and kept in snapshots (see <see cref="LedgerEngine.InstanceId"/>);
+    /// opening an existing ledger with this set to another id fails, which catches opening the wrong store. Set it for
+    /// reproducible runs (tests, a demo's <c>--seed</c>); production ledgers keep the random default. Not 0.
+    /// </summary>
+    public UInt128? InstanceId { get; init; }
+
     /// <summary>Accounts to reserve room for up front (see <see cref="Ledger.LedgerStateMachine(int, int)"/>).</summary>
     public int AccountCapacity { get; init; }
 
@@ -94,5 +102,9 @@ public sealed class LedgerEngineOptions
         ArgumentOutOfRangeException.ThrowIfNegative(SnapshotIntervalBatches);
         ArgumentOutOfRangeException.ThrowIfNegative(AccountCapacity);
         ArgumentOutOfRangeException.ThrowIfNegative(TransferCapacity);
+        if (InstanceId == UInt128.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InstanceId), "An instance id is never 0 (0 means \"not set\"); leave it null for a random one.");
+        }
     }
 }

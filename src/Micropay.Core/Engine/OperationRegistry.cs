@@ -11,9 +11,10 @@ internal sealed class OperationRegistry
 {
     public static readonly CreateAccountsOperation CreateAccounts = new();
     public static readonly CreateTransfersOperation CreateTransfers = new();
+    public static readonly SetInstanceIdOperation SetInstanceId = new();
 
     /// <summary>Every operation of this build. Add a new kind at the end (indexes of the others must not move).</summary>
-    public static readonly OperationRegistry Default = new(CreateAccounts, CreateTransfers);
+    public static readonly OperationRegistry Default = new(CreateAccounts, CreateTransfers, SetInstanceId);
 
     private readonly Operation?[] _byCode;
     private readonly Operation[] _all;
