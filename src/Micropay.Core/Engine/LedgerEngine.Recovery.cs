@@ -105,6 +105,7 @@ public sealed partial class LedgerEngine
     private static readonly StateSection[] StateSections =
     [
         new(InstanceSnapshotSection.SectionName, ledger => new InstanceSnapshotSection(ledger), InstanceSnapshotSection.Restore),
+        new(ChannelSnapshotSection.SectionName, ledger => new ChannelSnapshotSection(ledger), Channels.ChannelBook.RestoreSnapshot),
     ];
 
     /// <summary>The sections of a snapshot of <paramref name="ledger"/> and the states beside it, in name order.</summary>

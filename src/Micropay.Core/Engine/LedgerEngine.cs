@@ -133,6 +133,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         TransfersIndexedFromSnapshot = transfers is not null;
         _transfers = transfers ?? new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));
         PublishRecoveredState();
+        TrackChannelConfigs();
 
         _applyThread = new Thread(ApplyLoop) { IsBackground = true, Name = "Micropay.Core apply" };
         _publishThread = new Thread(PublishLoop) { IsBackground = true, Name = "Micropay.Core publish" };

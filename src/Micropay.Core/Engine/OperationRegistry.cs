@@ -12,9 +12,15 @@ internal sealed class OperationRegistry
     public static readonly CreateAccountsOperation CreateAccounts = new();
     public static readonly CreateTransfersOperation CreateTransfers = new();
     public static readonly SetInstanceIdOperation SetInstanceId = new();
+    public static readonly OpenChannelsOperation OpenChannels = new();
+    public static readonly TopUpChannelsOperation TopUpChannels = new();
+    public static readonly RedeemVouchersOperation RedeemVouchers = new();
+    public static readonly RedeemTicksOperation RedeemTicks = new();
+    public static readonly CloseChannelsOperation CloseChannels = new();
 
     /// <summary>Every operation of this build. Add a new kind at the end (indexes of the others must not move).</summary>
-    public static readonly OperationRegistry Default = new(CreateAccounts, CreateTransfers, SetInstanceId);
+    public static readonly OperationRegistry Default = new(
+        CreateAccounts, CreateTransfers, SetInstanceId, OpenChannels, TopUpChannels, RedeemVouchers, RedeemTicks, CloseChannels);
 
     private readonly Operation?[] _byCode;
     private readonly Operation[] _all;

@@ -71,13 +71,13 @@ public sealed partial class LedgerStateMachine
     /// Creates an account the ledger owns, such as a channel's escrow: the ordinary checks apply, except that its id may
     /// (and should) lie in the reserved range. Makes room for it first.
     /// </summary>
-    internal CreateAccountResult CreateSystemAccount(in Account account, ulong timestamp)
+    internal CreateAccountResult CreateSystemAccount(in Account account, ulong timestamp, bool grouped = false)
     {
         _accounts.Reserve(1);
         _systemPosting = true;
         try
         {
-            return CreateAccountCore(account, timestamp, inChain: false);
+            return CreateAccountCore(account, timestamp, inChain: grouped);
         }
         finally
         {
@@ -92,7 +92,7 @@ public sealed partial class LedgerStateMachine
     /// and must stay usable once the failure's cause is gone (callers check funds first, so they rarely fail).
     /// Makes room for it first.
     /// </summary>
-    internal CreateTransferResult CreateSystemTransfer(in Transfer transfer, ulong timestamp)
+    internal CreateTransferResult CreateSystemTransfer(in Transfer transfer, ulong timestamp, bool grouped = false)
     {
         _transfers.Reserve(1);
 
@@ -106,13 +106,27 @@ public sealed partial class LedgerStateMachine
         _systemPosting = true;
         try
         {
-            return CreateTransferCore(transfer, timestamp, 0, inChain: false);
+            return CreateTransferCore(transfer, timestamp, 0, inChain: grouped);
         }
         finally
         {
             _systemPosting = false;
         }
     }
+
+    /// <summary>
+    /// Starts a group of system calls that succeed or fail together (a channel's escrow and its deposit): calls made with
+    /// <c>grouped: true</c> until <see cref="EndSystemGroup"/> are undone by <see cref="RollbackSystemGroup"/>. Uses the
+    /// linked-chain undo log, which is free here: extension events are never linked, and deadlines fire before a batch's
+    /// first chain begins.
+    /// </summary>
+    internal void BeginSystemGroup() => BeginChain();
+
+    /// <summary>Undoes every grouped call since <see cref="BeginSystemGroup"/>.</summary>
+    internal void RollbackSystemGroup() => RollbackChain();
+
+    /// <summary>Keeps every grouped call since <see cref="BeginSystemGroup"/>.</summary>
+    internal void EndSystemGroup() => _undo.Clear();
 
     /// <summary>The earliest deadline any extension has scheduled, or false when none.</summary>
     private bool TryPeekExtensionDeadline(out ulong at)

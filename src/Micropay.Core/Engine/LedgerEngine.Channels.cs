@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Micropay.Core.Channels;
+using Micropay.Core.Ledger;
+
+namespace Micropay.Core.Engine;
+
+// Channels: opens, top-ups, redemptions and closes. Every signature (and a tick's hash chain) is checked here, on the
+// caller's thread, before the event is queued; the writer applies only the deterministic rules (ChannelBook).
+public sealed partial class LedgerEngine
+{
+    // Voucher batches at least this long are verified on every core (below it, the fan-out costs more than it saves).
+    private const int ParallelVerifyThreshold = 64;
+
+    // Every channel config the writer has applied (or recovered): written by the writer thread when an open applies,
+    // read by any caller to verify vouchers, ticks and closes. Configs are immutable, so a reader either finds the whole
+    // config or none. An open applied but not yet released is already here: a redemption verified against it is queued
+    // after the open, so it can never be applied before it.
+    private readonly ConcurrentDictionary<UInt128, ChannelConfig> _channelConfigs = new();
+
+    /// <summary>
+    /// Opens a channel: creates its escrow account (whose id is the channel id) and moves the deposit from the payer
+    /// into it, as one operation. Completes once the open's batch is released (durable in the default mode).
+    /// </summary>
+    /// <param name="request">The payer's signed request (<see cref="ChannelOpenRequest.Sign"/>).</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the event.</param>
+    /// <returns>
+    /// The result. Before queueing: <see cref="ChannelResult.InstanceMismatch"/> (the config names another instance),
+    /// <see cref="ChannelResult.BadSignature"/>. Then, in order: <see cref="ChannelResult.Exists"/> or
+    /// <see cref="ChannelResult.ExistsWithDifferentDeposit"/>, <see cref="ChannelResult.AmountMustNotBeZero"/>,
+    /// <see cref="ChannelResult.ExpiryNotInFuture"/>, the payer and payee account checks (not found, ledger, closed),
+    /// then the deposit's own: <see cref="ChannelResult.InsufficientFunds"/>, <see cref="ChannelResult.Overflow"/>.
+    /// </returns>
+    /// <exception cref="ArgumentException"><paramref name="request"/> is a default value.</exception>
+    public ValueTask<ChannelResult> OpenChannelAsync(ChannelOpenRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request.Config is null)
+        {
+            throw new ArgumentException("The request is a default value; use ChannelOpenRequest.Sign.", nameof(request));
+        }
+
+        if (request.Config.InstanceId != _instanceId)
+        {
+            return new ValueTask<ChannelResult>(ChannelResult.InstanceMismatch);
+        }
+
+        return request.Verify()
+            ? SubmitOne(OperationRegistry.OpenChannels, request, cancellationToken)
+            : new ValueTask<ChannelResult>(ChannelResult.BadSignature);
+    }
+
+    /// <summary>Adds to an open channel's deposit: a transfer from its payer into its escrow, with the caller's transfer id.</summary>
+    /// <param name="topUp">The top-up.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the event.</param>
+    /// <returns>
+    /// The result, checked in order: <see cref="ChannelResult.InvalidTransferId"/>, <see cref="ChannelResult.ChannelNotFound"/>,
+    /// <see cref="ChannelResult.Exists"/> or <see cref="ChannelResult.ExistsWithDifferentFields"/> (the id was used),
+    /// closed or expired, <see cref="ChannelResult.ChannelClosing"/>, <see cref="ChannelResult.AmountMustNotBeZero"/>,
+    /// the account checks, <see cref="ChannelResult.InsufficientFunds"/>, <see cref="ChannelResult.Overflow"/>.
+    /// </returns>
+    public ValueTask<ChannelResult> TopUpChannelAsync(ChannelTopUp topUp, CancellationToken cancellationToken = default) =>
+        SubmitOne(OperationRegistry.TopUpChannels, topUp, cancellationToken);
+
+    /// <summary>
+    /// Redeems a voucher: pays the payee, from escrow, what the voucher's cumulative amount adds to what its lane already
+    /// redeemed. The redemption's transfer id is derived from (channel, lane, sequence), so redeeming the same voucher
+    /// twice pays once. Completes once the batch is released.
+    /// </summary>
+    /// <param name="voucher">The voucher.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the event.</param>
+    /// <returns>
+    /// The result. Before queueing: <see cref="ChannelResult.ChannelNotFound"/>, <see cref="ChannelResult.WrongChannelMode"/>,
+    /// <see cref="ChannelResult.BadSignature"/>. Then, in order: <see cref="ChannelResult.AlreadyRedeemed"/> (an idempotent
+    /// retry), closed or expired, <see cref="ChannelResult.VoucherExpired"/>, <see cref="ChannelResult.SequenceNotIncreasing"/>,
+    /// <see cref="ChannelResult.AmountNotIncreasing"/>, <see cref="ChannelResult.ExceedsDeposit"/> (retryable after a
+    /// top-up), then the payee's account (not found, closed) and <see cref="ChannelResult.Overflow"/>.
+    /// </returns>
+    public ValueTask<ChannelResult> RedeemVoucherAsync(Voucher voucher, CancellationToken cancellationToken = default)
+    {
+        ChannelResult checkedAtEdge = VerifyVoucher(voucher);
+        return checkedAtEdge == ChannelResult.Ok
+            ? SubmitOne(OperationRegistry.RedeemVouchers, voucher, cancellationToken)
+            : new ValueTask<ChannelResult>(checkedAtEdge);
+    }
+
+    /// <summary>
+    /// Redeems a batch of vouchers, applied together in one ledger batch (same checks as <see cref="RedeemVoucherAsync"/>).
+    /// The signatures are verified first, on every core when the batch is large; vouchers that fail there get their
+    /// result without being queued.
+    /// </summary>
+    /// <param name="vouchers">The vouchers (at most <see cref="LedgerEngineOptions.MaxBatchSize"/>).</param>
+    /// <param name="results">Receives one result per voucher; at least as long as <paramref name="vouchers"/>.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the batch.</param>
+    /// <returns>The number of vouchers not redeemed (results other than <see cref="ChannelResult.Ok"/>).</returns>
+    /// <exception cref="ArgumentException">The batch is empty, too large, or <paramref name="results"/> is too short.</exception>
+    public ValueTask<int> RedeemVouchersAsync(ReadOnlyMemory<Voucher> vouchers, Memory<ChannelResult> results, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(vouchers.Length, results.Length, nameof(vouchers), nameof(results));
+        int refused = VerifyVouchers(vouchers.Span, results.Span);
+        if (refused == 0)
+        {
+            return SubmitMany(OperationRegistry.RedeemVouchers, vouchers, results, nameof(vouchers), cancellationToken);
+        }
+
+        return refused == vouchers.Length ? new ValueTask<int>(refused) : RedeemVerifiedAsync(vouchers, results, refused, cancellationToken);
+    }
+
+    /// <summary>
+    /// Redeems a hash-chain tick: pays the payee (index − highest index redeemed) × unit amount from escrow. Before
+    /// queueing, the tick's word is hashed index times and compared with the channel's root (the chain is checked
+    /// against the signed root, not against the last redemption, so the check needs no ledger state).
+    /// </summary>
+    /// <param name="tick">The tick.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the event.</param>
+    /// <returns>
+    /// The result. Before queueing: <see cref="ChannelResult.ChannelNotFound"/>, <see cref="ChannelResult.WrongChannelMode"/>,
+    /// <see cref="ChannelResult.BadTick"/>. Then, in order: <see cref="ChannelResult.AlreadyRedeemed"/>, closed or expired,
+    /// <see cref="ChannelResult.TickIndexNotIncreasing"/>, <see cref="ChannelResult.Overflow"/>,
+    /// <see cref="ChannelResult.ExceedsDeposit"/>, then the payee's account.
+    /// </returns>
+    public ValueTask<ChannelResult> RedeemTickAsync(Tick tick, CancellationToken cancellationToken = default)
+    {
+        if (!_channelConfigs.TryGetValue(tick.ChannelId, out ChannelConfig? config))
+        {
+            return new ValueTask<ChannelResult>(ChannelResult.ChannelNotFound);
+        }
+
+        if (config.Mode != ChannelMode.HashChain)
+        {
+            return new ValueTask<ChannelResult>(ChannelResult.WrongChannelMode);
+        }
+
+        Span<byte> word = stackalloc byte[32];
+        tick.CopyWordTo(word);
+        if (tick.Index > config.ChainLength || !HashChain.VerifyAgainstRoot(word, tick.Index, config.ChainRoot))
+        {
+            return new ValueTask<ChannelResult>(ChannelResult.BadTick);
+        }
+
+        return SubmitOne(OperationRegistry.RedeemTicks, tick, cancellationToken);
+    }
+
+    /// <summary>
+    /// Closes a channel: cooperatively (at once, on the payee's behalf) or unilaterally (the payer's signed close, which
+    /// starts the settle delay; the payee can redeem until it ends). The rest of the deposit then returns to the payer.
+    /// </summary>
+    /// <param name="close">The close.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the event.</param>
+    /// <returns>
+    /// The result. Before queueing: <see cref="ChannelResult.ChannelNotFound"/>, <see cref="ChannelResult.BadSignature"/>.
+    /// Then: closed or expired, and for a unilateral close <see cref="ChannelResult.ChannelClosing"/> when the payer
+    /// already started one.
+    /// </returns>
+    /// <exception cref="ArgumentException"><paramref name="close"/> is a default value.</exception>
+    public ValueTask<ChannelResult> CloseChannelAsync(ChannelClose close, CancellationToken cancellationToken = default)
+    {
+        if (close.ChannelId == UInt128.Zero)
+        {
+            throw new ArgumentException("The close is a default value; use ChannelClose.Cooperative or ChannelClose.Unilateral.", nameof(close));
+        }
+
+        if (!_channelConfigs.TryGetValue(close.ChannelId, out ChannelConfig? config))
+        {
+            return new ValueTask<ChannelResult>(ChannelResult.ChannelNotFound);
+        }
+
+        return close.Verify(config.PayerKey, _instanceId)
+            ? SubmitOne(OperationRegistry.CloseChannels, close, cancellationToken)
+            : new ValueTask<ChannelResult>(ChannelResult.BadSignature);
+    }
+
+    /// <summary>Reads a channel as of released batches (lock-free): its config and its escrow's totals.</summary>
+    /// <param name="channelId">The channel's id.</param>
+    /// <param name="channel">The channel, when found.</param>
+    /// <returns>Whether the channel's open was released.</returns>
+    public bool TryGetChannel(UInt128 channelId, out ChannelInfo channel)
+    {
+        if (_channelConfigs.TryGetValue(channelId, out ChannelConfig? config) && _accounts.TryGet(channelId, out Account escrow))
+        {
+            channel = new ChannelInfo(config, escrow.CreditsPosted, escrow.DebitsPosted);
+            return true;
+        }
+
+        channel = default;
+        return false;
+    }
+
+    /// <summary>Learns the channels a recovered ledger holds, and every channel it opens from now on (constructor).</summary>
+    private void TrackChannelConfigs()
+    {
+        ChannelBook book = ChannelBook.Of(_ledger);
+        foreach (ChannelState channel in book.All)
+        {
+            _channelConfigs[channel.Config.Id] = channel.Config;
+        }
+
+        book.ConfigAdded = config => _channelConfigs[config.Id] = config;
+    }
+
+    /// <summary>The edge's checks of one voucher: the channel is known and cumulative, and the signature verifies.</summary>
+    private ChannelResult VerifyVoucher(in Voucher voucher)
+    {
+        if (!_channelConfigs.TryGetValue(voucher.ChannelId, out ChannelConfig? config))
+        {
+            return ChannelResult.ChannelNotFound;
+        }
+
+        if (config.Mode != ChannelMode.Cumulative)
+        {
+            return ChannelResult.WrongChannelMode;
+        }
+
+        return voucher.Verify(config.PayerKey, _instanceId) ? ChannelResult.Ok : ChannelResult.BadSignature;
+    }
+
+    /// <summary>Verifies every voucher, writing the refused ones' results (and Ok for the rest); returns how many were refused.</summary>
+    private int VerifyVouchers(ReadOnlySpan<Voucher> vouchers, Span<ChannelResult> results)
+    {
+        if (vouchers.Length < ParallelVerifyThreshold || Environment.ProcessorCount == 1)
+        {
+            int refused = 0;
+            for (int i = 0; i < vouchers.Length; i++)
+            {
+                results[i] = VerifyVoucher(vouchers[i]);
+                refused += results[i] == ChannelResult.Ok ? 0 : 1;
+            }
+
+            return refused;
+        }
+
+        return VoucherBatchVerifier.Verify(this, vouchers, results);
+    }
+
+    /// <summary>Submits the vouchers that passed the edge's checks, then writes their results beside the refused ones'.</summary>
+    private async ValueTask<int> RedeemVerifiedAsync(ReadOnlyMemory<Voucher> vouchers, Memory<ChannelResult> results, int refused, CancellationToken cancellationToken)
+    {
+        int count = vouchers.Length - refused;
+        Voucher[] passed = ArrayPool<Voucher>.Shared.Rent(count);
+        ChannelResult[] passedResults = ArrayPool<ChannelResult>.Shared.Rent(count);
+        try
+        {
+            int n = 0;
+            for (int i = 0; i < vouchers.Length; i++)
+            {
+                if (results.Span[i] == ChannelResult.Ok)
+                {
+                    passed[n++] = vouchers.Span[i];
+                }
+            }
+
+            int failed = await SubmitMany(OperationRegistry.RedeemVouchers, passed.AsMemory(0, count), passedResults.AsMemory(0, count), nameof(vouchers), cancellationToken)
+                .ConfigureAwait(false);
+            n = 0;
+            for (int i = 0; i < vouchers.Length; i++)
+            {
+                if (results.Span[i] == ChannelResult.Ok)
+                {
+                    results.Span[i] = passedResults[n++];
+                }
+            }
+
+            return failed + refused;
+        }
+        finally
+        {
+            ArrayPool<Voucher>.Shared.Return(passed);
+            ArrayPool<ChannelResult>.Shared.Return(passedResults);
+        }
+    }
+
+    /// <summary>Verifies a batch of vouchers on every core, in contiguous slices (one per core).</summary>
+    private static class VoucherBatchVerifier
+    {
+        public static unsafe int Verify(LedgerEngine engine, ReadOnlySpan<Voucher> vouchers, Span<ChannelResult> results)
+        {
+            int refused = 0;
+            fixed (Voucher* v = vouchers)
+            fixed (ChannelResult* r = results)
+            {
+                nint vp = (nint)v;
+                nint rp = (nint)r;
+                int count = vouchers.Length;
+                int slices = Math.Min(Environment.ProcessorCount, count);
+                Parallel.For(0, slices, () => 0, (slice, _, local) =>
+                {
+                    int from = (int)((long)count * slice / slices);
+                    int to = (int)((long)count * (slice + 1) / slices);
+                    for (int i = from; i < to; i++)
+                    {
+                        ChannelResult result = engine.VerifyVoucher(((Voucher*)vp)[i]);
+                        ((ChannelResult*)rp)[i] = result;
+                        local += result == ChannelResult.Ok ? 0 : 1;
+                    }
+
+                    return local;
+                },
+                local => Interlocked.Add(ref refused, local));
+            }
+
+            return refused;
+        }
+    }
+}

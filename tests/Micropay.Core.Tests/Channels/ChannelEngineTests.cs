@@ -1,0 +1,266 @@
+using Micropay.Core.Channels;
+using Micropay.Core.Crypto;
+using Micropay.Core.Engine;
+using Micropay.Core.Ledger;
+using Micropay.Core.Storage;
+using Micropay.Core.Tests.Engine;
+using static Micropay.Core.Tests.Records;
+
+namespace Micropay.Core.Tests.Channels;
+
+/// <summary>Channels through the engine: edge verification, durability, recovery from the journal and from snapshots, concurrency.</summary>
+public sealed class ChannelEngineTests : EngineTestKit
+{
+    private const ulong Hour = 3600UL * 1_000_000_000UL;
+    private static readonly UInt128 Bank = 1;
+    private static readonly UInt128 Payer = 2;
+    private static readonly UInt128 Payee = 3;
+    private static readonly byte[] PayerSeed = Convert.FromHexString("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb");
+
+    // RFC 8032 section 7.1, test 2's secret key; shared by the tests (and never disposed) like the constants above.
+    private static readonly SigningKey PayerKey = SigningKey.Import(PayerSeed, SigningKeyFormat.RawSeed);
+
+    [Fact]
+    public async Task RedeemVoucherAsync_DurableEngine_PaysAndSurvivesReopening()
+    {
+        ChannelConfig config;
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            config = await OpenChannelAsync(engine, deposit: 500);
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, lane: 0, sequence: 2, cumulative: 40)));
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, lane: 0, sequence: 5, cumulative: 90)));
+            Assert.True(engine.TryGetChannel(config.Id, out ChannelInfo info));
+            Assert.Equal((UInt128)500, info.Deposited);
+            Assert.Equal((UInt128)90, info.PaidOut);
+        }
+
+        await using (LedgerEngine reopened = await OpenFileEngineAsync())
+        {
+            Assert.True(reopened.TryGetChannel(config.Id, out ChannelInfo info));
+            Assert.Equal((UInt128)410, info.Remaining);
+            Assert.Equal(ChannelResult.AlreadyRedeemed, await reopened.RedeemVoucherAsync(Sign(reopened, config, 0, 5, 90)));
+            Assert.Equal(ChannelResult.SequenceNotIncreasing, await reopened.RedeemVoucherAsync(Sign(reopened, config, 0, 3, 95)));
+            Assert.Equal(ChannelResult.Ok, await reopened.RedeemVoucherAsync(Sign(reopened, config, 0, 6, 100)));
+            Assert.True(reopened.TryGetAccount(Payee, out Account payee));
+            Assert.Equal((UInt128)100, payee.CreditsPosted);
+        }
+    }
+
+    [Fact]
+    public async Task OpenAsync_FromASnapshotWithChannels_RestoresLanesAndDeadlines()
+    {
+        ChannelConfig config;
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            config = await OpenChannelAsync(engine, deposit: 500);
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, lane: 7, sequence: 3, cumulative: 30)));
+            Assert.Equal(ChannelResult.Ok, await engine.CloseChannelAsync(ChannelClose.Unilateral(PayerKey, engine.InstanceId, config.Id)));
+            Assert.NotEqual(0UL, await engine.TakeSnapshotAsync());
+        }
+
+        await using (LedgerEngine reopened = await OpenFileEngineAsync())
+        {
+            Assert.NotEqual(0UL, reopened.LatestSnapshotBatchNumber);
+            Assert.Equal(ChannelResult.AlreadyRedeemed, await reopened.RedeemVoucherAsync(Sign(reopened, config, 7, 3, 35)));
+            Assert.Equal(ChannelResult.SequenceNotIncreasing, await reopened.RedeemVoucherAsync(Sign(reopened, config, 7, 2, 35)));
+            Assert.Equal(ChannelResult.ChannelClosing, await reopened.CloseChannelAsync(ChannelClose.Unilateral(PayerKey, reopened.InstanceId, config.Id)));
+            Assert.Equal(ChannelResult.Ok, await reopened.RedeemVoucherAsync(Sign(reopened, config, 7, 4, 45)));
+        }
+    }
+
+    [Fact]
+    public async Task RedeemVoucherAsync_EverySingleBitFlip_IsRefusedAndMovesNothing()
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync();
+        ChannelConfig config = await OpenChannelAsync(engine, deposit: 500);
+        byte[] good = new byte[Voucher.Size];
+        Sign(engine, config, 0, 1, 50).Encode(good);
+        ulong batches = engine.ReleasedBatchNumber;
+
+        int parsedButRefused = 0;
+        for (int bit = 0; bit < Voucher.Size * 8; bit++)
+        {
+            byte[] flipped = (byte[])good.Clone();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            if (!Voucher.TryParse(flipped, out Voucher voucher, out _))
+            {
+                continue;
+            }
+
+            ChannelResult result = await engine.RedeemVoucherAsync(voucher);
+            Assert.True(result is ChannelResult.BadSignature or ChannelResult.ChannelNotFound, $"bit {bit}: {result}");
+            parsedButRefused++;
+        }
+
+        Assert.True(parsedButRefused > 500, $"only {parsedButRefused} flips parsed: the test would not exercise the signature");
+        Assert.Equal(batches, engine.ReleasedBatchNumber);
+        Assert.True(engine.TryGetAccount(Payee, out Account payee));
+        Assert.Equal(UInt128.Zero, payee.CreditsPosted);
+        Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, 0, 1, 50)));
+    }
+
+    [Fact]
+    public async Task RedeemVoucherAsync_VoucherForAnotherInstance_IsBadSignature()
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync();
+        ChannelConfig config = await OpenChannelAsync(engine, deposit: 500);
+        Voucher foreign = Voucher.Sign(PayerKey, engine.InstanceId + 1, config.Id, 0, 1, 50, ulong.MaxValue);
+
+        Assert.Equal(ChannelResult.BadSignature, await engine.RedeemVoucherAsync(foreign));
+    }
+
+    [Fact]
+    public async Task OpenChannelAsync_SignedByAnotherKey_IsBadSignatureAndTheWrongInstanceIsInstanceMismatch()
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync();
+        await FundPayerAsync(engine, 1_000);
+        using SigningKey other = SigningKey.Generate();
+        ChannelConfig config = ChannelConfig.CreateCumulative(engine.InstanceId, Payer, Payee, 1, other.VerificationKey, ulong.MaxValue - 1, Hour, 0);
+        ChannelOpenRequest signed = ChannelOpenRequest.Sign(other, config, 100);
+        byte[] bytes = new byte[ChannelOpenRequest.Size];
+        signed.Encode(bytes);
+        bytes[^1] ^= 1;
+        Assert.True(ChannelOpenRequest.TryParse(bytes, out ChannelOpenRequest tampered, out _));
+
+        Assert.Equal(ChannelResult.BadSignature, await engine.OpenChannelAsync(tampered));
+        ChannelConfig elsewhere = ChannelConfig.CreateCumulative(engine.InstanceId + 1, Payer, Payee, 1, other.VerificationKey, ulong.MaxValue - 1, Hour, 0);
+        Assert.Equal(ChannelResult.InstanceMismatch, await engine.OpenChannelAsync(ChannelOpenRequest.Sign(other, elsewhere, 100)));
+        Assert.Equal(ChannelResult.Ok, await engine.OpenChannelAsync(signed));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RedeemVoucherAsync_EightConcurrentRedeemers_NeverPayMoreThanTheBestVoucherPerLane(bool sameLane)
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync();
+        ChannelConfig config = await OpenChannelAsync(engine, deposit: 1_000_000);
+        const int Vouchers = 40;
+        uint lanes = sameLane ? 1U : 4U;
+        var vouchers = new List<Voucher>();
+        for (uint lane = 0; lane < lanes; lane++)
+        {
+            for (ulong s = 1; s <= Vouchers; s++)
+            {
+                vouchers.Add(Sign(engine, config, lane, s, (UInt128)(s * 100) + lane));
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
+        {
+            var random = new Random(worker);
+            foreach (Voucher voucher in vouchers.OrderBy(_ => random.Next()))
+            {
+                ChannelResult result = await engine.RedeemVoucherAsync(voucher);
+                Assert.True(
+                    result is ChannelResult.Ok or ChannelResult.AlreadyRedeemed or ChannelResult.SequenceNotIncreasing or ChannelResult.AmountNotIncreasing,
+                    result.ToString());
+            }
+        })));
+
+        UInt128 best = 0;
+        for (uint lane = 0; lane < lanes; lane++)
+        {
+            best += (UInt128)(Vouchers * 100) + lane;
+        }
+
+        Assert.True(engine.TryGetAccount(Payee, out Account payee));
+        Assert.Equal(best, payee.CreditsPosted);
+        Assert.True(engine.TryGetChannel(config.Id, out ChannelInfo info));
+        Assert.Equal(best, info.PaidOut);
+    }
+
+    [Fact]
+    public async Task RedeemVouchersAsync_BatchWithSomeBadSignatures_RefusesThoseAndRedeemsTheRest()
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync();
+        ChannelConfig config = await OpenChannelAsync(engine, deposit: 1_000_000);
+        var vouchers = new Voucher[200];
+        for (int i = 0; i < vouchers.Length; i++)
+        {
+            vouchers[i] = Sign(engine, config, (uint)i, 1, 10);
+        }
+
+        for (int i = 0; i < vouchers.Length; i += 7)
+        {
+            vouchers[i] = Voucher.Sign(PayerKey, engine.InstanceId ^ 1, config.Id, (uint)i, 1, 10, ulong.MaxValue);
+        }
+
+        var results = new ChannelResult[vouchers.Length];
+        int failed = await engine.RedeemVouchersAsync(vouchers, results);
+
+        int bad = (vouchers.Length + 6) / 7;
+        Assert.Equal(bad, failed);
+        for (int i = 0; i < results.Length; i++)
+        {
+            Assert.Equal(i % 7 == 0 ? ChannelResult.BadSignature : ChannelResult.Ok, results[i]);
+        }
+
+        Assert.True(engine.TryGetAccount(Payee, out Account payee));
+        Assert.Equal((UInt128)((vouchers.Length - bad) * 10), payee.CreditsPosted);
+    }
+
+    [Fact]
+    public async Task CloseChannelAsync_Cooperative_RefundsThePayerAndAReplayAgrees()
+    {
+        ChannelConfig config;
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            config = await OpenChannelAsync(engine, deposit: 500);
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, 0, 1, 120)));
+            Assert.Equal(ChannelResult.Ok, await engine.CloseChannelAsync(ChannelClose.Cooperative(config.Id)));
+            Assert.True(engine.TryGetChannel(config.Id, out ChannelInfo info));
+            Assert.Equal(UInt128.Zero, info.Remaining);
+        }
+
+        await using LedgerEngine reopened = await OpenFileEngineAsync();
+        Assert.True(reopened.TryGetAccount(Payer, out Account payer));
+        Assert.Equal((UInt128)(2_000_000 - 120), payer.CreditsPosted - payer.DebitsPosted);
+        Assert.Equal(ChannelResult.ChannelClosed, await reopened.RedeemVoucherAsync(Sign(reopened, config, 0, 2, 130)));
+    }
+
+    [Fact]
+    public async Task ChannelOperations_JournaledUnderTheirOwnCodes()
+    {
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            ChannelConfig config = await OpenChannelAsync(engine, deposit: 500);
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, 0, 1, 120)));
+        }
+
+        var store = new FileLedgerStore(Directory);
+        await store.OpenAsync();
+        var operations = new List<BatchOperation>();
+        await foreach (CommitBatch batch in store.ReadBatchesAsync(1))
+        {
+            operations.Add(batch.Header.Operation);
+            if (batch.Header.Operation == BatchOperation.OpenChannels)
+            {
+                Assert.Equal(ChannelOpenRequest.Size, batch.Header.EventSize);
+            }
+        }
+
+        await store.DisposeAsync();
+        Assert.Equal(BatchOperation.SetInstanceId, operations[0]);
+        Assert.Contains(BatchOperation.OpenChannels, operations);
+        Assert.Equal(BatchOperation.RedeemVouchers, operations[^1]);
+    }
+
+    private static Voucher Sign(LedgerEngine engine, ChannelConfig config, uint lane, ulong sequence, UInt128 cumulative) =>
+        Voucher.Sign(PayerKey, engine.InstanceId, config.Id, lane, sequence, cumulative, ulong.MaxValue);
+
+    private static async Task FundPayerAsync(LedgerEngine engine, UInt128 amount)
+    {
+        var results = new CreateAccountResult[3];
+        await engine.CreateAccountsAsync(new[] { Acct(Bank), Acct(Payer, AccountFlags.DebitsMustNotExceedCredits), Acct(Payee) }, results);
+        Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(100, Bank, Payer, amount)));
+    }
+
+    private static async Task<ChannelConfig> OpenChannelAsync(LedgerEngine engine, UInt128 deposit)
+    {
+        await FundPayerAsync(engine, 2_000_000);
+        ChannelConfig config = ChannelConfig.CreateCumulative(engine.InstanceId, Payer, Payee, 1, PayerKey.VerificationKey, ulong.MaxValue - 1, Hour, 0);
+        Assert.Equal(ChannelResult.Ok, await engine.OpenChannelAsync(ChannelOpenRequest.Sign(PayerKey, config, deposit)));
+        return config;
+    }
+}
