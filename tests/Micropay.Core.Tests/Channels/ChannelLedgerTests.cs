@@ -216,11 +216,31 @@ public sealed class ChannelLedgerTests
         ChannelConfig config = kit.Cumulative(expiresAt);
         kit.Open(config, 100);
 
+        // One batch whose events are stamped expiresAt - 1 and expiresAt: the second finds the channel expired although
+        // the expiry fires only at the next batch's start.
         kit.SetNextTimestamp(expiresAt - 1);
-        Assert.Equal(ChannelResult.Ok, kit.Redeem(config, 0, 1, 30));
-        Assert.Equal(ChannelResult.ChannelExpired, kit.Redeem(config, 0, 2, 40));
+        ChannelResult[] results = kit.RedeemMany([kit.Voucher(config, 0, 1, 30), kit.Voucher(config, 0, 2, 40)]);
+        Assert.Equal([ChannelResult.Ok, ChannelResult.ChannelExpired], results);
         Assert.Equal((UInt128)30, kit.Balance(ChannelTestKit.Payee));
+        Assert.Equal((UInt128)70, kit.Balance(config.Id));
+
+        kit.Pulse();
         Assert.Equal(UInt128.Zero, kit.Balance(config.Id));
+    }
+
+    [Fact]
+    public void Redeem_InTheBatchThatReachesTheCloseDeadline_IsChannelClosedFromTheDeadlineOn()
+    {
+        using var kit = new ChannelTestKit(payerFunds: 1_000);
+        ChannelConfig config = kit.Cumulative(settleDelay: 5 * Second);
+        kit.Open(config, 100);
+        Assert.Equal(ChannelResult.Ok, kit.CloseUnilaterally(config));
+        ulong deadline = kit.Now + (5 * Second);
+
+        kit.SetNextTimestamp(deadline - 1);
+        ChannelResult[] results = kit.RedeemMany([kit.Voucher(config, 0, 1, 30), kit.Voucher(config, 0, 2, 40)]);
+        Assert.Equal([ChannelResult.Ok, ChannelResult.ChannelClosed], results);
+        Assert.Equal((UInt128)30, kit.Balance(ChannelTestKit.Payee));
     }
 
     [Fact]

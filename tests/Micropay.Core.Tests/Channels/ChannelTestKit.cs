@@ -58,6 +58,15 @@ internal sealed class ChannelTestKit : IDisposable
 
     public ChannelResult Redeem(Voucher voucher) => ApplyOne(OperationRegistry.RedeemVouchers, voucher);
 
+    /// <summary>Redeems vouchers in one batch (events at the batch's start, start + 1, ...).</summary>
+    public ChannelResult[] RedeemMany(Voucher[] vouchers)
+    {
+        var results = new ChannelResult[vouchers.Length];
+        OperationRegistry.RedeemVouchers.Apply(Ledger, NextTime(), vouchers, results);
+        Conservation.AssertConserved(Ledger.Accounts);
+        return results;
+    }
+
     public Voucher Voucher(ChannelConfig config, uint lane, ulong sequence, UInt128 cumulative, ulong validUntil = ulong.MaxValue) =>
         Micropay.Core.Channels.Voucher.Sign(PayerKey, Instance, config.Id, lane, sequence, cumulative, validUntil);
 
