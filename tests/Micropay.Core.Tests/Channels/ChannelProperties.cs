@@ -22,6 +22,58 @@ public sealed class ChannelProperties
     public Property Script_EveryStep_AgreesWithTheModelAndConservesMoney() =>
         Prop.ForAll(Scripts(), script => Run(script) is null ? true : throw new InvalidOperationException(Run(script) + "\nscript: " + string.Join(", ", script)));
 
+    [Property(MaxTest = 100)]
+    public Property Script_RestoredFromASnapshotHalfway_GivesTheSameResultsAndState() =>
+        Prop.ForAll(Scripts(), Gen.Choose(0, 40).ToArbitrary(), (script, cut) =>
+        {
+            using var original = new ChannelTestKit(payerFunds: Funds);
+            ulong time = original.Now + 1;
+            ChannelConfig config = original.Cumulative(expiresAt: time + Lifetime, settleDelay: SettleDelay);
+            original.SetNextTimestamp(time);
+            Assert.Equal(ChannelResult.Ok, original.Open(config, Deposit));
+            ChannelTestKit? restored = null;
+            try
+            {
+                for (int i = 0; i < script.Length; i++)
+                {
+                    if (i == Math.Min(cut, script.Length - 1))
+                    {
+                        restored = original.Restored();
+                    }
+
+                    time += 1 + script[i].Wait;
+                    string a = Describe(original, config, script[i], time);
+                    string b = restored is null ? a : Describe(restored, config, script[i], time);
+                    if (a != b)
+                    {
+                        throw new InvalidOperationException($"step {i} ({script[i]}): original {a}, restored {b}");
+                    }
+                }
+
+                return true;
+            }
+            finally
+            {
+                restored?.Dispose();
+            }
+        });
+
+    /// <summary>Applies a step and describes what it did: its results and the three balances.</summary>
+    private static string Describe(ChannelTestKit kit, ChannelConfig config, Step step, ulong time)
+    {
+        kit.SetNextTimestamp(time);
+        string results = step switch
+        {
+            Step.Redeem r => kit.Redeem(kit.Voucher(config, r.Lane, r.Sequence, r.Cumulative, validUntil: time + r.ValidFor)).ToString(),
+            Step.RedeemBatch b => string.Join("/", kit.RedeemMany([.. b.Items.Select(r => kit.Voucher(config, r.Lane, r.Sequence, r.Cumulative, validUntil: time + r.ValidFor))])),
+            Step.TopUp t => kit.TopUp(t.Id, config, t.Amount).ToString(),
+            Step.Close { Cooperative: true } => kit.Close(ChannelClose.Cooperative(config.Id)).ToString(),
+            Step.Close => kit.CloseUnilaterally(config).ToString(),
+            _ => Pulse(kit).ToString(),
+        };
+        return $"{results}; payer {kit.Balance(ChannelTestKit.Payer)}, payee {kit.Balance(ChannelTestKit.Payee)}, escrow {kit.Balance(config.Id)}, last {kit.Ledger.LastTimestamp}";
+    }
+
     /// <summary>Runs a script; returns the first disagreement, or null.</summary>
     internal static string? Run(IReadOnlyList<Step> script)
     {

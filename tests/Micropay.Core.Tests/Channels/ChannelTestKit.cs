@@ -23,6 +23,13 @@ internal sealed class ChannelTestKit : IDisposable
 
     private ulong _clock = 1_000 * Second;
 
+    private ChannelTestKit(LedgerStateMachine ledger, ulong clock)
+    {
+        Ledger = ledger;
+        _clock = clock;
+        PayerKey = SigningKey.Import(PayerSeed, SigningKeyFormat.RawSeed);
+    }
+
     public ChannelTestKit(UInt128 payerFunds)
     {
         Ledger = new LedgerStateMachine();
@@ -106,6 +113,24 @@ internal sealed class ChannelTestKit : IDisposable
     {
         Account a = Account(id);
         return a.CreditsPosted - a.DebitsPosted;
+    }
+
+    /// <summary>
+    /// A kit over a ledger restored from a snapshot of this one (the ledger's section, then the instance and channel
+    /// sections, as the engine's recovery restores them), at the same clock.
+    /// </summary>
+    public ChannelTestKit Restored()
+    {
+        var ledgerBytes = new System.Buffers.ArrayBufferWriter<byte>();
+        Ledger.WriteSnapshot(ledgerBytes);
+        var channelBytes = new System.Buffers.ArrayBufferWriter<byte>();
+        ChannelBook.Of(Ledger).WriteSnapshot(channelBytes);
+        Assert.Equal(ChannelBook.Of(Ledger).SnapshotSize, channelBytes.WrittenCount);
+
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(ledgerBytes.WrittenSpan);
+        restored.RestoreInstanceId(Ledger.InstanceId);
+        ChannelBook.RestoreSnapshot(restored, new System.Buffers.ReadOnlySequence<byte>(channelBytes.WrittenMemory));
+        return new ChannelTestKit(restored, _clock);
     }
 
     public void Dispose() => PayerKey.Dispose();
