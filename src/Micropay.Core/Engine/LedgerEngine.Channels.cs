@@ -185,6 +185,30 @@ public sealed partial class LedgerEngine
         return false;
     }
 
+    /// <summary>
+    /// Issues the ledger's certificate of a channel, signed with <see cref="LedgerEngineOptions.OperatorKey"/>: its config,
+    /// the deposit in escrow so far (the open's and every top-up's, as of released batches) and the open's time, so a
+    /// payee holding only the operator's verification key can accept the channel's vouchers offline
+    /// (<see cref="ChannelReceiver"/>). The certificate says nothing of later closes: a payee redeems before the expiry.
+    /// </summary>
+    /// <param name="channelId">The channel.</param>
+    /// <param name="certificate">The certificate, when the channel's open was released.</param>
+    /// <returns>Whether the channel exists (in a released batch).</returns>
+    /// <exception cref="InvalidOperationException">The engine has no <see cref="LedgerEngineOptions.OperatorKey"/>.</exception>
+    public bool TryIssueCertificate(UInt128 channelId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ChannelCertificate? certificate)
+    {
+        Crypto.SigningKey key = _options.OperatorKey
+            ?? throw new InvalidOperationException("The engine was opened without LedgerEngineOptions.OperatorKey, so it cannot sign certificates.");
+        if (_channelConfigs.TryGetValue(channelId, out ChannelConfig? config) && _accounts.TryGet(channelId, out Account escrow))
+        {
+            certificate = ChannelCertificate.Issue(key, config, escrow.CreditsPosted, escrow.Timestamp);
+            return true;
+        }
+
+        certificate = null;
+        return false;
+    }
+
     /// <summary>Learns the channels a recovered ledger holds, and every channel it opens from now on (constructor).</summary>
     private void TrackChannelConfigs()
     {

@@ -69,6 +69,13 @@ public sealed class LedgerEngineOptions
     /// </summary>
     public UInt128? InstanceId { get; init; }
 
+    /// <summary>
+    /// The ledger operator's key, which signs channel certificates (<see cref="LedgerEngine.TryIssueCertificate"/>), so a
+    /// payee holding only its verification key can trust a channel offline; <see langword="null"/> (the default): the
+    /// engine issues none. The engine signs with it and does not own it (the caller disposes it after the engine).
+    /// </summary>
+    public Crypto.SigningKey? OperatorKey { get; init; }
+
     /// <summary>Accounts to reserve room for up front (see <see cref="Ledger.LedgerStateMachine(int, int)"/>).</summary>
     public int AccountCapacity { get; init; }
 
