@@ -12,20 +12,21 @@ public abstract partial class LedgerStoreSpecification
     private const int EngineAccounts = 8;
 
     /// <summary>A durable engine over the store takes accounts and transfers (single, batched, two-phase, failing), and an
-    /// engine opened again over the same location holds the same accounts and transfers, answers retries as before and
-    /// takes more.</summary>
+    /// engine opened again over the same location holds the same ledger (its instance id, accounts and transfers), answers
+    /// retries as before and takes more.</summary>
     /// <returns>The test.</returns>
     [Fact]
     public virtual async Task Engine_RestartedOverTheStore_HoldsTheSameLedger()
     {
         string location = CreateLocation();
-        (Account[] before, Transfer[] transfers) = await RunEngineAsync(location, async engine =>
+        (Account[] before, Transfer[] transfers, UInt128 instanceId) = await RunEngineAsync(location, async engine =>
         {
             await CreateEngineAccountsAsync(engine);
             await TransferAsync(engine, first: 1, count: 30);
         });
 
         await using LedgerEngine reopened = await OpenEngineAsync(location);
+        Assert.Equal(instanceId, reopened.InstanceId);
         Assert.Equal(before, reopened.ReadAllAccounts());
         AssertTransfersHeld(reopened, transfers);
         Assert.Equal(CreateTransferResult.Exists, await reopened.CreateTransferAsync(transfers[0] with { Timestamp = 0 }));
@@ -33,7 +34,7 @@ public abstract partial class LedgerStoreSpecification
     }
 
     /// <summary>A snapshot taken through the engine, then more batches: the reopened engine reports the snapshot and holds
-    /// the same ledger (recovered from the snapshot and the batches after it). For a store without snapshots the engine
+    /// the same ledger, instance id included (recovered from the snapshot and the batches after it). For a store without snapshots the engine
     /// refuses the snapshot with <see cref="NotSupportedException"/> and recovers from the journal alone.</summary>
     /// <returns>The test.</returns>
     [Fact]
@@ -41,7 +42,7 @@ public abstract partial class LedgerStoreSpecification
     {
         string location = CreateLocation();
         ulong snapshotBatch = 0;
-        (Account[] before, Transfer[] transfers) = await RunEngineAsync(location, async engine =>
+        (Account[] before, Transfer[] transfers, UInt128 instanceId) = await RunEngineAsync(location, async engine =>
         {
             await CreateEngineAccountsAsync(engine);
             await TransferAsync(engine, first: 1, count: 20);
@@ -61,6 +62,7 @@ public abstract partial class LedgerStoreSpecification
 
         await using LedgerEngine reopened = await OpenEngineAsync(location);
         Assert.Equal(snapshotBatch, reopened.LatestSnapshotBatchNumber);
+        Assert.Equal(instanceId, reopened.InstanceId);
         Assert.Equal(before, reopened.ReadAllAccounts());
         AssertTransfersHeld(reopened, transfers);
     }
@@ -107,8 +109,8 @@ public abstract partial class LedgerStoreSpecification
     private async Task<LedgerEngine> OpenEngineAsync(string location) =>
         await LedgerEngine.OpenAsync(EngineOptions(await OpenStoreAsync(location).ConfigureAwait(false))).ConfigureAwait(false);
 
-    // Runs an engine over a new store at the location, then returns its accounts and every transfer it holds.
-    private async Task<(Account[] Accounts, Transfer[] Transfers)> RunEngineAsync(string location, Func<LedgerEngine, Task> work)
+    // Runs an engine over a new store at the location, then returns its accounts, every transfer it holds and its instance id.
+    private async Task<(Account[] Accounts, Transfer[] Transfers, UInt128 InstanceId)> RunEngineAsync(string location, Func<LedgerEngine, Task> work)
     {
         await using LedgerEngine engine = await OpenEngineAsync(location).ConfigureAwait(false);
         await work(engine).ConfigureAwait(false);
@@ -121,7 +123,7 @@ public abstract partial class LedgerStoreSpecification
             }
         }
 
-        return (engine.ReadAllAccounts(), [.. transfers]);
+        return (engine.ReadAllAccounts(), [.. transfers], engine.InstanceId);
     }
 
     private static async Task CreateEngineAccountsAsync(LedgerEngine engine)

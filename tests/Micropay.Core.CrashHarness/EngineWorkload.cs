@@ -9,7 +9,8 @@ namespace Micropay.Core.CrashHarness;
 
 /// <summary>
 /// The harness's <c>engine</c> mode: a durable <see cref="LedgerEngine"/> under concurrent load until the process is
-/// killed. Prints <c>start N</c> once open (N: the released batch number it recovered), then one line
+/// killed. Prints <c>start N</c> once open (N: the released batch number after the open, which is the recovered
+/// journal's last batch, plus the SetInstanceId batch when the open gave the ledger its instance id), then one line
 /// <c>&lt;transfer id&gt; &lt;result&gt;</c> per acknowledged transfer, written and flushed only after its call
 /// completed, so every line the parent reads is a result the engine released.
 /// </summary>

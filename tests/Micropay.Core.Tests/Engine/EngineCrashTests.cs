@@ -38,6 +38,7 @@ public sealed class EngineCrashTests : EngineTestKit
         var succeeded = new HashSet<UInt128>();
         var failed = new HashSet<UInt128>();
         ulong durable = 0;
+        UInt128 instanceId = 0;
         var clock = Stopwatch.StartNew();
         int snapshotsTaken = 0;
         for (int round = 0; round < kills; round++)
@@ -67,6 +68,12 @@ public sealed class EngineCrashTests : EngineTestKit
             Assert.True(engine.ReleasedBatchNumber >= durable, $"{context}: reopened at batch {engine.ReleasedBatchNumber}, but batch {durable} was durable before");
             Assert.True(run.StartedAt is null || run.StartedAt >= durable, $"{context}: the child started at batch {run.StartedAt}, below {durable}");
             durable = engine.ReleasedBatchNumber;
+
+            // The ledger's instance id is journaled (durably) by the first open that finds none, the child's or, if every
+            // kill so far came before that, this one's; from then on no kill and no reopen changes it.
+            Assert.NotEqual(UInt128.Zero, engine.InstanceId);
+            instanceId = instanceId == 0 ? engine.InstanceId : instanceId;
+            Assert.True(engine.InstanceId == instanceId, $"{context}: reopened with instance id {engine.InstanceId:X32}, but it was {instanceId:X32}");
 
             foreach (UInt128 id in succeeded)
             {

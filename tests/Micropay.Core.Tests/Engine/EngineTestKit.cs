@@ -13,6 +13,16 @@ using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 /// </summary>
 public abstract class EngineTestKit : TemporaryDirectoryTest
 {
+    /// <summary>
+    /// The batches every new ledger starts with: the <c>SetInstanceId</c> batch (batch 1, one record) that
+    /// <see cref="LedgerEngine.OpenAsync"/> journals, and waits for, when it opens a ledger without an instance id. The
+    /// first batch a test submits to a new ledger is therefore batch <c>GenesisBatches + 1</c>.
+    /// </summary>
+    public const ulong GenesisBatches = 1;
+
+    /// <summary>The size of a <c>SetInstanceId</c> record (the table in SetInstanceIdOperation.cs).</summary>
+    public const int InstanceIdRecordSize = 128;
+
     protected EngineTestKit()
         : base("micropay-engine-")
     {
@@ -130,11 +140,83 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
     };
 
     /// <summary>
+    /// Decodes a <c>SetInstanceId</c> record field by field, following the byte table in SetInstanceIdOperation.cs
+    /// (independently of the engine's codec): magic "MPIN", version 1 at offset 4, a zero reserved field at 6, the id at
+    /// 8 to 23 (little-endian) and zeros from 24 to the end. Asserts every fixed field and returns the id.
+    /// </summary>
+    public static UInt128 DecodeInstanceIdRecord(ReadOnlySpan<byte> record)
+    {
+        Assert.Equal(InstanceIdRecordSize, record.Length);
+        Assert.Equal("MPIN"u8.ToArray(), record[..4].ToArray());
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(record[4..]));
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(record[6..]));
+        int nonZero = record[24..].IndexOfAnyExcept((byte)0);
+        Assert.True(nonZero < 0, $"byte {24 + nonZero} of the SetInstanceId record is not zero");
+        return BinaryPrimitives.ReadUInt128LittleEndian(record[8..]);
+    }
+
+    /// <summary>
+    /// Decodes the snapshot's "instance" section field by field, following the table in InstanceSnapshotSection.cs
+    /// (independently of the engine's code): 24 bytes, version 1, a zero reserved field, then the id. Returns the id.
+    /// </summary>
+    public static UInt128 DecodeInstanceSection(ReadOnlySpan<byte> section)
+    {
+        Assert.Equal(24, section.Length);
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(section));
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(section[4..]));
+        return BinaryPrimitives.ReadUInt128LittleEndian(section[8..]);
+    }
+
+    /// <summary>
+    /// Writes, through the store API alone, a journal as engines wrote it before ledgers had instance ids: the given
+    /// batches (each an <see cref="Account"/>[] or a <see cref="Transfer"/>[]) numbered from 1 and hash-chained, the
+    /// i-th (from 0) stamped <c>firstTimestamp + i * 1000</c>, and no SetInstanceId batch. Returns the ledger those
+    /// batches make when applied in order with those timestamps (what replay does).
+    /// </summary>
+    internal static async Task<LedgerStateMachine> WriteJournalWithoutInstanceIdAsync(string directory, ulong firstTimestamp, params object[] batches)
+    {
+        var ledger = new LedgerStateMachine();
+        await using var store = new FileLedgerStore(directory);
+        Assert.Equal(0UL, (await store.OpenAsync()).LastBatchNumber);
+        BatchHash previous = BatchHash.Zero;
+        for (int i = 0; i < batches.Length; i++)
+        {
+            ulong timestamp = firstTimestamp + ((ulong)i * 1000);
+            BatchOperation operation;
+            byte[] events;
+            int count;
+            switch (batches[i])
+            {
+                case Account[] accounts:
+                    (operation, count, events) = (BatchOperation.CreateAccounts, accounts.Length, new byte[accounts.Length * Account.Size]);
+                    Account.EncodeAll(accounts, events);
+                    ledger.CreateAccounts(timestamp, accounts, new CreateAccountResult[count]);
+                    break;
+                case Transfer[] transfers:
+                    (operation, count, events) = (BatchOperation.CreateTransfers, transfers.Length, new byte[transfers.Length * Transfer.Size]);
+                    Transfer.EncodeAll(transfers, events);
+                    ledger.CreateTransfers(timestamp, transfers, new CreateTransferResult[count]);
+                    break;
+                default:
+                    throw new ArgumentException($"batch {i + 1} is neither accounts nor transfers", nameof(batches));
+            }
+
+            var batch = new CommitBatch(new CommitBatchHeader((ulong)i + 1, operation, timestamp, count, previous, BatchHash.Zero), events);
+            await store.AppendAsync(batch);
+            byte[] encoded = new byte[batch.EncodedLength];
+            batch.Encode(encoded);
+            previous = BatchHash.Compute(encoded);
+        }
+
+        return ledger;
+    }
+
+    /// <summary>
     /// Reads the whole journal in <paramref name="directory"/> (no engine may hold it) and applies it, one batch at a
     /// time with the timestamp in its header, to a fresh <see cref="LedgerStateMachine"/>: the sequential replay that the
     /// engine's state must equal. Keeps every batch's events and results.
     /// </summary>
-    public static async Task<JournalReplay> ReplayJournalAsync(string directory)
+    internal static async Task<JournalReplay> ReplayJournalAsync(string directory)
     {
         var ledger = new LedgerStateMachine();
         var batches = new List<ReplayedBatch>();
@@ -179,6 +261,16 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
 
                     batches.Add(new ReplayedBatch(batch.BatchNumber, header.Timestamp, accounts, applied.Results[..count], null, null));
                     break;
+                case OperationStaging<InstanceIdRecord, InstanceIdResult> applied:
+                    Assert.Equal(InstanceIdRecordSize, header.EventSize);
+                    UInt128[] ids = [.. applied.Events[..count].Select(e => e.Id)];
+                    for (int i = 0; i < count; i++)
+                    {
+                        Assert.Equal(DecodeInstanceIdRecord(events.Slice(i * InstanceIdRecordSize, InstanceIdRecordSize)), ids[i]);
+                    }
+
+                    batches.Add(new ReplayedBatch(batch.BatchNumber, header.Timestamp, null, null, null, null, ids, applied.Results[..count]));
+                    break;
                 default:
                     Assert.Fail($"batch {batch.BatchNumber}: the replay has no typed record for {operation}");
                     break;
@@ -189,9 +281,13 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
         return new JournalReplay(ledger, batches, state.LastBatchNumber);
     }
 
-    /// <summary>Asserts that the engine's accounts equal the replay's, row by row, and that it holds each given transfer exactly as the replay does.</summary>
+    /// <summary>
+    /// Asserts that the engine has the replay's instance id, that its accounts equal the replay's, row by row, and that it
+    /// holds each given transfer exactly as the replay does.
+    /// </summary>
     public static void AssertSameState(LedgerStateMachine expected, LedgerEngine engine, IEnumerable<UInt128> transferIds)
     {
+        Assert.Equal(expected.InstanceId, engine.InstanceId);
         Account[] actual = engine.ReadAllAccounts();
         Assert.Equal(expected.AccountCount, actual.Length);
         ReadOnlySpan<Account> rows = expected.Accounts;
@@ -213,11 +309,18 @@ public abstract class EngineTestKit : TemporaryDirectoryTest
     }
 
     /// <summary>A journal applied sequentially: the resulting ledger and every batch with its results.</summary>
-    public sealed record JournalReplay(LedgerStateMachine Ledger, IReadOnlyList<ReplayedBatch> Batches, ulong LastBatchNumber);
+    internal sealed record JournalReplay(LedgerStateMachine Ledger, IReadOnlyList<ReplayedBatch> Batches, ulong LastBatchNumber);
 
-    /// <summary>One journaled batch as the replay decoded and applied it.</summary>
-    public sealed record ReplayedBatch(
-        ulong BatchNumber, ulong Timestamp, Account[]? Accounts, CreateAccountResult[]? AccountResults, Transfer[]? Transfers, CreateTransferResult[]? TransferResults);
+    /// <summary>One journaled batch as the replay decoded and applied it: the events and results of its one operation.</summary>
+    internal sealed record ReplayedBatch(
+        ulong BatchNumber,
+        ulong Timestamp,
+        Account[]? Accounts,
+        CreateAccountResult[]? AccountResults,
+        Transfer[]? Transfers,
+        CreateTransferResult[]? TransferResults,
+        UInt128[]? InstanceIds = null,
+        InstanceIdResult[]? InstanceIdResults = null);
 
     /// <summary>
     /// A clock the test sets: the engine stamps each batch with <see cref="TimeProvider.GetUtcNow"/>, so a test that

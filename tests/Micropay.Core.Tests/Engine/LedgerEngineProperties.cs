@@ -13,9 +13,9 @@ using Ledger = Micropay.Core.Ledger.LedgerStateMachine;
 /// <summary>
 /// The engine is the ledger behind a queue: submissions awaited one after another each become a ledger batch of
 /// their own, stamped with the engine's clock, so their results and the final state must be exactly those of a plain
-/// <see cref="LedgerStateMachine"/> given the same events one batch per submission with the same timestamps. The engine's clock
-/// is a <see cref="EngineTestKit.ManualClock"/> the script sets before each submission (including jumps that expire
-/// holds and steps backwards the ledger must absorb).
+/// <see cref="LedgerStateMachine"/> given the same events one batch per submission with the same timestamps (after the
+/// same genesis batch the engine's open applies). The engine's clock is a <see cref="EngineTestKit.ManualClock"/> the
+/// script sets before each submission (including jumps that expire holds and steps backwards the ledger must absorb).
 /// </summary>
 public sealed class LedgerEngineProperties
 {
@@ -36,7 +36,18 @@ public sealed class LedgerEngineProperties
     {
         var clock = new EngineTestKit.ManualClock();
         await using LedgerEngine engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Durability = DurabilityMode.InMemory, TimeProvider = clock, ClockPulses = false });
+
+        // The open applied the engine's genesis batch (SetInstanceId) with the clock's reading then: a batch like any
+        // other, whose start takes a timestamp (moving the ledger's clock) and would expire due holds. The reference
+        // ledger takes the same step, with the same id at the same timestamp, so both start the script from one state.
         var ledger = new LedgerStateMachine();
+        InstanceIdResult genesis = ledger.SetInstanceId(clock.Nanoseconds, engine.InstanceId);
+        ulong opened = engine.ReleasedBatchNumber;
+        if (genesis != InstanceIdResult.Ok || opened != EngineTestKit.GenesisBatches)
+        {
+            return $"the open released batch {opened} and the reference ledger's SetInstanceId returned {genesis}: expected the genesis batch alone, Ok";
+        }
+
         int number = 0;
         foreach (Step step in script.AllSteps)
         {
@@ -82,9 +93,9 @@ public sealed class LedgerEngineProperties
             }
 
             number++;
-            if (engine.ReleasedBatchNumber != (ulong)number)
+            if (engine.ReleasedBatchNumber != opened + (ulong)number)
             {
-                return $"after step #{number - 1} the engine released batch {engine.ReleasedBatchNumber}: the submissions were not one batch each";
+                return $"after step #{number - 1} the engine released batch {engine.ReleasedBatchNumber}, not {opened + (ulong)number}: the submissions were not one batch each";
             }
 
             Account[] engineAccounts = engine.ReadAllAccounts();

@@ -30,23 +30,28 @@ public sealed class LedgerEngineStoreCapabilityTests : EngineTestKit
         await using (LedgerEngine engine = await OpenEngineAsync(store))
         {
             Assert.True(engine.AppendsEncoded);
+
+            // The open journaled the genesis batch (SetInstanceId) on the same path.
+            Assert.Equal((int)GenesisBatches, store.AppendCalls);
+            Assert.Equal(store.AppendCalls, store.EncodedAppendCalls);
+
             Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]));
             Transfer[] batch = [.. Enumerable.Range(0, 1000).Select(i => Tr(100 + (ulong)i, 1, 2, 1))];
             Assert.Equal(0, await engine.CreateTransfersAsync(batch, new CreateTransferResult[batch.Length]));
             Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(5000, 2, 1, 3)));
 
-            Assert.Equal(3, store.AppendCalls);
+            Assert.Equal((int)GenesisBatches + 3, store.AppendCalls);
             Assert.Equal(store.AppendCalls, store.EncodedAppendCalls);
 
             // The decorator's faults apply on that path too: a failed append stops the engine, as through AppendAsync.
             store.InjectFault(AppendFault.FailBeforeWrite);
             await Assert.ThrowsAsync<LedgerEngineException>(async () => await engine.CreateTransferAsync(Tr(5001, 1, 2, 1)));
-            Assert.Equal(4, store.EncodedAppendCalls);
+            Assert.Equal((int)GenesisBatches + 4, store.EncodedAppendCalls);
             Assert.Equal(1, store.FaultsInjected);
         }
 
         JournalReplay replay = await ReplayJournalAsync(Directory);
-        Assert.Equal(3UL, replay.LastBatchNumber);
+        Assert.Equal(GenesisBatches + 3, replay.LastBatchNumber);
         Assert.True(replay.Ledger.TryGetTransfer(5000, out _));
         Assert.False(replay.Ledger.TryGetTransfer(5001, out _));
     }
@@ -104,7 +109,9 @@ public sealed class LedgerEngineStoreCapabilityTests : EngineTestKit
         Assert.False(engine.AppendsEncoded);
         Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]));
         Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 3)));
-        Assert.Equal(2, store.AppendCalls);
+
+        // The genesis batch the open journaled, then the two submitted here.
+        Assert.Equal((int)GenesisBatches + 2, store.AppendCalls);
         Assert.Equal(0, store.EncodedAppendCalls);
     }
 

@@ -35,8 +35,10 @@ public sealed class LedgerEngineTests : EngineTestKit
     [Fact]
     public async Task OpenAsync_AfterDispose_RecoversTheDurableState()
     {
+        ulong opened;
         await using (LedgerEngine engine = await OpenFileEngineAsync())
         {
+            opened = engine.ReleasedBatchNumber;
             Account[] accounts = [Acct(1), Acct(2), Acct(3)];
             Assert.Equal(0, await engine.CreateAccountsAsync(accounts, new CreateAccountResult[3]));
             Transfer[] transfers = [Tr(10, 1, 2, 5), Tr(11, 2, 3, 4), Tr(12, 1, 99, 1)];
@@ -46,7 +48,7 @@ public sealed class LedgerEngineTests : EngineTestKit
         }
 
         await using LedgerEngine reopened = await OpenFileEngineAsync();
-        Assert.Equal(2UL, reopened.ReleasedBatchNumber);
+        Assert.Equal(opened + 2, reopened.ReleasedBatchNumber);
         Account[] all = reopened.ReadAllAccounts();
         Assert.Equal(3, all.Length);
         Assert.Equal((UInt128)5, all[0].DebitsPosted);
@@ -287,8 +289,10 @@ public sealed class LedgerEngineTests : EngineTestKit
     public async Task SnapshotIntervalBatches_WhenReached_WritesSnapshotsThatRecoveryUses()
     {
         Account[] before;
+        ulong opened;
         await using (LedgerEngine engine = await OpenFileEngineAsync(snapshotInterval: 3))
         {
+            opened = engine.ReleasedBatchNumber;
             Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]));
             for (int i = 0; i < 10; i++)
             {
@@ -298,10 +302,12 @@ public sealed class LedgerEngineTests : EngineTestKit
             before = engine.ReadAllAccounts();
         }
 
+        // The interval counts every batch applied since the open, the genesis batch included: snapshots after batches 3,
+        // 6 and 9 at least (the one after the last batch may still be in flight when the engine is disposed).
         await using (var store = new Micropay.Core.Storage.FileLedgerStore(Directory))
         {
             var state = await store.OpenAsync();
-            Assert.Equal(11UL, state.LastBatchNumber);
+            Assert.Equal(opened + 11, state.LastBatchNumber);
             Assert.True(state.LatestSnapshotBatchNumber >= 9, $"latest snapshot at batch {state.LatestSnapshotBatchNumber}");
         }
 
@@ -315,17 +321,22 @@ public sealed class LedgerEngineTests : EngineTestKit
         ulong latest;
         await using (LedgerEngine engine = await OpenFileEngineAsync(snapshotInterval: 3))
         {
+            // The genesis batch (batch 1) counts toward the interval like any batch applied since the open.
+            Assert.Equal(GenesisBatches, engine.ReleasedBatchNumber);
             Assert.Equal(0UL, engine.LatestSnapshotBatchNumber);
             Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]));
             Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(100, 1, 2, 1)));
-            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(101, 1, 2, 1)));
 
             // Batch 3 made a periodic snapshot due; batch 4's release comes after the publisher wrote it.
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(101, 1, 2, 1)));
+            Assert.Equal(3UL, engine.LatestSnapshotBatchNumber);
+
+            // Batch 5 is the second since that snapshot: none due, the latest stays.
             Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(102, 1, 2, 1)));
             Assert.Equal(3UL, engine.LatestSnapshotBatchNumber);
 
             latest = await engine.TakeSnapshotAsync();
-            Assert.Equal(4UL, latest);
+            Assert.Equal(5UL, latest);
             Assert.Equal(latest, engine.LatestSnapshotBatchNumber);
             Assert.Null(engine.LastSnapshotError);
         }

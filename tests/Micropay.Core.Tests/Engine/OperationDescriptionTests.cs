@@ -15,7 +15,9 @@ namespace Micropay.Core.Tests.Engine;
 /// <remarks>
 /// What the note kind needed, which is the claim of the design: its description (<see cref="NoteOperation"/>), its
 /// state (<see cref="NoteBook"/>, standing in for the state machine's) and a registry that lists it. Nothing in the
-/// engine, the stores or the header.
+/// engine, the stores or the header. The test registries extend <see cref="OperationRegistry.Default"/> at its end, as
+/// its documentation asks (an operation keeps its index in every registry): the engine needs SetInstanceId to give a
+/// new ledger its genesis batch.
 /// </remarks>
 public sealed class OperationDescriptionTests : EngineTestKit
 {
@@ -26,8 +28,7 @@ public sealed class OperationDescriptionTests : EngineTestKit
     public async Task TestOnlyKind_SubmittedAlongsideTransfers_IsJournaledAndReplayedInOrder()
     {
         var notes = new NoteOperation(NoteCode, eventSize: 24);
-        var registry = new OperationRegistry(OperationRegistry.CreateAccounts, OperationRegistry.CreateTransfers, notes);
-        await using (LedgerEngine engine = await OpenAsync(registry))
+        await using (LedgerEngine engine = await OpenAsync(WithNotes(notes)))
         {
             Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(1)));
             Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(2)));
@@ -52,7 +53,7 @@ public sealed class OperationDescriptionTests : EngineTestKit
 
         Assert.Equal(202, notes.Book.Entries.Count);
         var replayed = new NoteOperation(NoteCode, eventSize: 24);
-        await using (LedgerEngine reopened = await OpenAsync(new OperationRegistry(OperationRegistry.CreateAccounts, OperationRegistry.CreateTransfers, replayed)))
+        await using (LedgerEngine reopened = await OpenAsync(WithNotes(replayed)))
         {
             // The replay rebuilt the notes from the journal: same ids, values and batch timestamps, in the same order.
             Assert.Equal(notes.Book.Entries, replayed.Book.Entries);
@@ -65,29 +66,31 @@ public sealed class OperationDescriptionTests : EngineTestKit
     public async Task OpenAsync_JournalHoldsAKindThisBuildDoesNotKnow_RefusesNamingTheCodeAndTheKnownKinds()
     {
         var notes = new NoteOperation(NoteCode, eventSize: 24);
-        await using (LedgerEngine engine = await OpenAsync(new OperationRegistry(OperationRegistry.CreateAccounts, OperationRegistry.CreateTransfers, notes)))
+        ulong noteBatch;
+        await using (LedgerEngine engine = await OpenAsync(WithNotes(notes)))
         {
             Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(1)));
             Assert.Equal(NoteResult.Ok, await engine.SubmitOne(notes, new Note(1, 1), default));
+            noteBatch = engine.ReleasedBatchNumber;
         }
 
         var error = await Assert.ThrowsAsync<LedgerEngineException>(async () => await OpenAsync(OperationRegistry.Default));
-        Assert.Contains("Batch 2 of the journal holds operation code 32752", error.Message);
-        Assert.Contains("CreateAccounts (code 1), CreateTransfers (code 2)", error.Message);
+        Assert.Equal(GenesisBatches + 2, noteBatch);
+        Assert.Contains($"Batch {noteBatch} of the journal holds operation code 32752", error.Message);
+        Assert.Contains("(it knows CreateAccounts (code 1), CreateTransfers (code 2), SetInstanceId (code 3))", error.Message);
     }
 
     [Fact]
     public async Task OpenAsync_JournalHoldsAKnownKindAtAnotherEventSize_RefusesNamingBothSizes()
     {
         var notes = new NoteOperation(NoteCode, eventSize: 24);
-        await using (LedgerEngine engine = await OpenAsync(new OperationRegistry(OperationRegistry.CreateAccounts, OperationRegistry.CreateTransfers, notes)))
+        await using (LedgerEngine engine = await OpenAsync(WithNotes(notes)))
         {
             Assert.Equal(NoteResult.Ok, await engine.SubmitOne(notes, new Note(1, 1), default));
         }
 
         var wider = new NoteOperation(NoteCode, eventSize: 32);
-        var error = await Assert.ThrowsAsync<LedgerEngineException>(async () =>
-            await OpenAsync(new OperationRegistry(OperationRegistry.CreateAccounts, OperationRegistry.CreateTransfers, wider)));
+        var error = await Assert.ThrowsAsync<LedgerEngineException>(async () => await OpenAsync(WithNotes(wider)));
         Assert.Contains("events of 24 bytes", error.Message);
         Assert.Contains("encodes them in 32 bytes", error.Message);
     }
@@ -109,6 +112,10 @@ public sealed class OperationDescriptionTests : EngineTestKit
             new OperationRegistry(OperationRegistry.CreateAccounts, OperationRegistry.CreateTransfers, new NoteOperation(BatchOperation.CreateTransfers, 24)));
         Assert.Contains("share an operation code", error.Message);
     }
+
+    /// <summary>This build's operations (<see cref="OperationRegistry.Default"/>, in its order) and the test kind at the end.</summary>
+    private static OperationRegistry WithNotes(NoteOperation notes) =>
+        new([.. OperationRegistry.Default.All, notes]);
 
     private ValueTask<LedgerEngine> OpenAsync(OperationRegistry registry) =>
         LedgerEngine.OpenAsync(new LedgerEngineOptions

@@ -87,10 +87,12 @@ public sealed class SnapshotEnvelopeTests : EngineTestKit
     }
 
     [Fact]
-    public async Task Engine_SnapshotItWrites_IsAnEnvelopeWhoseLedgerSectionIsTheLedgersBytes()
+    public async Task Engine_SnapshotItWrites_IsAnEnvelopeOfTheLedgersBytesAndItsInstanceId()
     {
+        UInt128 id;
         await using (LedgerEngine engine = await OpenFileEngineAsync())
         {
+            id = engine.InstanceId;
             Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(1)));
             Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(2)));
             Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
@@ -105,39 +107,44 @@ public sealed class SnapshotEnvelopeTests : EngineTestKit
         await store.OpenAsync();
         using LedgerSnapshot snapshot = (await store.ReadLatestSnapshotAsync())!;
         Assert.Equal("MPSE"u8.ToArray(), snapshot.State.Slice(0, 4).ToArray());
-        var sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "ledger" });
+        var sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "instance", "ledger" });
+        Assert.Equal(["instance", "ledger"], sections.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(expected, sections["ledger"].ToArray());
+        Assert.NotEqual(UInt128.Zero, id);
+        Assert.Equal(id, DecodeInstanceSection(sections["instance"].ToArray()));
     }
 
     [Fact]
     public async Task OpenAsync_SnapshotWrittenBeforeSections_RecoversFromIt()
     {
-        await using (LedgerEngine engine = await OpenFileEngineAsync())
-        {
-            for (int i = 1; i <= 4; i++)
-            {
-                Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct((UInt128)i)));
-            }
-
-            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
-        }
-
-        // What an engine without sections wrote: the ledger's bytes alone, at the last batch.
-        JournalReplay replay = await ReplayJournalAsync(Directory);
-        byte[] legacy = new byte[replay.Ledger.SnapshotSize];
-        replay.Ledger.WriteSnapshot(legacy);
+        // What an engine without sections wrote (engines then had no instance ids either): a journal of accounts and
+        // transfers, without a SetInstanceId batch, and a snapshot of the ledger's bytes alone at its last batch.
+        Account[] accounts = [Acct(1), Acct(2), Acct(3), Acct(4)];
+        LedgerStateMachine written = await WriteJournalWithoutInstanceIdAsync(Directory, 1_000_000_000, accounts, new[] { Tr(10, 1, 2, 5) });
+        byte[] legacy = new byte[written.SnapshotSize];
+        written.WriteSnapshot(legacy);
         await using (var store = new FileLedgerStore(Directory))
         {
             await store.OpenAsync();
-            await store.WriteSnapshotAsync(replay.LastBatchNumber, legacy);
+            await store.WriteSnapshotAsync(2, legacy);
         }
 
         await using (LedgerEngine reopened = await OpenFileEngineAsync())
         {
-            Assert.Equal(replay.LastBatchNumber, reopened.LatestSnapshotBatchNumber);
-            AssertSameState(replay.Ledger, reopened, [10]);
+            Assert.Equal(2UL, reopened.LatestSnapshotBatchNumber);
+            Assert.Equal(written.Accounts.ToArray(), reopened.ReadAllAccounts());
+            Assert.True(written.TryGetTransfer(10, out Transfer expected));
+            Assert.True(reopened.TryGetTransfer(10, out Transfer recovered));
+            Assert.Equal(expected, recovered);
             Assert.Equal(CreateTransferResult.Ok, await reopened.CreateTransferAsync(Tr(11, 3, 4, 1)));
         }
+
+        // The journal from batch 1 (the open gave the ledger its instance id after the snapshot's batch) agrees with an
+        // engine recovered from the old snapshot and the batches after it.
+        JournalReplay replay = await ReplayJournalAsync(Directory);
+        await using LedgerEngine again = await OpenFileEngineAsync();
+        Assert.Equal(2UL, again.LatestSnapshotBatchNumber);
+        AssertSameState(replay.Ledger, again, [10, 11]);
     }
 
     private static byte[] Write(params SnapshotSection[] sections)
