@@ -62,7 +62,7 @@ public sealed partial class LedgerEngine
             // Encoded before anything is released: a direct batch's events are the caller's memory, which the caller
             // may reuse as soon as its submission completes.
             Encode(batch);
-            if (_mode == DurabilityMode.Buffered)
+            if (_mode == DurabilityMode.Buffered && !batch.Operation!.ReleasedOnlyWhenDurable)
             {
                 // Buffered: released before the append (see DurabilityMode.Buffered); the append follows in order.
                 Release(batch, snapshotsToo: false);

@@ -36,6 +36,12 @@ internal abstract class Operation
     /// <summary>The size of one encoded event in bytes (<see cref="CommitBatchHeader.EventSize"/>).</summary>
     public int EventSize { get; }
 
+    /// <summary>
+    /// Whether a batch of this operation is released only once it is durable, even in <see cref="DurabilityMode.Buffered"/>
+    /// mode: for facts that must never be taken back once a caller saw them (the ledger's instance id, which signatures bind).
+    /// </summary>
+    public virtual bool ReleasedOnlyWhenDurable => false;
+
     /// <summary>The operation's place in <see cref="OperationRegistry.All"/>, which indexes per-operation arrays.</summary>
     public int Index { get; internal set; } = -1;
 

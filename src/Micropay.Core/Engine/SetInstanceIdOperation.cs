@@ -28,6 +28,12 @@ internal sealed class SetInstanceIdOperation() : Operation<InstanceIdRecord, Ins
 
     private static ReadOnlySpan<byte> Magic => "MPIN"u8;
 
+    /// <summary>
+    /// Even in Buffered mode: once OpenAsync returns, callers sign messages binding the id, so a crash must never let the
+    /// next open choose another.
+    /// </summary>
+    public override bool ReleasedOnlyWhenDurable => true;
+
     public override int Apply(LedgerStateMachine ledger, ulong timestamp, ReadOnlySpan<InstanceIdRecord> events, Span<InstanceIdResult> results)
     {
         int failed = 0;

@@ -3,6 +3,7 @@ using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using Micropay.Core.Storage.Specification;
+using Micropay.Core.Storage.Tests;
 using static Micropay.Core.Tests.Records;
 
 namespace Micropay.Core.Tests.Engine;
@@ -111,7 +112,7 @@ public sealed class InstanceIdTests : EngineTestKit
             using (LedgerSnapshot snapshot = (await store.ReadLatestSnapshotAsync())!)
             {
                 Assert.Equal(taken, snapshot.BatchNumber);
-                Dictionary<string, ReadOnlySequence<byte>> sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "instance", "ledger" });
+                Dictionary<string, ReadOnlySequence<byte>> sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "channels", "instance", "ledger" });
                 Assert.Equal(id, DecodeInstanceSection(sections["instance"].ToArray()));
             }
 
@@ -322,6 +323,32 @@ public sealed class InstanceIdTests : EngineTestKit
 
         JournalReplay replay = await ReplayJournalAsync(Directory);
         Assert.Equal([id], Assert.Single(replay.Batches).InstanceIds!);
+    }
+
+    [Theory]
+    [InlineData(DurabilityMode.Durable)]
+    [InlineData(DurabilityMode.Buffered)]
+    public async Task OpenAsync_AnyDurableMode_ReturnsOnlyOnceTheGenesisBatchWasAppended(DurabilityMode mode)
+    {
+        // Buffered mode releases other batches before their append; the id must not be one of them, or a crash right after
+        // the open would let the next open choose another id under vouchers already signed with this one.
+        var store = new AppendWatchingStore(new InMemoryLedgerStore());
+        await using LedgerEngine engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Store = store, Durability = mode, ClockPulses = false });
+
+        Assert.Equal(1, Volatile.Read(ref store.CompletedAppends));
+    }
+
+    private sealed class AppendWatchingStore(ILedgerStore inner) : ForwardingLedgerStore(inner)
+    {
+        public int CompletedAppends;
+
+        public override async ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default)
+        {
+            // Slow enough that a release before the append would be seen.
+            await Task.Delay(200, cancellationToken);
+            await Inner.AppendAsync(batch, cancellationToken);
+            Interlocked.Increment(ref CompletedAppends);
+        }
     }
 
     private ValueTask<LedgerEngine> OpenWithIdAsync(UInt128 id) =>
