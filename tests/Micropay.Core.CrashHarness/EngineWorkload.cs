@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Micropay.Core.Channels;
+using Micropay.Core.Crypto;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
@@ -15,6 +17,11 @@ namespace Micropay.Core.CrashHarness;
 /// completed, so every line the parent reads is a result the engine released.
 /// </summary>
 /// <remarks>
+/// <para>One more task pays through a channel: each run opens a channel of its own (salt: the round) from account 1 to
+/// account 2 and redeems vouchers on two lanes with increasing sequences and amounts, each voucher once, until the
+/// deposit runs out (then <c>ExceedsDeposit</c>) and on. It prints <c>r &lt;channel id&gt; &lt;lane&gt; &lt;sequence&gt;
+/// &lt;cumulative&gt; &lt;ChannelResult&gt;</c> per acknowledged redemption, and <c>o &lt;channel id&gt; &lt;ChannelResult&gt;</c>
+/// for the open.</para>
 /// Transfer ids are <c>(round + 1) &lt;&lt; 48 | (submitter + 1) &lt;&lt; 40 | counter</c>, so no two runs on one
 /// directory share an id (the parent passes a new round number each run); the funding transfers (ids below 100) are
 /// the same every run, so after the first successful run they come back as Exists.
@@ -25,6 +32,10 @@ internal static class EngineWorkload
     public const int AccountCount = 16;
 
     private const int Submitters = 4;
+    private const ulong ChannelDeposit = 20_000;
+
+    // A fixed payer key (every run signs with it; the parent needs no secret to check what was redeemed).
+    private static readonly SigningKey PayerKey = SigningKey.Import(Enumerable.Range(1, 32).Select(i => (byte)(i * 7)).ToArray(), SigningKeyFormat.RawSeed);
     private const ulong UnknownAccount = 1_000;
 
     private static readonly object OutputLock = new();
@@ -57,12 +68,14 @@ internal static class EngineWorkload
         ];
         await SubmitBatchAsync(engine, funding);
 
-        Task[] loops = new Task[Submitters];
+        Task[] loops = new Task[Submitters + 1];
         for (int s = 0; s < Submitters; s++)
         {
             int submitter = s;
             loops[s] = Task.Run(() => SubmitForeverAsync(engine, round, submitter));
         }
+
+        loops[Submitters] = Task.Run(() => RedeemForeverAsync(engine, round));
 
         // The loops end only by failing (the engine never stops otherwise): report the first failure.
         Task failed = await Task.WhenAny(loops);
@@ -142,6 +155,30 @@ internal static class EngineWorkload
                     Flags = post ? TransferFlags.PostPendingTransfer : TransferFlags.VoidPendingTransfer,
                 });
             }
+        }
+    }
+
+    /// <summary>Opens this run's channel, then redeems vouchers on two lanes, each once, forever.</summary>
+    private static async Task RedeemForeverAsync(LedgerEngine engine, ulong round)
+    {
+        ChannelConfig config = ChannelConfig.CreateCumulative(
+            engine.InstanceId, 1, 2, 1, PayerKey.VerificationKey, ulong.MaxValue - 1, 60UL * 1_000_000_000, (UInt128)round + 1);
+        ChannelResult opened = await engine.OpenChannelAsync(ChannelOpenRequest.Sign(PayerKey, config, ChannelDeposit));
+        Write("o " + config.Id.ToString(CultureInfo.InvariantCulture) + " " + opened.ToString() + "\n");
+        if (opened != ChannelResult.Ok)
+        {
+            throw new InvalidOperationException("opening the run's channel failed: " + opened);
+        }
+
+        var random = new Random((int)round);
+        var cumulative = new UInt128[2];
+        for (ulong sequence = 1; ; sequence++)
+        {
+            uint lane = (uint)random.Next(2);
+            cumulative[lane] += (UInt128)random.Next(1, 100);
+            Voucher voucher = Voucher.Sign(PayerKey, engine.InstanceId, config.Id, lane, sequence, cumulative[lane], ulong.MaxValue);
+            ChannelResult result = await engine.RedeemVoucherAsync(voucher);
+            Write(string.Create(CultureInfo.InvariantCulture, $"r {config.Id} {lane} {sequence} {cumulative[lane]} {result}\n"));
         }
     }
 

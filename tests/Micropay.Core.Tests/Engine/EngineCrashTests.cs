@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Micropay.Core.Channels;
 using Micropay.Core.Engine;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
@@ -36,6 +37,8 @@ public sealed class EngineCrashTests : EngineTestKit
     {
         var random = new Random(seed);
         var succeeded = new HashSet<UInt128>();
+        var redeemedTotal = new Dictionary<UInt128, UInt128>();
+        var bestPerLane = new Dictionary<(UInt128 Channel, uint Lane), UInt128>();
         var failed = new HashSet<UInt128>();
         ulong durable = 0;
         UInt128 instanceId = 0;
@@ -75,6 +78,33 @@ public sealed class EngineCrashTests : EngineTestKit
             instanceId = instanceId == 0 ? engine.InstanceId : instanceId;
             Assert.True(engine.InstanceId == instanceId, $"{context}: reopened with instance id {engine.InstanceId:X32}, but it was {instanceId:X32}");
 
+            // Every voucher redemption the child was told succeeded is in the ledger (its derived transfer, paying the
+            // lane's increase), and none it was told failed; each channel's payee never got more than its lanes' best.
+            foreach (Redemption r in run.Redemptions)
+            {
+                UInt128 id = DerivedIds.Redemption(r.ChannelId, r.Lane, r.Sequence);
+                bool exists = engine.TryGetTransfer(id, out Transfer redemption);
+                if (r.Result == ChannelResult.Ok)
+                {
+                    Assert.True(exists, $"{context}: redemption of channel {r.ChannelId:X} lane {r.Lane} sequence {r.Sequence} was acknowledged but is missing");
+                    Assert.Equal(r.ChannelId, redemption.UserData128);
+                    redeemedTotal[r.ChannelId] = redeemedTotal.GetValueOrDefault(r.ChannelId) + redemption.Amount;
+                    bestPerLane[(r.ChannelId, r.Lane)] = r.Cumulative;
+                }
+                else
+                {
+                    Assert.False(exists, $"{context}: redemption of channel {r.ChannelId:X} lane {r.Lane} sequence {r.Sequence} was refused ({r.Result}) but exists");
+                }
+            }
+
+            foreach ((UInt128 channel, UInt128 total) in redeemedTotal)
+            {
+                UInt128 best = bestPerLane.Where(p => p.Key.Channel == channel).Aggregate(UInt128.Zero, (sum, p) => sum + p.Value);
+                Assert.True(total == best, $"{context}: channel {channel:X} paid {total} for acknowledged vouchers whose lanes' best sum to {best}");
+                Assert.True(engine.TryGetChannel(channel, out Micropay.Core.Channels.ChannelInfo info), $"{context}: channel {channel:X} is missing");
+                Assert.True(info.PaidOut >= total, $"{context}: channel {channel:X} paid out {info.PaidOut}, less than the acknowledged {total}");
+            }
+
             foreach (UInt128 id in succeeded)
             {
                 Assert.True(engine.TryGetTransfer(id, out _), $"{context}: transfer {id} was acknowledged but is missing after the kill");
@@ -109,12 +139,16 @@ public sealed class EngineCrashTests : EngineTestKit
 
         _output.WriteLine(
             $"{kills} kills (seed {seed}) in {clock.Elapsed.TotalSeconds:F1} s: {succeeded.Count} transfers acknowledged, " +
-            $"{failed.Count} failures, journal at batch {durable}, {snapshotsTaken} snapshots taken after a kill.");
+            $"{failed.Count} failures, {bestPerLane.Count} channel lanes paid {redeemedTotal.Values.Aggregate(UInt128.Zero, (a, b) => a + b)} by acknowledged vouchers, " +
+            $"journal at batch {durable}, {snapshotsTaken} snapshots taken after a kill.");
         Assert.True(succeeded.Count > 0, "the child never acknowledged a transfer");
+        Assert.True(redeemedTotal.Count > 0, "the child never acknowledged a voucher redemption");
         Assert.True(snapshotsTaken > 0, "no snapshot round had a batch to snapshot");
     }
 
-    private sealed record ChildRun(ulong? StartedAt, List<(UInt128 Id, CreateTransferResult Result)> Results);
+    private sealed record ChildRun(ulong? StartedAt, List<(UInt128 Id, CreateTransferResult Result)> Results, List<Redemption> Redemptions);
+
+    private sealed record Redemption(UInt128 ChannelId, uint Lane, ulong Sequence, UInt128 Cumulative, ChannelResult Result);
 
     private async Task<ChildRun> RunAndKillAsync(int round, int snapshotInterval, bool waitForStart, int delayMilliseconds)
     {
@@ -122,6 +156,7 @@ public sealed class EngineCrashTests : EngineTestKit
             "engine", Directory, snapshotInterval.ToString(CultureInfo.InvariantCulture), round.ToString(CultureInfo.InvariantCulture));
         ulong? startedAt = null;
         var results = new List<(UInt128, CreateTransferResult)>();
+        var redemptions = new List<Redemption>();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task reader = Task.Run(async () =>
         {
@@ -147,6 +182,20 @@ public sealed class EngineCrashTests : EngineTestKit
                     {
                         startedAt = ulong.Parse(line.AsSpan(6), CultureInfo.InvariantCulture);
                         started.TrySetResult();
+                        continue;
+                    }
+
+                    if (line.StartsWith("o ", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    if (line.StartsWith("r ", StringComparison.Ordinal))
+                    {
+                        string[] f = line.Split(' ');
+                        redemptions.Add(new Redemption(
+                            UInt128.Parse(f[1], CultureInfo.InvariantCulture), uint.Parse(f[2], CultureInfo.InvariantCulture),
+                            ulong.Parse(f[3], CultureInfo.InvariantCulture), UInt128.Parse(f[4], CultureInfo.InvariantCulture), Enum.Parse<ChannelResult>(f[5])));
                         continue;
                     }
 
@@ -176,6 +225,6 @@ public sealed class EngineCrashTests : EngineTestKit
 
         await reader;
         Assert.False(exitedOnItsOwn, $"the harness exited on its own with code {child.ExitCode}: {await errors}");
-        return new ChildRun(startedAt, results);
+        return new ChildRun(startedAt, results, redemptions);
     }
 }
