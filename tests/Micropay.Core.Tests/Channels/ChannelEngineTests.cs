@@ -220,6 +220,42 @@ public sealed class ChannelEngineTests : EngineTestKit
     }
 
     [Fact]
+    public async Task RedeemTickAsync_HashChainChannel_PaysUnitsPerIndexAndRefusesWhatItShould()
+    {
+        using HashChainWallet chain = HashChainWallet.Create(100);
+        ChannelConfig config;
+        Tick five;
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            await FundPayerAsync(engine, 10_000);
+            config = ChannelConfig.CreateHashChain(engine.InstanceId, Payer, Payee, 1, PayerKey.VerificationKey, ulong.MaxValue - 1, Hour, 0, chain.Root, unitAmount: 10, chainLength: 100);
+            Assert.Equal(ChannelResult.Ok, await engine.OpenChannelAsync(ChannelOpenRequest.Sign(PayerKey, config, 500)));
+
+            Tick two = chain.NextTick(config.Id, 2);
+            five = chain.NextTick(config.Id, 3);
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemTickAsync(two));
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemTickAsync(five));
+            Assert.Equal(ChannelResult.AlreadyRedeemed, await engine.RedeemTickAsync(five));
+
+            // The word at index 4 is the hash of the word at 5: a genuine tick, below what was redeemed.
+            byte[] word = new byte[32];
+            five.CopyWordTo(word);
+            Micropay.Core.Crypto.Blake2b256.Hash(word, word);
+            Assert.Equal(ChannelResult.TickIndexNotIncreasing, await engine.RedeemTickAsync(new Tick(config.Id, 4, word)));
+            Assert.Equal(ChannelResult.BadTick, await engine.RedeemTickAsync(new Tick(config.Id, 7, new byte[32])));
+            Assert.Equal(ChannelResult.WrongChannelMode, await engine.RedeemVoucherAsync(Voucher.Sign(PayerKey, engine.InstanceId, config.Id, 0, 1, 10, ulong.MaxValue)));
+            Assert.Equal(ChannelResult.ExceedsDeposit, await engine.RedeemTickAsync(chain.NextTick(config.Id, 50)));
+            Assert.True(engine.TryGetAccount(Payee, out Account payee));
+            Assert.Equal((UInt128)50, payee.CreditsPosted);
+        }
+
+        await using LedgerEngine reopened = await OpenFileEngineAsync();
+        Assert.Equal(ChannelResult.AlreadyRedeemed, await reopened.RedeemTickAsync(five));
+        Assert.True(reopened.TryGetChannel(config.Id, out ChannelInfo info));
+        Assert.Equal((UInt128)450, info.Remaining);
+    }
+
+    [Fact]
     public async Task ChannelOperations_JournaledUnderTheirOwnCodes()
     {
         await using (LedgerEngine engine = await OpenFileEngineAsync())
