@@ -77,7 +77,10 @@ public sealed class OperationDescriptionTests : EngineTestKit
         var error = await Assert.ThrowsAsync<LedgerEngineException>(async () => await OpenAsync(OperationRegistry.Default));
         Assert.Equal(GenesisBatches + 2, noteBatch);
         Assert.Contains($"Batch {noteBatch} of the journal holds operation code 32752", error.Message);
-        Assert.Contains("(it knows CreateAccounts (code 1), CreateTransfers (code 2), SetInstanceId (code 3))", error.Message);
+        Assert.Contains(
+            "(it knows CreateAccounts (code 1), CreateTransfers (code 2), SetInstanceId (code 3), OpenChannels (code 4), TopUpChannels (code 5), " +
+            "RedeemVouchers (code 6), RedeemTicks (code 7), CloseChannels (code 8))",
+            error.Message);
     }
 
     [Fact]
