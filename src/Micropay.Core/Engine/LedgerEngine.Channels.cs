@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Micropay.Core.Channels;
 using Micropay.Core.Ledger;
 
@@ -102,7 +103,89 @@ public sealed partial class LedgerEngine
             return SubmitMany(OperationRegistry.RedeemVouchers, vouchers, results, nameof(vouchers), cancellationToken);
         }
 
-        return refused == vouchers.Length ? new ValueTask<int>(refused) : RedeemVerifiedAsync(vouchers, results, refused, cancellationToken);
+        return refused == vouchers.Length ? new ValueTask<int>(refused) : SubmitPassedAsync(OperationRegistry.RedeemVouchers, vouchers, results, refused, cancellationToken);
+    }
+
+    /// <summary>Opens a batch of channels in one ledger batch (each as <see cref="OpenChannelAsync"/>, checked at the edge first).</summary>
+    /// <param name="requests">The signed requests (at most <see cref="LedgerEngineOptions.MaxBatchSize"/>).</param>
+    /// <param name="results">Receives one result per request.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the batch.</param>
+    /// <returns>The number of requests not applied.</returns>
+    /// <exception cref="ArgumentException">The batch is empty, too large, holds a default request, or <paramref name="results"/> is too short.</exception>
+    public ValueTask<int> OpenChannelsAsync(ReadOnlyMemory<ChannelOpenRequest> requests, Memory<ChannelResult> results, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(requests.Length, results.Length, nameof(requests), nameof(results));
+        int refused = 0;
+        for (int i = 0; i < requests.Length; i++)
+        {
+            ChannelOpenRequest request = requests.Span[i];
+            if (request.Config is null)
+            {
+                throw new ArgumentException($"Request {i} is a default value; use ChannelOpenRequest.Sign.", nameof(requests));
+            }
+
+            ChannelResult result = request.Config.InstanceId != _instanceId ? ChannelResult.InstanceMismatch
+                : request.Verify() ? ChannelResult.Ok : ChannelResult.BadSignature;
+            results.Span[i] = result;
+            refused += result == ChannelResult.Ok ? 0 : 1;
+        }
+
+        return SubmitChecked(OperationRegistry.OpenChannels, requests, results, refused, nameof(requests), cancellationToken);
+    }
+
+    /// <summary>Applies a batch of top-ups in one ledger batch (each as <see cref="TopUpChannelAsync"/>).</summary>
+    /// <param name="topUps">The top-ups (at most <see cref="LedgerEngineOptions.MaxBatchSize"/>).</param>
+    /// <param name="results">Receives one result per top-up.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the batch.</param>
+    /// <returns>The number of top-ups not applied.</returns>
+    /// <exception cref="ArgumentException">The batch is empty, too large, or <paramref name="results"/> is too short.</exception>
+    public ValueTask<int> TopUpChannelsAsync(ReadOnlyMemory<ChannelTopUp> topUps, Memory<ChannelResult> results, CancellationToken cancellationToken = default) =>
+        SubmitMany(OperationRegistry.TopUpChannels, topUps, results, nameof(topUps), cancellationToken);
+
+    /// <summary>Redeems a batch of ticks in one ledger batch (each as <see cref="RedeemTickAsync"/>, checked at the edge first).</summary>
+    /// <param name="ticks">The ticks (at most <see cref="LedgerEngineOptions.MaxBatchSize"/>).</param>
+    /// <param name="results">Receives one result per tick.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the batch.</param>
+    /// <returns>The number of ticks not redeemed.</returns>
+    /// <exception cref="ArgumentException">The batch is empty, too large, or <paramref name="results"/> is too short.</exception>
+    public ValueTask<int> RedeemTicksAsync(ReadOnlyMemory<Tick> ticks, Memory<ChannelResult> results, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(ticks.Length, results.Length, nameof(ticks), nameof(results));
+        int refused = 0;
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            ChannelResult result = VerifyTick(ticks.Span[i]);
+            results.Span[i] = result;
+            refused += result == ChannelResult.Ok ? 0 : 1;
+        }
+
+        return SubmitChecked(OperationRegistry.RedeemTicks, ticks, results, refused, nameof(ticks), cancellationToken);
+    }
+
+    /// <summary>Closes a batch of channels in one ledger batch (each as <see cref="CloseChannelAsync"/>, checked at the edge first).</summary>
+    /// <param name="closes">The closes (at most <see cref="LedgerEngineOptions.MaxBatchSize"/>).</param>
+    /// <param name="results">Receives one result per close.</param>
+    /// <param name="cancellationToken">Honoured until the engine accepts the batch.</param>
+    /// <returns>The number of closes not applied.</returns>
+    /// <exception cref="ArgumentException">The batch is empty, too large, holds a default close, or <paramref name="results"/> is too short.</exception>
+    public ValueTask<int> CloseChannelsAsync(ReadOnlyMemory<ChannelClose> closes, Memory<ChannelResult> results, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(closes.Length, results.Length, nameof(closes), nameof(results));
+        int refused = 0;
+        for (int i = 0; i < closes.Length; i++)
+        {
+            ChannelClose close = closes.Span[i];
+            if (close.ChannelId == UInt128.Zero)
+            {
+                throw new ArgumentException($"Close {i} is a default value; use ChannelClose.Cooperative or ChannelClose.Unilateral.", nameof(closes));
+            }
+
+            ChannelResult result = VerifyClose(close);
+            results.Span[i] = result;
+            refused += result == ChannelResult.Ok ? 0 : 1;
+        }
+
+        return SubmitChecked(OperationRegistry.CloseChannels, closes, results, refused, nameof(closes), cancellationToken);
     }
 
     /// <summary>
@@ -120,24 +203,10 @@ public sealed partial class LedgerEngine
     /// </returns>
     public ValueTask<ChannelResult> RedeemTickAsync(Tick tick, CancellationToken cancellationToken = default)
     {
-        if (!_channelConfigs.TryGetValue(tick.ChannelId, out ChannelConfig? config))
-        {
-            return new ValueTask<ChannelResult>(ChannelResult.ChannelNotFound);
-        }
-
-        if (config.Mode != ChannelMode.HashChain)
-        {
-            return new ValueTask<ChannelResult>(ChannelResult.WrongChannelMode);
-        }
-
-        Span<byte> word = stackalloc byte[32];
-        tick.CopyWordTo(word);
-        if (tick.Index > config.ChainLength || !HashChain.VerifyAgainstRoot(word, tick.Index, config.ChainRoot))
-        {
-            return new ValueTask<ChannelResult>(ChannelResult.BadTick);
-        }
-
-        return SubmitOne(OperationRegistry.RedeemTicks, tick, cancellationToken);
+        ChannelResult checkedAtEdge = VerifyTick(tick);
+        return checkedAtEdge == ChannelResult.Ok
+            ? SubmitOne(OperationRegistry.RedeemTicks, tick, cancellationToken)
+            : new ValueTask<ChannelResult>(checkedAtEdge);
     }
 
     /// <summary>
@@ -159,14 +228,10 @@ public sealed partial class LedgerEngine
             throw new ArgumentException("The close is a default value; use ChannelClose.Cooperative or ChannelClose.Unilateral.", nameof(close));
         }
 
-        if (!_channelConfigs.TryGetValue(close.ChannelId, out ChannelConfig? config))
-        {
-            return new ValueTask<ChannelResult>(ChannelResult.ChannelNotFound);
-        }
-
-        return close.Verify(config.PayerKey, _instanceId)
+        ChannelResult checkedAtEdge = VerifyClose(close);
+        return checkedAtEdge == ChannelResult.Ok
             ? SubmitOne(OperationRegistry.CloseChannels, close, cancellationToken)
-            : new ValueTask<ChannelResult>(ChannelResult.BadSignature);
+            : new ValueTask<ChannelResult>(checkedAtEdge);
     }
 
     /// <summary>Reads a channel as of released batches (lock-free): its config and its escrow's totals.</summary>
@@ -237,6 +302,44 @@ public sealed partial class LedgerEngine
         return voucher.Verify(config.PayerKey, _instanceId) ? ChannelResult.Ok : ChannelResult.BadSignature;
     }
 
+    /// <summary>The edge's checks of one tick: the channel is known and a hash chain, and the word hashes to its root.</summary>
+    private ChannelResult VerifyTick(in Tick tick)
+    {
+        if (!_channelConfigs.TryGetValue(tick.ChannelId, out ChannelConfig? config))
+        {
+            return ChannelResult.ChannelNotFound;
+        }
+
+        if (config.Mode != ChannelMode.HashChain)
+        {
+            return ChannelResult.WrongChannelMode;
+        }
+
+        // The index is bounded by the chain's length before hashing: the check costs index hashes.
+        Span<byte> word = stackalloc byte[HashChain.WordSize];
+        tick.CopyWordTo(word);
+        return tick.Index <= config.ChainLength && HashChain.VerifyAgainstRoot(word, tick.Index, config.ChainRoot) ? ChannelResult.Ok : ChannelResult.BadTick;
+    }
+
+    /// <summary>The edge's checks of one close: the channel is known, and a unilateral close is signed by its payer key.</summary>
+    private ChannelResult VerifyClose(in ChannelClose close)
+    {
+        if (!_channelConfigs.TryGetValue(close.ChannelId, out ChannelConfig? config))
+        {
+            return ChannelResult.ChannelNotFound;
+        }
+
+        return close.Verify(config.PayerKey, _instanceId) ? ChannelResult.Ok : ChannelResult.BadSignature;
+    }
+
+    /// <summary>Submits a batch whose edge checks wrote Ok or a refusal per event: all of it, the passed part, or nothing.</summary>
+    private ValueTask<int> SubmitChecked<TEvent>(
+        Operation<TEvent, ChannelResult> operation, ReadOnlyMemory<TEvent> events, Memory<ChannelResult> results, int refused, string eventsName, CancellationToken cancellationToken)
+        where TEvent : struct =>
+        refused == 0 ? SubmitMany(operation, events, results, eventsName, cancellationToken)
+            : refused == events.Length ? new ValueTask<int>(refused)
+            : SubmitPassedAsync(operation, events, results, refused, cancellationToken);
+
     /// <summary>Verifies every voucher, writing the refused ones' results (and Ok for the rest); returns how many were refused.</summary>
     private int VerifyVouchers(ReadOnlySpan<Voucher> vouchers, Span<ChannelResult> results)
     {
@@ -255,27 +358,31 @@ public sealed partial class LedgerEngine
         return VoucherBatchVerifier.Verify(this, vouchers, results);
     }
 
-    /// <summary>Submits the vouchers that passed the edge's checks, then writes their results beside the refused ones'.</summary>
-    private async ValueTask<int> RedeemVerifiedAsync(ReadOnlyMemory<Voucher> vouchers, Memory<ChannelResult> results, int refused, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits the events that passed the edge's checks (their results say Ok), then writes their results beside the
+    /// refused ones'. Only batches with refusals come here: the copy (pooled arrays) is the price of a bad event.
+    /// </summary>
+    private async ValueTask<int> SubmitPassedAsync<TEvent>(
+        Operation<TEvent, ChannelResult> operation, ReadOnlyMemory<TEvent> events, Memory<ChannelResult> results, int refused, CancellationToken cancellationToken)
+        where TEvent : struct
     {
-        int count = vouchers.Length - refused;
-        Voucher[] passed = ArrayPool<Voucher>.Shared.Rent(count);
+        int count = events.Length - refused;
+        TEvent[] passed = ArrayPool<TEvent>.Shared.Rent(count);
         ChannelResult[] passedResults = ArrayPool<ChannelResult>.Shared.Rent(count);
         try
         {
             int n = 0;
-            for (int i = 0; i < vouchers.Length; i++)
+            for (int i = 0; i < events.Length; i++)
             {
                 if (results.Span[i] == ChannelResult.Ok)
                 {
-                    passed[n++] = vouchers.Span[i];
+                    passed[n++] = events.Span[i];
                 }
             }
 
-            int failed = await SubmitMany(OperationRegistry.RedeemVouchers, passed.AsMemory(0, count), passedResults.AsMemory(0, count), nameof(vouchers), cancellationToken)
-                .ConfigureAwait(false);
+            int failed = await SubmitMany(operation, passed.AsMemory(0, count), passedResults.AsMemory(0, count), "events", cancellationToken).ConfigureAwait(false);
             n = 0;
-            for (int i = 0; i < vouchers.Length; i++)
+            for (int i = 0; i < events.Length; i++)
             {
                 if (results.Span[i] == ChannelResult.Ok)
                 {
@@ -287,7 +394,7 @@ public sealed partial class LedgerEngine
         }
         finally
         {
-            ArrayPool<Voucher>.Shared.Return(passed);
+            ArrayPool<TEvent>.Shared.Return(passed, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<TEvent>());
             ArrayPool<ChannelResult>.Shared.Return(passedResults);
         }
     }

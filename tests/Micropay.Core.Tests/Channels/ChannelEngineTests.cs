@@ -256,6 +256,42 @@ public sealed class ChannelEngineTests : EngineTestKit
     }
 
     [Fact]
+    public async Task BatchMethods_OpensTopUpsTicksAndCloses_RefuseBadEventsAtTheEdgeAndApplyTheRest()
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync();
+        await FundPayerAsync(engine, 100_000);
+        using HashChainWallet chain = HashChainWallet.Create(50);
+        ChannelConfig cumulative = ChannelConfig.CreateCumulative(engine.InstanceId, Payer, Payee, 1, PayerKey.VerificationKey, ulong.MaxValue - 1, Hour, 1);
+        ChannelConfig hashChain = ChannelConfig.CreateHashChain(engine.InstanceId, Payer, Payee, 1, PayerKey.VerificationKey, ulong.MaxValue - 1, Hour, 2, chain.Root, 3, 50);
+        ChannelConfig foreign = ChannelConfig.CreateCumulative(engine.InstanceId + 1, Payer, Payee, 1, PayerKey.VerificationKey, ulong.MaxValue - 1, Hour, 3);
+        var results = new ChannelResult[3];
+
+        Assert.Equal(1, await engine.OpenChannelsAsync(
+            new[] { ChannelOpenRequest.Sign(PayerKey, cumulative, 1_000), ChannelOpenRequest.Sign(PayerKey, foreign, 1_000), ChannelOpenRequest.Sign(PayerKey, hashChain, 300) },
+            results));
+        Assert.Equal([ChannelResult.Ok, ChannelResult.InstanceMismatch, ChannelResult.Ok], results);
+
+        Assert.Equal(0, await engine.TopUpChannelsAsync(new[] { new ChannelTopUp(500, cumulative.Id, 10), new ChannelTopUp(501, hashChain.Id, 30) }, results.AsMemory(0, 2)));
+
+        Tick four = chain.NextTick(hashChain.Id, 4);
+        Tick nine = chain.NextTick(hashChain.Id, 5);
+        Assert.Equal(1, await engine.RedeemTicksAsync(new[] { four, new Tick(hashChain.Id, 10, new byte[32]), nine }, results));
+        Assert.Equal([ChannelResult.Ok, ChannelResult.BadTick, ChannelResult.Ok], results);
+
+        using SigningKey stranger = SigningKey.Generate();
+        Assert.Equal(1, await engine.CloseChannelsAsync(
+            new[] { ChannelClose.Cooperative(cumulative.Id), ChannelClose.Unilateral(stranger, engine.InstanceId, hashChain.Id) }, results.AsMemory(0, 2)));
+        Assert.Equal([ChannelResult.Ok, ChannelResult.BadSignature], results.AsSpan(0, 2).ToArray());
+
+        Assert.True(engine.TryGetAccount(Payee, out Account payee));
+        Assert.Equal((UInt128)27, payee.CreditsPosted);
+        Assert.True(engine.TryGetChannel(cumulative.Id, out ChannelInfo closed));
+        Assert.Equal(UInt128.Zero, closed.Remaining);
+        Assert.True(engine.TryGetChannel(hashChain.Id, out ChannelInfo open));
+        Assert.Equal((UInt128)(330 - 27), open.Remaining);
+    }
+
+    [Fact]
     public async Task ChannelOperations_JournaledUnderTheirOwnCodes()
     {
         await using (LedgerEngine engine = await OpenFileEngineAsync())
