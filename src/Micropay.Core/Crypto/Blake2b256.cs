@@ -13,22 +13,23 @@ internal static class Blake2b256
 
     /// <summary>
     /// Applies the hash <paramref name="count"/> times to a 32-byte <paramref name="start"/> (0 times copies it), into
-    /// <paramref name="destination"/>, which may be the same memory. Allocates nothing.
+    /// <paramref name="destination"/>, which may be the same memory. Allocates nothing and copies nothing: every step
+    /// hashes the destination in place (libsodium's BLAKE2b reads its whole input before it writes the digest).
     /// </summary>
     public static void Iterate(ReadOnlySpan<byte> start, long count, Span<byte> destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        Span<byte> a = stackalloc byte[Size];
-        Span<byte> b = stackalloc byte[Size];
-        start[..Size].CopyTo(a);
-        for (long i = 0; i < count; i++)
+        Span<byte> output = destination[..Size];
+        if (count == 0)
         {
-            Algorithm.Hash(a, b);
-            Span<byte> t = a;
-            a = b;
-            b = t;
+            start[..Size].CopyTo(output);
+            return;
         }
 
-        a.CopyTo(destination);
+        Algorithm.Hash(start[..Size], output);
+        for (long i = 1; i < count; i++)
+        {
+            Algorithm.Hash(output, output);
+        }
     }
 }
