@@ -409,6 +409,8 @@ internal sealed partial class ChannelBook : LedgerExtension
                 return ChannelResult.PayeeAccountNotFound;
             case CreateTransferResult.CreditAccountAlreadyClosed:
                 return ChannelResult.PayeeAccountClosed;
+            case CreateTransferResult.ExceedsDebits:
+                return ChannelResult.PayeeCreditRefused;
             case >= CreateTransferResult.OverflowsDebitsPending and <= CreateTransferResult.OverflowsTimeout:
                 return ChannelResult.Overflow;
             default:
@@ -427,9 +429,9 @@ internal sealed partial class ChannelBook : LedgerExtension
             CreateTransferResult result = Ledger.CreateSystemTransfer(
                 Move(DerivedIds.Refund(config.Id), config.Id, config.PayerAccountId, rest, config, ChannelLedgerCodes.Refund), timestamp);
 
-            // A payer account closed since the open refuses the credit: the rest then stays in escrow, visible on the
-            // escrow account (docs/ARCHITECTURE.md, known gaps). Nothing else can refuse it.
-            Debug.Assert(result is CreateTransferResult.Ok or CreateTransferResult.CreditAccountAlreadyClosed, $"refund failed: {result}");
+            // A payer account closed since the open, or whose CreditsMustNotExceedDebits flag refuses the credit, keeps the
+            // rest in escrow, visible on the escrow account (docs/ARCHITECTURE.md, known gaps). Nothing else can refuse it.
+            Debug.Assert(result is CreateTransferResult.Ok or CreateTransferResult.CreditAccountAlreadyClosed or CreateTransferResult.ExceedsDebits, $"refund failed: {result}");
             if (result == CreateTransferResult.Ok)
             {
                 channel.Refunded = rest;
@@ -462,6 +464,7 @@ internal sealed partial class ChannelBook : LedgerExtension
     private static ChannelResult FromPayerDebit(CreateTransferResult result) => result switch
     {
         CreateTransferResult.ExceedsCredits => ChannelResult.InsufficientFunds,
+        CreateTransferResult.IdAlreadyFailed => ChannelResult.TransferIdAlreadyFailed,
         CreateTransferResult.DebitAccountNotFound => ChannelResult.PayerAccountNotFound,
         CreateTransferResult.DebitAccountAlreadyClosed => ChannelResult.PayerAccountClosed,
         CreateTransferResult.AccountsMustHaveTheSameLedger or CreateTransferResult.TransferMustHaveTheSameLedgerAsAccounts => ChannelResult.AccountLedgerMismatch,

@@ -106,4 +106,10 @@ public enum ChannelResult : uint
 
     /// <summary>The tick's index is beyond the chain's length, or its word does not hash to the channel's root (checked before the event is queued).</summary>
     BadTick = 27,
+
+    /// <summary>Top-up: the transfer id was burnt by an earlier transfer that failed for a transient reason (as <c>IdAlreadyFailed</c> for transfers).</summary>
+    TransferIdAlreadyFailed = 28,
+
+    /// <summary>The payee account's balance flags (<c>CreditsMustNotExceedDebits</c>) refuse the redemption's credit. Retryable.</summary>
+    PayeeCreditRefused = 29,
 }

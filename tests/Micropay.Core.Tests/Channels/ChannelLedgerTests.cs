@@ -299,6 +299,34 @@ public sealed class ChannelLedgerTests
     }
 
     [Fact]
+    public void TopUp_TransferIdBurntByAFailedTransfer_IsTransferIdAlreadyFailed()
+    {
+        using var kit = new ChannelTestKit(payerFunds: 1_000);
+        ChannelConfig config = kit.Cumulative();
+        kit.Open(config, 100);
+        Assert.Equal(CreateTransferResult.CreditAccountNotFound, kit.Ledger.CreateTransfer(kit.Now + 1, Tr(66, ChannelTestKit.Payer, 999, 1)));
+
+        Assert.Equal(ChannelResult.TransferIdAlreadyFailed, kit.TopUp(66, config, 10));
+        Assert.Equal((UInt128)100, kit.Balance(config.Id));
+    }
+
+    [Fact]
+    public void Redeem_PayeeWhoseFlagsRefuseTheCredit_IsPayeeCreditRefusedAndRetryable()
+    {
+        using var kit = new ChannelTestKit(payerFunds: 1_000);
+        Assert.Equal(CreateAccountResult.Ok, kit.Ledger.CreateAccount(kit.Now + 1, Acct(40, AccountFlags.CreditsMustNotExceedDebits)));
+        ChannelConfig config = ChannelConfig.CreateCumulative(
+            ChannelTestKit.Instance, ChannelTestKit.Payer, 40, 1, kit.PayerKey.VerificationKey, kit.Now + (3600 * Second), Second, 0);
+        Assert.Equal(ChannelResult.Ok, kit.Open(config, 100));
+        Voucher voucher = kit.Voucher(config, 0, 1, 30);
+
+        Assert.Equal(ChannelResult.PayeeCreditRefused, kit.Redeem(voucher));
+        Assert.Equal(CreateTransferResult.Ok, kit.Ledger.CreateTransfer(kit.Now + 1, Tr(67, 40, ChannelTestKit.Bank, 50)));
+        Assert.Equal(ChannelResult.Ok, kit.Redeem(voucher));
+        Assert.Equal((UInt128)70, kit.Balance(config.Id));
+    }
+
+    [Fact]
     public void Redeem_UnknownChannel_IsChannelNotFound()
     {
         using var kit = new ChannelTestKit(payerFunds: 1_000);
