@@ -1,14 +1,14 @@
+using System.Buffers;
 using Micropay.Core.Channels;
 using Micropay.Core.Ledger;
-using System.Buffers;
 using Micropay.Core.Storage;
 
 namespace Micropay.Core.Engine;
 
 /// <summary>
 /// What the channel operations share: each applies its events through the ledger's <see cref="ChannelBook"/>, as one
-/// extension batch (the clock, expiries and deadlines advance exactly as for a batch of transfers). Channel events are
-/// never linked.
+/// extension batch (the clock, expiries and deadlines advance exactly as for a batch of transfers), and encodes and
+/// decodes them record by record with the event type's own wire format. Channel events are never linked.
 /// </summary>
 /// <typeparam name="TEvent">The operation's event.</typeparam>
 internal abstract class ChannelOperation<TEvent>(BatchOperation code, string name, int eventSize) : Operation<TEvent, ChannelResult>(code, name, eventSize)
@@ -29,6 +29,26 @@ internal abstract class ChannelOperation<TEvent>(BatchOperation code, string nam
         return failed;
     }
 
+    public sealed override void Encode(ReadOnlySpan<TEvent> events, Span<byte> destination)
+    {
+        for (int i = 0; i < events.Length; i++)
+        {
+            EncodeRecord(events[i], destination.Slice(i * EventSize, EventSize));
+        }
+    }
+
+    public sealed override void Decode(ReadOnlySpan<byte> source, Span<TEvent> events)
+    {
+        for (int i = 0; i < events.Length; i++)
+        {
+            if (!TryDecodeRecord(source.Slice(i * EventSize, EventSize), out events[i], out string? error))
+            {
+                // The store's checksums passed the record, so it was written so: never guess what it meant.
+                throw new LedgerEngineException($"A journaled {Name} record (event {i} of its batch) does not parse: {error}.", null);
+            }
+        }
+    }
+
     public sealed override bool IsLinked(in TEvent e) => false;
 
     public sealed override long ToOutcome(ChannelResult result) => (long)result;
@@ -38,84 +58,51 @@ internal abstract class ChannelOperation<TEvent>(BatchOperation code, string nam
     /// <summary>Applies one event at its timestamp.</summary>
     protected abstract ChannelResult Apply(ChannelBook book, in TEvent e, ulong timestamp);
 
-    /// <summary>A journaled record that does not parse: the store's checksums passed it, so the bytes were written so.</summary>
-    protected LedgerEngineException Unreadable(int index, ChannelFormatError error) =>
-        new($"A journaled {Name} record (event {index} of its batch) does not parse: {error}.", null);
+    /// <summary>Writes one event as its <see cref="Operation.EventSize"/>-byte journal record.</summary>
+    protected abstract void EncodeRecord(in TEvent e, Span<byte> record);
+
+    /// <summary>Reads one journal record; false with the format's reason when it does not parse.</summary>
+    protected abstract bool TryDecodeRecord(ReadOnlySpan<byte> record, out TEvent e, out string? error);
+
+    /// <summary>A format's parse outcome as <see cref="TryDecodeRecord"/>'s.</summary>
+    protected static bool Parsed(bool parsed, ChannelFormatError reason, out string? error)
+    {
+        error = parsed ? null : reason.ToString();
+        return parsed;
+    }
 }
 
 /// <summary>Opening channels: 256-byte <see cref="ChannelOpenRequest"/> records.</summary>
 internal sealed class OpenChannelsOperation() : ChannelOperation<ChannelOpenRequest>(BatchOperation.OpenChannels, "OpenChannels", ChannelOpenRequest.Size)
 {
-    public override void Encode(ReadOnlySpan<ChannelOpenRequest> events, Span<byte> destination)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            events[i].Encode(destination.Slice(i * ChannelOpenRequest.Size, ChannelOpenRequest.Size));
-        }
-    }
-
-    public override void Decode(ReadOnlySpan<byte> source, Span<ChannelOpenRequest> events)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            if (!ChannelOpenRequest.TryParse(source.Slice(i * ChannelOpenRequest.Size, ChannelOpenRequest.Size), out events[i], out ChannelFormatError error))
-            {
-                throw Unreadable(i, error);
-            }
-        }
-    }
-
     protected override ChannelResult Apply(ChannelBook book, in ChannelOpenRequest e, ulong timestamp) => book.Open(e, timestamp);
+
+    protected override void EncodeRecord(in ChannelOpenRequest e, Span<byte> record) => e.Encode(record);
+
+    protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out ChannelOpenRequest e, out string? error) =>
+        Parsed(ChannelOpenRequest.TryParse(record, out e, out ChannelFormatError reason), reason, out error);
 }
 
 /// <summary>Topping channels up: 128-byte <see cref="ChannelTopUp"/> records.</summary>
 internal sealed class TopUpChannelsOperation() : ChannelOperation<ChannelTopUp>(BatchOperation.TopUpChannels, "TopUpChannels", ChannelTopUp.Size)
 {
-    public override void Encode(ReadOnlySpan<ChannelTopUp> events, Span<byte> destination)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            events[i].Encode(destination.Slice(i * ChannelTopUp.Size, ChannelTopUp.Size));
-        }
-    }
-
-    public override void Decode(ReadOnlySpan<byte> source, Span<ChannelTopUp> events)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            if (!ChannelTopUp.TryParse(source.Slice(i * ChannelTopUp.Size, ChannelTopUp.Size), out events[i], out ChannelFormatError error))
-            {
-                throw Unreadable(i, error);
-            }
-        }
-    }
-
     protected override ChannelResult Apply(ChannelBook book, in ChannelTopUp e, ulong timestamp) => book.TopUp(e, timestamp);
+
+    protected override void EncodeRecord(in ChannelTopUp e, Span<byte> record) => e.Encode(record);
+
+    protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out ChannelTopUp e, out string? error) =>
+        Parsed(ChannelTopUp.TryParse(record, out e, out ChannelFormatError reason), reason, out error);
 }
 
 /// <summary>Redeeming vouchers: each record is the 128-byte signed <see cref="Voucher"/> itself, so the journal keeps every signature.</summary>
 internal sealed class RedeemVouchersOperation() : ChannelOperation<Voucher>(BatchOperation.RedeemVouchers, "RedeemVouchers", Voucher.Size)
 {
-    public override void Encode(ReadOnlySpan<Voucher> events, Span<byte> destination)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            events[i].Encode(destination.Slice(i * Voucher.Size, Voucher.Size));
-        }
-    }
-
-    public override void Decode(ReadOnlySpan<byte> source, Span<Voucher> events)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            if (!Voucher.TryParse(source.Slice(i * Voucher.Size, Voucher.Size), out events[i], out ChannelFormatError error))
-            {
-                throw Unreadable(i, error);
-            }
-        }
-    }
-
     protected override ChannelResult Apply(ChannelBook book, in Voucher e, ulong timestamp) => book.Redeem(e, timestamp);
+
+    protected override void EncodeRecord(in Voucher e, Span<byte> record) => e.Encode(record);
+
+    protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out Voucher e, out string? error) =>
+        Parsed(Voucher.TryParse(record, out e, out ChannelFormatError reason), reason, out error);
 }
 
 /// <summary>
@@ -126,54 +113,36 @@ internal sealed class RedeemTicksOperation() : ChannelOperation<Tick>(BatchOpera
 {
     private const int RecordSize = 128;
 
-    public override void Encode(ReadOnlySpan<Tick> events, Span<byte> destination)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            Span<byte> record = destination.Slice(i * RecordSize, RecordSize);
-            events[i].Encode(record);
-            record[Tick.Size..].Clear();
-        }
-    }
-
-    public override void Decode(ReadOnlySpan<byte> source, Span<Tick> events)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            ReadOnlySpan<byte> record = source.Slice(i * RecordSize, RecordSize);
-            if (!Tick.TryParse(record[..Tick.Size], out events[i], out TickFormatError error) || record[Tick.Size..].ContainsAnyExcept((byte)0))
-            {
-                throw new LedgerEngineException($"A journaled {Name} record (event {i} of its batch) does not parse: {error}.", null);
-            }
-        }
-    }
-
     protected override ChannelResult Apply(ChannelBook book, in Tick e, ulong timestamp) => book.RedeemTick(e, timestamp);
+
+    protected override void EncodeRecord(in Tick e, Span<byte> record)
+    {
+        e.Encode(record);
+        record[Tick.Size..].Clear();
+    }
+
+    protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out Tick e, out string? error)
+    {
+        if (!Tick.TryParse(record[..Tick.Size], out e, out TickFormatError reason))
+        {
+            error = reason.ToString();
+            return false;
+        }
+
+        error = record[Tick.Size..].ContainsAnyExcept((byte)0) ? "the record's last 64 bytes are not zero" : null;
+        return error is null;
+    }
 }
 
 /// <summary>Closing channels: 128-byte <see cref="ChannelClose"/> records.</summary>
 internal sealed class CloseChannelsOperation() : ChannelOperation<ChannelClose>(BatchOperation.CloseChannels, "CloseChannels", ChannelClose.Size)
 {
-    public override void Encode(ReadOnlySpan<ChannelClose> events, Span<byte> destination)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            events[i].Encode(destination.Slice(i * ChannelClose.Size, ChannelClose.Size));
-        }
-    }
-
-    public override void Decode(ReadOnlySpan<byte> source, Span<ChannelClose> events)
-    {
-        for (int i = 0; i < events.Length; i++)
-        {
-            if (!ChannelClose.TryParse(source.Slice(i * ChannelClose.Size, ChannelClose.Size), out events[i], out ChannelFormatError error))
-            {
-                throw Unreadable(i, error);
-            }
-        }
-    }
-
     protected override ChannelResult Apply(ChannelBook book, in ChannelClose e, ulong timestamp) => book.Close(e, timestamp);
+
+    protected override void EncodeRecord(in ChannelClose e, Span<byte> record) => e.Encode(record);
+
+    protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out ChannelClose e, out string? error) =>
+        Parsed(ChannelClose.TryParse(record, out e, out ChannelFormatError reason), reason, out error);
 }
 
 /// <summary>The channels as a snapshot section ("channels"; the layout is in ChannelBook.Snapshot.cs).</summary>
