@@ -40,6 +40,7 @@ public class BatchVerifyBenchmarks
 {
     private readonly Voucher[] _vouchers = new Voucher[ChannelFixture.BatchSize];
     private readonly ChannelResult[] _results = new ChannelResult[ChannelFixture.BatchSize];
+    private readonly Micropay.Core.Channels.VoucherRedemption[] _redemptions = new Micropay.Core.Channels.VoucherRedemption[ChannelFixture.BatchSize];
     private SigningKey? _payerKey;
     private LedgerEngine? _engine;
     private ChannelConfig? _config;
@@ -90,5 +91,5 @@ public class BatchVerifyBenchmarks
     /// <summary>The engine's batch verifier: every core, one contiguous slice each.</summary>
     /// <returns>The number refused (0).</returns>
     [Benchmark(OperationsPerInvoke = ChannelFixture.BatchSize)]
-    public int Engine_AllCores() => _engine!.VerifyVouchers(_vouchers, _results);
+    public int Engine_AllCores() => _engine!.VerifyVouchers(_vouchers, _results, _redemptions);
 }

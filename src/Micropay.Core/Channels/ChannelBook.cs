@@ -194,9 +194,13 @@ internal sealed partial class ChannelBook : LedgerExtension
         return ChannelResult.Ok;
     }
 
-    /// <summary>Applies a voucher's redemption at <paramref name="timestamp"/> (its signature was checked at the edge).</summary>
-    public ChannelResult Redeem(in Voucher voucher, ulong timestamp)
+    /// <summary>
+    /// Applies a voucher's redemption at <paramref name="timestamp"/> (its signature was checked at the edge, which also
+    /// derived its transfer id).
+    /// </summary>
+    public ChannelResult Redeem(in VoucherRedemption redemption, ulong timestamp)
     {
+        ref readonly Voucher voucher = ref redemption.Voucher;
         if (!_channels.TryGetValue(voucher.ChannelId, out ChannelState? channel))
         {
             return ChannelResult.ChannelNotFound;
@@ -207,7 +211,8 @@ internal sealed partial class ChannelBook : LedgerExtension
             return ChannelResult.WrongChannelMode;
         }
 
-        UInt128 transferId = DerivedIds.Redemption(voucher.ChannelId, voucher.Lane, voucher.Sequence);
+        UInt128 transferId = redemption.TransferId;
+        Debug.Assert(transferId == DerivedIds.Redemption(voucher.ChannelId, voucher.Lane, voucher.Sequence), "the edge derived the id");
         if (Ledger.TryGetTransfer(transferId, out _))
         {
             return ChannelResult.AlreadyRedeemed;

@@ -94,15 +94,23 @@ internal sealed class TopUpChannelsOperation() : ChannelOperation<ChannelTopUp>(
         Parsed(ChannelTopUp.TryParse(record, out e, out ChannelFormatError reason), reason, out error);
 }
 
-/// <summary>Redeeming vouchers: each record is the 128-byte signed <see cref="Voucher"/> itself, so the journal keeps every signature.</summary>
-internal sealed class RedeemVouchersOperation() : ChannelOperation<Voucher>(BatchOperation.RedeemVouchers, "RedeemVouchers", Voucher.Size)
+/// <summary>
+/// Redeeming vouchers: each record is the 128-byte signed <see cref="Voucher"/> itself, so the journal keeps every
+/// signature; the event carries the redemption's derived transfer id beside it (<see cref="VoucherRedemption"/>), which
+/// decoding recomputes.
+/// </summary>
+internal sealed class RedeemVouchersOperation() : ChannelOperation<VoucherRedemption>(BatchOperation.RedeemVouchers, "RedeemVouchers", Voucher.Size)
 {
-    protected override ChannelResult Apply(ChannelBook book, in Voucher e, ulong timestamp) => book.Redeem(e, timestamp);
+    protected override ChannelResult Apply(ChannelBook book, in VoucherRedemption e, ulong timestamp) => book.Redeem(e, timestamp);
 
-    protected override void EncodeRecord(in Voucher e, Span<byte> record) => e.Encode(record);
+    protected override void EncodeRecord(in VoucherRedemption e, Span<byte> record) => e.Voucher.Encode(record);
 
-    protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out Voucher e, out string? error) =>
-        Parsed(Voucher.TryParse(record, out e, out ChannelFormatError reason), reason, out error);
+    protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out VoucherRedemption e, out string? error)
+    {
+        bool parsed = Parsed(Voucher.TryParse(record, out Voucher voucher, out ChannelFormatError reason), reason, out error);
+        e = parsed ? VoucherRedemption.Of(voucher) : default;
+        return parsed;
+    }
 }
 
 /// <summary>

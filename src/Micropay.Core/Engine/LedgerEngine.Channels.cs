@@ -80,7 +80,7 @@ public sealed partial class LedgerEngine
     {
         ChannelResult checkedAtEdge = VerifyVoucher(voucher);
         return checkedAtEdge == ChannelResult.Ok
-            ? SubmitOne(OperationRegistry.RedeemVouchers, voucher, cancellationToken)
+            ? SubmitOne(OperationRegistry.RedeemVouchers, VoucherRedemption.Of(voucher), cancellationToken)
             : new ValueTask<ChannelResult>(checkedAtEdge);
     }
 
@@ -97,13 +97,22 @@ public sealed partial class LedgerEngine
     public ValueTask<int> RedeemVouchersAsync(ReadOnlyMemory<Voucher> vouchers, Memory<ChannelResult> results, CancellationToken cancellationToken = default)
     {
         CheckBatch(vouchers.Length, results.Length, nameof(vouchers), nameof(results));
-        int refused = VerifyVouchers(vouchers.Span, results.Span);
-        if (refused == 0)
+        if (cancellationToken.IsCancellationRequested)
         {
-            return SubmitMany(OperationRegistry.RedeemVouchers, vouchers, results, nameof(vouchers), cancellationToken);
+            return ValueTask.FromCanceled<int>(cancellationToken);
         }
 
-        return refused == vouchers.Length ? new ValueTask<int>(refused) : SubmitPassedAsync(OperationRegistry.RedeemVouchers, vouchers, results, refused, cancellationToken);
+        // The redemptions (voucher and derived id) are built while verifying, on every core for a large batch, into a
+        // pooled array that is returned when the batch completes.
+        VoucherRedemption[] redemptions = ArrayPool<VoucherRedemption>.Shared.Rent(vouchers.Length);
+        int refused = VerifyVouchers(vouchers.Span, results.Span, redemptions);
+        if (refused == vouchers.Length)
+        {
+            ArrayPool<VoucherRedemption>.Shared.Return(redemptions);
+            return new ValueTask<int>(refused);
+        }
+
+        return RedeemVerifiedAsync(redemptions, vouchers.Length, results, refused, cancellationToken);
     }
 
     /// <summary>Opens a batch of channels in one ledger batch (each as <see cref="OpenChannelAsync"/>, checked at the edge first).</summary>
@@ -340,9 +349,12 @@ public sealed partial class LedgerEngine
             : refused == events.Length ? new ValueTask<int>(refused)
             : SubmitPassedAsync(operation, events, results, refused, cancellationToken);
 
-    /// <summary>Verifies every voucher, writing the refused ones' results (and Ok for the rest); returns how many were refused.</summary>
+    /// <summary>
+    /// Verifies every voucher, writing the refused ones' results (and Ok for the rest), and each voucher's redemption (with
+    /// its derived id) to <paramref name="redemptions"/> at the same index; returns how many were refused.
+    /// </summary>
     /// <remarks>Internal, not private, so the benchmarks measure the engine's own batch verifier (BatchVerifyBenchmarks).</remarks>
-    internal int VerifyVouchers(ReadOnlySpan<Voucher> vouchers, Span<ChannelResult> results)
+    internal int VerifyVouchers(ReadOnlySpan<Voucher> vouchers, Span<ChannelResult> results, Span<VoucherRedemption> redemptions)
     {
         if (vouchers.Length < ParallelVerifyThreshold || Environment.ProcessorCount == 1)
         {
@@ -351,12 +363,61 @@ public sealed partial class LedgerEngine
             {
                 results[i] = VerifyVoucher(vouchers[i]);
                 refused += results[i] == ChannelResult.Ok ? 0 : 1;
+                redemptions[i] = VoucherRedemption.Of(vouchers[i]);
             }
 
             return refused;
         }
 
-        return VoucherBatchVerifier.Verify(this, vouchers, results);
+        return VoucherBatchVerifier.Verify(this, vouchers, results, redemptions);
+    }
+
+    /// <summary>
+    /// Submits the redemptions whose vouchers passed the edge's checks (compacted in place when some were refused), then
+    /// writes their results beside the refused ones' and returns the pooled array.
+    /// </summary>
+    private async ValueTask<int> RedeemVerifiedAsync(
+        VoucherRedemption[] redemptions, int count, Memory<ChannelResult> results, int refused, CancellationToken cancellationToken)
+    {
+        ChannelResult[]? passedResults = null;
+        try
+        {
+            if (refused == 0)
+            {
+                return await SubmitMany(OperationRegistry.RedeemVouchers, redemptions.AsMemory(0, count), results, "vouchers", cancellationToken).ConfigureAwait(false);
+            }
+
+            int n = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (results.Span[i] == ChannelResult.Ok)
+                {
+                    redemptions[n++] = redemptions[i];
+                }
+            }
+
+            passedResults = ArrayPool<ChannelResult>.Shared.Rent(n);
+            int failed = await SubmitMany(OperationRegistry.RedeemVouchers, redemptions.AsMemory(0, n), passedResults.AsMemory(0, n), "vouchers", cancellationToken)
+                .ConfigureAwait(false);
+            n = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (results.Span[i] == ChannelResult.Ok)
+                {
+                    results.Span[i] = passedResults[n++];
+                }
+            }
+
+            return failed + refused;
+        }
+        finally
+        {
+            ArrayPool<VoucherRedemption>.Shared.Return(redemptions);
+            if (passedResults is not null)
+            {
+                ArrayPool<ChannelResult>.Shared.Return(passedResults);
+            }
+        }
     }
 
     /// <summary>
@@ -403,14 +464,16 @@ public sealed partial class LedgerEngine
     /// <summary>Verifies a batch of vouchers on every core, in contiguous slices (one per core).</summary>
     private static class VoucherBatchVerifier
     {
-        public static unsafe int Verify(LedgerEngine engine, ReadOnlySpan<Voucher> vouchers, Span<ChannelResult> results)
+        public static unsafe int Verify(LedgerEngine engine, ReadOnlySpan<Voucher> vouchers, Span<ChannelResult> results, Span<VoucherRedemption> redemptions)
         {
             int refused = 0;
             fixed (Voucher* v = vouchers)
             fixed (ChannelResult* r = results)
+            fixed (VoucherRedemption* d = redemptions)
             {
                 nint vp = (nint)v;
                 nint rp = (nint)r;
+                nint dp = (nint)d;
                 int count = vouchers.Length;
                 int slices = Math.Min(Environment.ProcessorCount, count);
                 Parallel.For(0, slices, () => 0, (slice, _, local) =>
@@ -421,6 +484,7 @@ public sealed partial class LedgerEngine
                     {
                         ChannelResult result = engine.VerifyVoucher(((Voucher*)vp)[i]);
                         ((ChannelResult*)rp)[i] = result;
+                        ((VoucherRedemption*)dp)[i] = VoucherRedemption.Of(((Voucher*)vp)[i]);
                         local += result == ChannelResult.Ok ? 0 : 1;
                     }
 

@@ -63,13 +63,13 @@ internal sealed class ChannelTestKit : IDisposable
     public ChannelResult Open(ChannelConfig config, UInt128 deposit) =>
         ApplyOne(OperationRegistry.OpenChannels, ChannelOpenRequest.Sign(PayerKey, config, deposit));
 
-    public ChannelResult Redeem(Voucher voucher) => ApplyOne(OperationRegistry.RedeemVouchers, voucher);
+    public ChannelResult Redeem(Voucher voucher) => ApplyOne(OperationRegistry.RedeemVouchers, VoucherRedemption.Of(voucher));
 
     /// <summary>Redeems vouchers in one batch (events at the batch's start, start + 1, ...).</summary>
     public ChannelResult[] RedeemMany(Voucher[] vouchers)
     {
         var results = new ChannelResult[vouchers.Length];
-        OperationRegistry.RedeemVouchers.Apply(Ledger, NextTime(), vouchers, results);
+        OperationRegistry.RedeemVouchers.Apply(Ledger, NextTime(), [.. vouchers.Select(v => VoucherRedemption.Of(v))], results);
         Conservation.AssertConserved(Ledger.Accounts);
         return results;
     }
