@@ -5,7 +5,7 @@ namespace Micropay.Core.Benchmarks.Channels;
 
 /// <summary>
 /// A hash-chain tick's costs against one raw BLAKE2b-256 of 32 bytes through NSec (the baseline, so BDN prints the
-/// ratio): checking a one-step tick (<see cref="HashChain.Verify"/>: one hash and a constant-time compare), parsing and
+/// ratio): checking a one-step tick (<see cref="HashChain.Verify"/>: one hash and a compare), parsing and
 /// checking it from its 64 wire bytes, and the payer's wallet handing out the next tick (its amortised cost over a
 /// segment of √n words).
 /// </summary>
@@ -51,7 +51,7 @@ public class TickBenchmarks
     [Benchmark(Baseline = true)]
     public void RawBlake2b256() => Blake2b.Hash(_input, _output);
 
-    /// <summary>A one-step tick check: one hash and a constant-time compare.</summary>
+    /// <summary>A one-step tick check: one hash and a compare.</summary>
     [Benchmark]
     public bool VerifyOneStep() => HashChain.Verify(_word, 2, _previous, 1);
 
