@@ -246,7 +246,7 @@ public sealed class LedgerEngineAllocationTests
     /// Runs an async loop on a thread of its own, with a synchronization context that brings every continuation back
     /// to that thread, and returns the loop's result.
     /// </summary>
-    private static long RunOnPumpThread(Func<Task<long>> loop)
+    internal static long RunOnPumpThread(Func<Task<long>> loop)
     {
         long result = -1;
         Exception? failure = null;
