@@ -41,6 +41,12 @@ internal sealed partial class ChannelBook : LedgerExtension
     /// <summary>Called on the writer thread whenever a channel's config becomes known (open applied, snapshot read).</summary>
     public Action<ChannelConfig>? ConfigAdded { get; set; }
 
+    /// <summary>
+    /// When set (by the engine, on the writer thread, for each batch), every change of a channel's status, tick index or
+    /// lane is logged, so the engine publishes exactly those once the batch is released. Null for a plain ledger.
+    /// </summary>
+    public ChannelChangeLog? Changes { get; set; }
+
     /// <summary>The ledger's channel state, created with its first channel.</summary>
     public static ChannelBook Of(LedgerStateMachine ledger) => ledger.GetOrAddExtension(LedgerExtension.ChannelsSlot, static l => new ChannelBook(l));
 
@@ -137,6 +143,7 @@ internal sealed partial class ChannelBook : LedgerExtension
         _byIndex.Add(channel);
         _deadlines.Push(config.ExpiresAt, channel.Index);
         ConfigAdded?.Invoke(config);
+        LogState(channel);
         return ChannelResult.Ok;
     }
 
@@ -250,7 +257,9 @@ internal sealed partial class ChannelBook : LedgerExtension
         ChannelResult paid = Pay(channel, transferId, delta, ChannelLedgerCodes.VoucherRedemption, voucher.Sequence, voucher.Lane, timestamp);
         if (paid == ChannelResult.Ok)
         {
-            CollectionsMarshal.GetValueRefOrAddDefault(channel.Lanes, voucher.Lane, out _) = new LaneState(voucher.Sequence, voucher.CumulativeAmount);
+            var best = new LaneState(voucher.Sequence, voucher.CumulativeAmount);
+            CollectionsMarshal.GetValueRefOrAddDefault(channel.Lanes, voucher.Lane, out _) = best;
+            Changes?.Add(new ChannelChange(channel.Config, true, voucher.Lane, best, default, 0, 0));
         }
 
         return paid;
@@ -309,6 +318,7 @@ internal sealed partial class ChannelBook : LedgerExtension
         if (paid == ChannelResult.Ok)
         {
             channel.TickIndex = tick.Index;
+            LogState(channel);
         }
 
         return paid;
@@ -345,6 +355,7 @@ internal sealed partial class ChannelBook : LedgerExtension
         channel.Status = ChannelStatus.Closing;
         channel.CloseDeadline = deadline;
         _deadlines.Push(deadline, channel.Index);
+        LogState(channel);
         return ChannelResult.Ok;
     }
 
@@ -445,7 +456,12 @@ internal sealed partial class ChannelBook : LedgerExtension
 
         channel.Status = ChannelStatus.Closed;
         channel.ClosedAt = timestamp;
+        LogState(channel);
     }
+
+    /// <summary>Logs a channel's status, close deadline and tick index for publication.</summary>
+    private void LogState(ChannelState channel) =>
+        Changes?.Add(new ChannelChange(channel.Config, false, 0, default, channel.Status, channel.CloseDeadline, channel.TickIndex));
 
     /// <summary>A single-phase transfer the ledger makes for a channel.</summary>
     private static Transfer Move(UInt128 id, UInt128 debit, UInt128 credit, UInt128 amount, ChannelConfig config, ushort code) => new()

@@ -57,6 +57,9 @@ internal sealed class InFlightBatch
 
     /// <summary>The account rows the batch changed, with their content (logged by the ledger); new rows are [AccountsStart, AccountsEnd).</summary>
     public readonly AccountImageLog Images;
+
+    /// <summary>The channel changes the batch made (logged by the channels' state, <see cref="Channels.ChannelBook.Changes"/>).</summary>
+    public readonly Channels.ChannelChangeLog ChannelChanges = new();
     public int AccountsStart;
     public int AccountsEnd;
 
@@ -112,6 +115,7 @@ internal sealed class InFlightBatch
         Timestamp = 0;
         Error = null;
         Images.Clear();
+        ChannelChanges.Clear();
         AccountsStart = AccountsEnd = TransfersStart = TransfersEnd = 0;
         Snapshot = null;
         SnapshotBatchNumber = 0;

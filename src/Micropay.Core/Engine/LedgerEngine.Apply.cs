@@ -248,6 +248,7 @@ public sealed partial class LedgerEngine
         int transfersBefore = _ledger.TransferCount;
         ulong lastTimestampBefore = _ledger.LastTimestamp;
         _ledger.AccountChanges = batch.Images;
+        _channelBook.Changes = batch.ChannelChanges;
         try
         {
             batch.Staging.Apply(_ledger, timestamp, batch.Count);

@@ -19,6 +19,10 @@ public sealed partial class LedgerEngine
     // after the open, so it can never be applied before it.
     private readonly ConcurrentDictionary<UInt128, ChannelConfig> _channelConfigs = new();
 
+    // The channels' state: the writer's (ChannelBook, writer thread only) and the released copy readers see.
+    private ChannelBook _channelBook = null!;
+    private readonly PublishedChannels _publishedChannels = new();
+
     /// <summary>
     /// Opens a channel: creates its escrow account (whose id is the channel id) and moves the deposit from the payer
     /// into it, as one operation. Completes once the open's batch is released (durable in the default mode).
@@ -249,14 +253,32 @@ public sealed partial class LedgerEngine
     /// <returns>Whether the channel's open was released.</returns>
     public bool TryGetChannel(UInt128 channelId, out ChannelInfo channel)
     {
-        if (_channelConfigs.TryGetValue(channelId, out ChannelConfig? config) && _accounts.TryGet(channelId, out Account escrow))
+        if (_channelConfigs.TryGetValue(channelId, out ChannelConfig? config) && _accounts.TryGet(channelId, out Account escrow) &&
+            _publishedChannels.TryGetState(channelId, out ChannelStatus status, out ulong closeDeadline, out uint tickIndex))
         {
-            channel = new ChannelInfo(config, escrow.CreditsPosted, escrow.DebitsPosted);
+            channel = new ChannelInfo(config, escrow.CreditsPosted, escrow.DebitsPosted) { Status = status, CloseDeadline = closeDeadline, TickIndex = tickIndex };
             return true;
         }
 
         channel = default;
         return false;
+    }
+
+    /// <summary>
+    /// Reads a lane of a cumulative channel as of released batches (lock-free): the sequence and cumulative amount of the
+    /// best voucher redeemed on it. A payer can resume signing above it; a payee can see what the ledger already paid.
+    /// </summary>
+    /// <param name="channelId">The channel.</param>
+    /// <param name="lane">The lane.</param>
+    /// <param name="sequence">The best redeemed voucher's sequence.</param>
+    /// <param name="redeemed">Its cumulative amount: what the lane has paid the payee in all.</param>
+    /// <returns>Whether a voucher was redeemed on the lane (in a released batch).</returns>
+    public bool TryGetLane(UInt128 channelId, uint lane, out ulong sequence, out UInt128 redeemed)
+    {
+        bool found = _publishedChannels.TryGetLane(channelId, lane, out LaneState state);
+        sequence = state.Sequence;
+        redeemed = state.Redeemed;
+        return found;
     }
 
     /// <summary>
@@ -290,9 +312,11 @@ public sealed partial class LedgerEngine
         foreach (ChannelState channel in book.All)
         {
             _channelConfigs[channel.Config.Id] = channel.Config;
+            _publishedChannels.AddRecovered(channel);
         }
 
         book.ConfigAdded = config => _channelConfigs[config.Id] = config;
+        _channelBook = book;
     }
 
     /// <summary>The edge's checks of one voucher: the channel is known and cumulative, and the signature verifies.</summary>

@@ -222,6 +222,11 @@ public sealed partial class LedgerEngine
         _accounts.BeginPublish(batch.AccountsEnd);
         _accounts.WriteRows(batch.Images.Rows, batch.Images.Images);
         _accounts.EndPublish(batch.AccountsStart, batch.AccountsEnd);
+        if (batch.ChannelChanges.Count != 0)
+        {
+            _publishedChannels.Apply(batch.ChannelChanges);
+        }
+
         IndexTransfers(batch);
         Volatile.Write(ref _releasedTransferCount, batch.TransfersEnd);
         Volatile.Write(ref _releasedBatchNumber, batch.BatchNumber);

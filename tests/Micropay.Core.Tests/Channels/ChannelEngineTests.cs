@@ -292,6 +292,108 @@ public sealed class ChannelEngineTests : EngineTestKit
     }
 
     [Fact]
+    public async Task TryGetLaneAndStatus_FollowReleasedRedemptionsAndClosesAndSurviveReopening()
+    {
+        ChannelConfig config;
+        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        {
+            config = await OpenChannelAsync(engine, deposit: 500);
+            Assert.False(engine.TryGetLane(config.Id, 3, out _, out _));
+            Assert.True(engine.TryGetChannel(config.Id, out ChannelInfo open));
+            Assert.Equal(ChannelStatus.Open, open.Status);
+
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, lane: 3, sequence: 4, cumulative: 40)));
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, lane: 3, sequence: 9, cumulative: 65)));
+            Assert.True(engine.TryGetLane(config.Id, 3, out ulong sequence, out UInt128 redeemed));
+            Assert.Equal((9UL, (UInt128)65), (sequence, redeemed));
+
+            Assert.Equal(ChannelResult.Ok, await engine.CloseChannelAsync(ChannelClose.Unilateral(PayerKey, engine.InstanceId, config.Id)));
+            Assert.True(engine.TryGetChannel(config.Id, out ChannelInfo closing));
+            Assert.Equal(ChannelStatus.Closing, closing.Status);
+            Assert.NotEqual(0UL, closing.CloseDeadline);
+        }
+
+        await using (LedgerEngine reopened = await OpenFileEngineAsync())
+        {
+            Assert.True(reopened.TryGetLane(config.Id, 3, out ulong sequence, out UInt128 redeemed));
+            Assert.Equal((9UL, (UInt128)65), (sequence, redeemed));
+            Assert.True(reopened.TryGetChannel(config.Id, out ChannelInfo closing));
+            Assert.Equal(ChannelStatus.Closing, closing.Status);
+            Assert.Equal(ChannelResult.Ok, await reopened.CloseChannelAsync(ChannelClose.Cooperative(config.Id)));
+            Assert.True(reopened.TryGetChannel(config.Id, out ChannelInfo closed));
+            Assert.Equal(ChannelStatus.Closed, closed.Status);
+        }
+    }
+
+    [Fact]
+    public async Task TryGetLane_ReadWhileRedeeming_NeverTornNeverGoesBack()
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync(mode: DurabilityMode.Buffered);
+        ChannelConfig config = await OpenChannelAsync(engine, deposit: 1_000_000);
+        Voucher[] vouchers = [.. Enumerable.Range(1, 400).Select(s => Sign(engine, config, 0, (ulong)s, (UInt128)s * 7))];
+        using var done = new CancellationTokenSource();
+        Task reader = Task.Run(() =>
+        {
+            ulong last = 0;
+            int reads = 0;
+            while (!done.IsCancellationRequested || reads == 0)
+            {
+                if (engine.TryGetLane(config.Id, 0, out ulong sequence, out UInt128 redeemed))
+                {
+                    Assert.Equal((UInt128)sequence * 7, redeemed);
+                    Assert.True(sequence >= last, $"the lane went back from {last} to {sequence}");
+                    last = sequence;
+                }
+
+                reads++;
+            }
+        });
+
+        foreach (Voucher voucher in vouchers)
+        {
+            Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(voucher));
+        }
+
+        await done.CancelAsync();
+        await reader;
+        Assert.True(engine.TryGetLane(config.Id, 0, out ulong final, out _));
+        Assert.Equal(400UL, final);
+    }
+
+    [Fact]
+    public async Task TryGetLane_RedemptionNotYetDurable_IsNotVisible()
+    {
+        var store = new SlowAppendStore(new InMemoryLedgerStore());
+        await using LedgerEngine engine = await OpenEngineAsync(store);
+        ChannelConfig config = await OpenChannelAsync(engine, deposit: 500);
+        Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, 0, 1, 10)));
+
+        store.Delay = TimeSpan.FromMilliseconds(300);
+        ValueTask<ChannelResult> pending = engine.RedeemVoucherAsync(Sign(engine, config, 0, 2, 25));
+        await Task.Delay(100);
+
+        // Applied by the writer, but its append has not finished: reads still show the released lane.
+        Assert.False(pending.IsCompleted);
+        Assert.True(engine.TryGetLane(config.Id, 0, out ulong sequence, out _));
+        Assert.Equal(1UL, sequence);
+
+        Assert.Equal(ChannelResult.Ok, await pending);
+        Assert.True(engine.TryGetLane(config.Id, 0, out sequence, out UInt128 redeemed));
+        Assert.Equal((2UL, (UInt128)25), (sequence, redeemed));
+    }
+
+    private sealed class SlowAppendStore(ILedgerStore inner) : Micropay.Core.Storage.Tests.ForwardingLedgerStore(inner)
+    {
+        public TimeSpan Delay { get; set; }
+
+        public override async ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Delay, cancellationToken);
+            await Inner.AppendAsync(batch, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task ChannelOperations_JournaledUnderTheirOwnCodes()
     {
         await using (LedgerEngine engine = await OpenFileEngineAsync())
