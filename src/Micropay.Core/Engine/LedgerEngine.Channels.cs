@@ -400,6 +400,8 @@ public sealed partial class LedgerEngine
     /// Submits the redemptions whose vouchers passed the edge's checks (compacted in place when some were refused), then
     /// writes their results beside the refused ones' and returns the pooled array.
     /// </summary>
+    // Pooled state machines: a batch awaiting its durability does not box one per call.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> RedeemVerifiedAsync(
         VoucherRedemption[] redemptions, int count, Memory<ChannelResult> results, int refused, CancellationToken cancellationToken)
     {

@@ -393,6 +393,42 @@ public sealed class ChannelEngineTests : EngineTestKit
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClockPulses_IdleEnginePastAChannelsDeadline_RefundsThePayerWithoutAnySubmission(bool unilateral)
+    {
+        // The channel's expiry (or the end of the payer's settle delay) is a deadline on the ledger's clock: an idle
+        // engine pulses for it as for a hold's timeout, so the payer gets the rest back with nobody submitting anything.
+        var clock = new ManualClock();
+        await using LedgerEngine engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions
+        {
+            Store = new FileLedgerStore(Directory), TimeProvider = clock, ClockPulses = true,
+        });
+        await FundPayerAsync(engine, 1_000);
+        ulong second = 1_000_000_000UL;
+        ChannelConfig config = ChannelConfig.CreateCumulative(
+            engine.InstanceId, Payer, Payee, 1, PayerKey.VerificationKey, clock.Nanoseconds + ((unilateral ? 3_600UL : 5UL) * second), 2 * second, 0);
+        Assert.Equal(ChannelResult.Ok, await engine.OpenChannelAsync(ChannelOpenRequest.Sign(PayerKey, config, 300)));
+        Assert.Equal(ChannelResult.Ok, await engine.RedeemVoucherAsync(Sign(engine, config, 0, 1, 100)));
+        if (unilateral)
+        {
+            Assert.Equal(ChannelResult.Ok, await engine.CloseChannelAsync(ChannelClose.Unilateral(PayerKey, engine.InstanceId, config.Id)));
+        }
+
+        clock.Nanoseconds += 10 * second;
+        ChannelInfo info = default;
+        for (int i = 0; i < 300 && (!engine.TryGetChannel(config.Id, out info) || info.Status != ChannelStatus.Closed); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(ChannelStatus.Closed, info.Status);
+        Assert.Equal(UInt128.Zero, info.Remaining);
+        Assert.True(engine.TryGetAccount(Payer, out Account payer));
+        Assert.Equal((UInt128)(1_000 - 100), payer.CreditsPosted - payer.DebitsPosted);
+    }
+
     [Fact]
     public async Task ChannelOperations_JournaledUnderTheirOwnCodes()
     {
