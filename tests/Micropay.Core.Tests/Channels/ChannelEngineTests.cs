@@ -201,6 +201,46 @@ public sealed class ChannelEngineTests : EngineTestKit
     }
 
     [Fact]
+    public async Task RedeemVouchersAsync_FourCallersWithLargeBatches_VerifyOnEveryCoreAndPayEachVoucherOnce()
+    {
+        await using LedgerEngine engine = await OpenFileEngineAsync();
+        ChannelConfig config = await OpenChannelAsync(engine, deposit: 1_000_000);
+        const int Callers = 4;
+        const int Batches = 3;
+        const int BatchSize = 150;
+        int[] failedPerCaller = await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
+        {
+            int failed = 0;
+            for (int b = 0; b < Batches; b++)
+            {
+                var vouchers = new Voucher[BatchSize];
+                for (int i = 0; i < BatchSize; i++)
+                {
+                    uint lane = (uint)((caller * BatchSize) + i);
+                    vouchers[i] = i % 10 == 9
+                        ? Voucher.Sign(PayerKey, engine.InstanceId + 1, config.Id, lane, (ulong)b + 1, (UInt128)(b + 1) * 2, ulong.MaxValue)
+                        : Sign(engine, config, lane, (ulong)b + 1, (UInt128)(b + 1) * 2);
+                }
+
+                var results = new ChannelResult[BatchSize];
+                failed += await engine.RedeemVouchersAsync(vouchers, results);
+                for (int i = 0; i < BatchSize; i++)
+                {
+                    Assert.Equal(i % 10 == 9 ? ChannelResult.BadSignature : ChannelResult.Ok, results[i]);
+                }
+            }
+
+            return failed;
+        })));
+
+        Assert.All(failedPerCaller, failed => Assert.Equal(Batches * (BatchSize / 10), failed));
+
+        // Each good lane redeemed up to its last batch's voucher, 2 per batch, once.
+        Assert.True(engine.TryGetAccount(Payee, out Account payee));
+        Assert.Equal((UInt128)(Callers * (BatchSize - (BatchSize / 10)) * Batches * 2), payee.CreditsPosted);
+    }
+
+    [Fact]
     public async Task CloseChannelAsync_Cooperative_RefundsThePayerAndAReplayAgrees()
     {
         ChannelConfig config;
