@@ -230,4 +230,18 @@ public sealed class ChannelCertificate : IEquatable<ChannelCertificate>
     /// <returns>A one-line description.</returns>
     public override string ToString() =>
         $"ChannelCertificate {{ Channel = {Config.Id:x32}, Instance = {Config.InstanceId:x32}, Deposit = {Deposit}, OpenedAt = {OpenedAt} }}";
+
+    /// <summary>
+    /// Why an offline payee must not trust <paramref name="certificate"/>, or null when it may: the signature verifies with
+    /// the ledger's key, and the channel is on the expected instance, pays the payee and has the payee's mode. The payees'
+    /// one check (<see cref="ChannelReceiver"/>, <see cref="TickVerifier"/>).
+    /// </summary>
+    internal static string? WhyNotTrusted(ChannelCertificate? certificate, VerificationKey? ledgerKey, UInt128 instanceId, UInt128 payeeAccountId, ChannelMode mode) =>
+        certificate is null || ledgerKey is null ? "A certificate and the ledger's key are required."
+            : !certificate.Verify(ledgerKey) ? "The certificate's signature does not verify with the ledger's key."
+            : certificate.Config.InstanceId != instanceId ? "The certificate is for another ledger instance."
+            : certificate.Config.PayeeAccountId != payeeAccountId ? "The channel pays another account."
+            : certificate.Config.Mode == mode ? null
+            : mode == ChannelMode.Cumulative ? "The channel is a hash-chain channel: accept its ticks with a TickVerifier."
+            : "The channel is a cumulative channel: accept its vouchers with a ChannelReceiver.";
 }

@@ -77,12 +77,7 @@ public sealed class ChannelReceiver
         [NotNullWhen(false)] out string? error)
     {
         receiver = null;
-        error = certificate is null || ledgerKey is null ? "A certificate and the ledger's key are required."
-            : !certificate.Verify(ledgerKey) ? "The certificate's signature does not verify with the ledger's key."
-            : certificate.Config.InstanceId != instanceId ? "The certificate is for another ledger instance."
-            : certificate.Config.PayeeAccountId != payeeAccountId ? "The channel pays another account."
-            : certificate.Config.Mode != ChannelMode.Cumulative ? "The channel is a hash-chain channel: accept its ticks with a TickVerifier."
-            : null;
+        error = ChannelCertificate.WhyNotTrusted(certificate, ledgerKey, instanceId, payeeAccountId, ChannelMode.Cumulative);
         if (error is not null)
         {
             return false;

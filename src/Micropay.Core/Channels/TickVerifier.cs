@@ -84,12 +84,7 @@ public sealed class TickVerifier
         [NotNullWhen(false)] out string? error)
     {
         verifier = null;
-        error = certificate is null || ledgerKey is null ? "A certificate and the ledger's key are required."
-            : !certificate.Verify(ledgerKey) ? "The certificate's signature does not verify with the ledger's key."
-            : certificate.Config.InstanceId != instanceId ? "The certificate is for another ledger instance."
-            : certificate.Config.PayeeAccountId != payeeAccountId ? "The channel pays another account."
-            : certificate.Config.Mode != ChannelMode.HashChain ? "The channel is a cumulative channel: accept its vouchers with a ChannelReceiver."
-            : null;
+        error = ChannelCertificate.WhyNotTrusted(certificate, ledgerKey, instanceId, payeeAccountId, ChannelMode.HashChain);
         if (error is not null)
         {
             return false;

@@ -396,53 +396,20 @@ public sealed partial class LedgerEngine
         return VoucherBatchVerifier.Verify(this, vouchers, results, redemptions);
     }
 
-    /// <summary>
-    /// Submits the redemptions whose vouchers passed the edge's checks (compacted in place when some were refused), then
-    /// writes their results beside the refused ones' and returns the pooled array.
-    /// </summary>
+    /// <summary>Submits the redemptions whose vouchers passed the edge's checks (<see cref="SubmitChecked"/>), then returns the pooled array.</summary>
     // Pooled state machines: a batch awaiting its durability does not box one per call.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> RedeemVerifiedAsync(
         VoucherRedemption[] redemptions, int count, Memory<ChannelResult> results, int refused, CancellationToken cancellationToken)
     {
-        ChannelResult[]? passedResults = null;
         try
         {
-            if (refused == 0)
-            {
-                return await SubmitMany(OperationRegistry.RedeemVouchers, redemptions.AsMemory(0, count), results, "vouchers", cancellationToken).ConfigureAwait(false);
-            }
-
-            int n = 0;
-            for (int i = 0; i < count; i++)
-            {
-                if (results.Span[i] == ChannelResult.Ok)
-                {
-                    redemptions[n++] = redemptions[i];
-                }
-            }
-
-            passedResults = ArrayPool<ChannelResult>.Shared.Rent(n);
-            int failed = await SubmitMany(OperationRegistry.RedeemVouchers, redemptions.AsMemory(0, n), passedResults.AsMemory(0, n), "vouchers", cancellationToken)
+            return await SubmitChecked(OperationRegistry.RedeemVouchers, redemptions.AsMemory(0, count), results, refused, "vouchers", cancellationToken)
                 .ConfigureAwait(false);
-            n = 0;
-            for (int i = 0; i < count; i++)
-            {
-                if (results.Span[i] == ChannelResult.Ok)
-                {
-                    results.Span[i] = passedResults[n++];
-                }
-            }
-
-            return failed + refused;
         }
         finally
         {
             ArrayPool<VoucherRedemption>.Shared.Return(redemptions);
-            if (passedResults is not null)
-            {
-                ArrayPool<ChannelResult>.Shared.Return(passedResults);
-            }
         }
     }
 

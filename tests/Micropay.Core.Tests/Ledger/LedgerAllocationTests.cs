@@ -104,48 +104,9 @@ public sealed class LedgerAllocationTests
         Assert.Equal((WarmBatches + MeasuredBatches) * 9, found);
     }
 
-    /// <summary>
-    /// Runs <paramref name="warm"/> <see cref="WarmBatches"/> times, then <paramref name="measured"/>
-    /// <see cref="MeasuredBatches"/> times, on a thread of its own, and returns the bytes that thread allocated
-    /// during the measured runs. A dedicated thread sees only this loop: the test runner's thread occasionally
-    /// picks up a few kilobytes of its own work while a test runs (seen as a single batch of 2 to 5 KB at a random
-    /// point, which the same loop in a plain console program never shows).
-    /// </summary>
-    private static long AllocatedOnDedicatedThread(Action warm, Action measured)
-    {
-        long allocated = -1;
-        Exception? failure = null;
-        var thread = new Thread([MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
-        {
-            try
-            {
-                for (int i = 0; i < WarmBatches; i++)
-                {
-                    warm();
-                }
-
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < MeasuredBatches; i++)
-                {
-                    measured();
-                }
-
-                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            throw new InvalidOperationException("The measured loop failed.", failure);
-        }
-
-        return allocated;
-    }
+    /// <summary>The bytes <paramref name="measured"/> allocates, run <see cref="MeasuredBatches"/> times after <paramref name="warm"/> ran <see cref="WarmBatches"/> times (<see cref="Allocations.OnDedicatedThread"/>).</summary>
+    private static long AllocatedOnDedicatedThread(Action warm, Action measured) =>
+        Allocations.OnDedicatedThread(warm, WarmBatches, measured, MeasuredBatches);
 
     /// <summary>A ledger with <see cref="AccountCount"/> accounts (capacity hints for them and for every transfer the tests make).</summary>
     private static Ledger NewWarmLedger()
