@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Micropay.Core.Crypto;
+using Micropay.Core.Identity;
 using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Channels;
@@ -110,6 +112,19 @@ internal sealed partial class ChannelBook : LedgerExtension
             return accounts;
         }
 
+        // A payer account with registered keys: the payer key must be one of them, and its policy must allow the deposit.
+        IdentityBook? identity = IdentityBook.Find(Ledger);
+        KeyState? key = null;
+        KeyState? coSigner = null;
+        if (identity is not null)
+        {
+            ChannelResult authorised = identity.AuthorizeChannel(config, request.Deposit, request.Deposit, request.CoSignature, timestamp, out key, out coSigner);
+            if (authorised != ChannelResult.Ok)
+            {
+                return authorised;
+            }
+        }
+
         // The escrow and the deposit are one operation: if the deposit fails, the escrow is undone with it.
         Ledger.BeginSystemGroup();
         var escrow = new Account
@@ -138,6 +153,11 @@ internal sealed partial class ChannelBook : LedgerExtension
         }
 
         Ledger.EndSystemGroup();
+        if (key is not null)
+        {
+            identity!.Commit(key, request.Deposit, request.CoSignature, coSigner, timestamp);
+        }
+
         var channel = new ChannelState(config, _byIndex.Count, request.Deposit, timestamp);
         _channels.Add(config.Id, channel);
         _byIndex.Add(channel);
@@ -191,10 +211,32 @@ internal sealed partial class ChannelBook : LedgerExtension
             return accounts;
         }
 
+        if (topUp.Amount > UInt128.MaxValue - channel.Deposit)
+        {
+            return ChannelResult.Overflow;
+        }
+
+        // Top-ups of a channel funded under a registered key count against its policy like the open (without a co-signature).
+        IdentityBook? identity = IdentityBook.Find(Ledger);
+        KeyState? key = null;
+        if (identity is not null)
+        {
+            ChannelResult authorised = identity.AuthorizeChannel(config, topUp.Amount, channel.Deposit + topUp.Amount, null, timestamp, out key, out _);
+            if (authorised != ChannelResult.Ok)
+            {
+                return authorised;
+            }
+        }
+
         CreateTransferResult result = Ledger.CreateSystemTransfer(transfer, timestamp);
         if (result != CreateTransferResult.Ok)
         {
             return FromPayerDebit(result);
+        }
+
+        if (key is not null)
+        {
+            identity!.Commit(key, topUp.Amount, null, null, timestamp);
         }
 
         channel.Deposit += topUp.Amount;
@@ -349,6 +391,35 @@ internal sealed partial class ChannelBook : LedgerExtension
             return ChannelResult.ChannelClosing;
         }
 
+        BeginClose(channel, timestamp);
+        return ChannelResult.Ok;
+    }
+
+    /// <summary>
+    /// Starts the unilateral close (the settle delay) of every open channel of <paramref name="payerAccountId"/> funded
+    /// under <paramref name="payerKey"/>, as if its payer had signed a close at <paramref name="timestamp"/>: the key was
+    /// revoked. The payee can still redeem what it accepted until the delay ends. Scans every channel (revocations are rare).
+    /// </summary>
+    /// <returns>How many channels started closing.</returns>
+    public int BeginCloseOfChannelsFundedBy(UInt128 payerAccountId, VerificationKey payerKey, ulong timestamp)
+    {
+        int closing = 0;
+        foreach (ChannelState channel in _byIndex)
+        {
+            if (channel.Status == ChannelStatus.Open && channel.Config.PayerAccountId == payerAccountId &&
+                channel.Config.PayerKey.Equals(payerKey) && CheckOpen(channel, timestamp) == ChannelResult.Ok)
+            {
+                BeginClose(channel, timestamp);
+                closing++;
+            }
+        }
+
+        return closing;
+    }
+
+    /// <summary>Starts a channel's settle delay at <paramref name="timestamp"/>.</summary>
+    private void BeginClose(ChannelState channel, ulong timestamp)
+    {
         // A deadline past the end of time never comes: the channel then ends at its expiry, which is earlier.
         ulong settleDelay = channel.Config.SettleDelay;
         ulong deadline = timestamp > ulong.MaxValue - settleDelay ? ulong.MaxValue : timestamp + settleDelay;
@@ -356,7 +427,6 @@ internal sealed partial class ChannelBook : LedgerExtension
         channel.CloseDeadline = deadline;
         _deadlines.Push(deadline, channel.Index);
         LogState(channel);
-        return ChannelResult.Ok;
     }
 
     /// <summary>Whether an event at <paramref name="timestamp"/> still finds the channel usable: not closed, not expired, not past a payer's close.</summary>

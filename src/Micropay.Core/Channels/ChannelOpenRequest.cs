@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using Micropay.Core.Crypto;
+using Micropay.Core.Identity;
 
 namespace Micropay.Core.Channels;
 
@@ -16,7 +18,10 @@ namespace Micropay.Core.Channels;
 ///    176   16 Deposit     not 0
 ///    192   64 Signature   Ed25519 by Config.PayerKey over "micropay/channel-open/v1" (32 bytes, zero-padded)
 ///                         || Config.InstanceId || bytes 0..191
+///    256  832 CoSignature only in the co-signed record (1088 bytes): CoSignature's encoding (all zeros: none)
 /// </code>
+/// <para>A payer key registered with a spending policy (<c>Micropay.Core.Identity</c>) needs a step-up
+/// <see cref="CoSignature"/> for a deposit above its threshold: a second key of the account co-signs the same message.</para>
 /// <para>The signature proves that the holder of the payer key agreed to this config and deposit, so nobody can open a
 /// channel that names someone else's key. The ledger checks it before the request is queued.</para>
 /// </remarks>
@@ -25,17 +30,27 @@ public readonly struct ChannelOpenRequest : IEquatable<ChannelOpenRequest>
     /// <summary>The encoded size: 256 bytes.</summary>
     public const int Size = 256;
 
+    /// <summary>The encoded size with a co-signature: 1088 bytes.</summary>
+    public const int CoSignedSize = Size + CoSignature.Size;
+
     private const int SignedSize = ChannelConfig.EncodedSize + 16;
     private const int SignatureSize = 64;
 
     private readonly byte[]? _signature;
 
-    private ChannelOpenRequest(ChannelConfig config, UInt128 deposit, byte[] signature)
+    private ChannelOpenRequest(ChannelConfig config, UInt128 deposit, byte[] signature, CoSignature? coSignature = null)
     {
         Config = config;
         Deposit = deposit;
         _signature = signature;
+        CoSignature = coSignature;
     }
+
+    /// <summary>The step-up co-signature by a second key of the payer's account, or null.</summary>
+    public CoSignature? CoSignature { get; }
+
+    /// <summary>The encoded size: <see cref="Size"/>, or <see cref="CoSignedSize"/> with a co-signature.</summary>
+    public int EncodedSize => CoSignature is null ? Size : CoSignedSize;
 
     /// <summary>The channel's config (null only for a default value).</summary>
     public ChannelConfig Config { get; }
@@ -85,6 +100,86 @@ public readonly struct ChannelOpenRequest : IEquatable<ChannelOpenRequest>
         Span<byte> body = stackalloc byte[SignedSize];
         WriteBody(Config, Deposit, body);
         return SignedMessage.Verify(Config.PayerKey, DomainTags.ChannelOpen, Config.InstanceId, body, _signature);
+    }
+
+    /// <summary>This request with a step-up co-signature attached (see <see cref="Identity.CoSignature.SignEd25519(SigningKey, ChannelOpenRequest)"/>).</summary>
+    /// <param name="coSignature">The co-signature, or null to remove one.</param>
+    /// <returns>The request.</returns>
+    /// <exception cref="InvalidOperationException">This is a default value.</exception>
+    public ChannelOpenRequest WithCoSignature(CoSignature? coSignature) =>
+        Config is null || _signature is null
+            ? throw new InvalidOperationException("A default ChannelOpenRequest cannot be co-signed.")
+            : new ChannelOpenRequest(Config, Deposit, _signature, coSignature);
+
+    /// <summary>The challenge a passkey signs to co-sign this open: SHA-256 of the signed message.</summary>
+    /// <param name="destination">At least 32 bytes.</param>
+    /// <exception cref="InvalidOperationException">This is a default value.</exception>
+    public void ComputeChallenge(Span<byte> destination)
+    {
+        Span<byte> buffer = stackalloc byte[SignedMessage.HeaderSize + SignedSize];
+        SHA256.HashData(AssembleMessage(buffer), destination);
+    }
+
+    /// <summary>Assembles the signed message (tag, instance, bytes 0..191) into <paramref name="buffer"/>.</summary>
+    internal Span<byte> AssembleMessage(Span<byte> buffer)
+    {
+        if (Config is null)
+        {
+            throw new InvalidOperationException("A default ChannelOpenRequest has no signed message.");
+        }
+
+        Span<byte> body = stackalloc byte[SignedSize];
+        WriteBody(Config, Deposit, body);
+        return SignedMessage.Assemble(buffer, DomainTags.ChannelOpen, Config.InstanceId, body);
+    }
+
+    /// <summary>Writes the record at <paramref name="recordSize"/>: 256 (no co-signature) or 1088 (with or without one).</summary>
+    internal void EncodeRecord(Span<byte> destination, int recordSize)
+    {
+        if (recordSize == Size && CoSignature is not null)
+        {
+            throw new ArgumentException("A co-signed open takes the 1088-byte record.", nameof(recordSize));
+        }
+
+        Encode(destination[..Size]);
+        if (recordSize == CoSignedSize)
+        {
+            if (CoSignature is { } coSignature)
+            {
+                coSignature.Encode(destination[Size..CoSignedSize]);
+            }
+            else
+            {
+                destination[Size..CoSignedSize].Clear();
+            }
+        }
+    }
+
+    /// <summary>Reads a 1088-byte co-signed record (the co-signature part may be all zeros: none). Never throws.</summary>
+    internal static bool TryParseCoSigned(ReadOnlySpan<byte> source, out ChannelOpenRequest request, out string? error)
+    {
+        request = default;
+        if (source.Length != CoSignedSize)
+        {
+            error = ChannelFormatError.WrongLength.ToString();
+            return false;
+        }
+
+        if (!TryParse(source[..Size], out ChannelOpenRequest plain, out ChannelFormatError reason))
+        {
+            error = reason.ToString();
+            return false;
+        }
+
+        if (!CoSignature.TryParse(source[Size..], out CoSignature? coSignature, out IdentityFormatError coError))
+        {
+            error = "co-signature: " + coError;
+            return false;
+        }
+
+        request = plain.WithCoSignature(coSignature);
+        error = null;
+        return true;
     }
 
     /// <summary>Copies the 64-byte signature.</summary>
@@ -160,7 +255,7 @@ public readonly struct ChannelOpenRequest : IEquatable<ChannelOpenRequest>
     /// <inheritdoc />
     public bool Equals(ChannelOpenRequest other) =>
         Equals(Config, other.Config) && Deposit == other.Deposit &&
-        (_signature ?? []).AsSpan().SequenceEqual(other._signature ?? []);
+        (_signature ?? []).AsSpan().SequenceEqual(other._signature ?? []) && Equals(CoSignature, other.CoSignature);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is ChannelOpenRequest other && Equals(other);

@@ -112,4 +112,58 @@ public enum ChannelResult : uint
 
     /// <summary>The payee account's balance flags (<c>CreditsMustNotExceedDebits</c>) refuse the redemption's credit. Retryable.</summary>
     PayeeCreditRefused = 29,
+
+    /// <summary>Open or top-up: the payer account has registered keys (Identity) and the channel's payer key is not one of them.</summary>
+    KeyNotFound = 30,
+
+    /// <summary>Open or top-up: the channel's payer key was revoked.</summary>
+    KeyRevoked = 31,
+
+    /// <summary>Open or top-up: the channel's payer key is registered to another account than the payer.</summary>
+    KeyNotOwner = 32,
+
+    /// <summary>Open or top-up: the ledger's time is before the payer key policy's valid-from time.</summary>
+    KeyNotYetValid = 33,
+
+    /// <summary>Open or top-up: the ledger's time is past the payer key policy's valid-until time.</summary>
+    KeyExpired = 34,
+
+    /// <summary>Open or top-up: the payer key's policy does not allow the channel's ledger.</summary>
+    LedgerNotAllowed = 35,
+
+    /// <summary>Open or top-up: the payer key's policy does not allow the channel's payee.</summary>
+    PayeeNotAllowed = 36,
+
+    /// <summary>Open or top-up: the amount is above the payer key policy's maximum per payment.</summary>
+    OverPaymentLimit = 37,
+
+    /// <summary>Open or top-up: the amount would pass the payer key's rolling window limit. Retryable later.</summary>
+    OverWindowLimit = 38,
+
+    /// <summary>Open or top-up: the channel's deposits would pass the payer key policy's maximum channel deposit.</summary>
+    OverChannelDepositLimit = 39,
+
+    /// <summary>Open or top-up: the amount is above the payer key policy's step-up threshold and there is no co-signature (top-ups never carry one).</summary>
+    StepUpRequired = 40,
+
+    /// <summary>Open, checked at the edge: the co-signature does not verify over the open.</summary>
+    BadCoSignature = 41,
+
+    /// <summary>Open: the co-signature's key is not registered.</summary>
+    CoSignerNotFound = 42,
+
+    /// <summary>Open: the co-signing key was revoked.</summary>
+    CoSignerRevoked = 43,
+
+    /// <summary>Open: the co-signing key is registered to another account than the payer.</summary>
+    CoSignerNotOwner = 44,
+
+    /// <summary>Open: the co-signature is by the channel's own payer key.</summary>
+    CoSignerIsSigner = 45,
+
+    /// <summary>Open: the ledger's time is outside the co-signing key's policy validity.</summary>
+    CoSignerNotValid = 46,
+
+    /// <summary>Open: the co-signing passkey's signature counter did not increase past the last one the ledger saw.</summary>
+    SignCountNotIncreasing = 47,
 }

@@ -30,4 +30,10 @@ internal static class DomainTags
 
     /// <summary>"micropay/channel-certificate/v1" (31 bytes) and 1 zero: the ledger operator's signature on a channel certificate (<c>Channels.ChannelCertificate</c>).</summary>
     public static ReadOnlySpan<byte> ChannelCertificate => "micropay/channel-certificate/v1\0"u8;
+
+    /// <summary>"micropay/key-id/v1" (18 bytes) and 14 zeros: the hash that derives a registered key's id from its public key (<c>Identity.KeyIds</c>); hashed, never signed.</summary>
+    public static ReadOnlySpan<byte> KeyId => "micropay/key-id/v1\0\0\0\0\0\0\0\0\0\0\0\0\0\0"u8;
+
+    /// <summary>"micropay/payment-order/v1" (25 bytes) and 7 zeros: a device key's signature (and a co-signer's) on a payment order (<c>Identity.PaymentOrder</c>).</summary>
+    public static ReadOnlySpan<byte> PaymentOrder => "micropay/payment-order/v1\0\0\0\0\0\0\0"u8;
 }

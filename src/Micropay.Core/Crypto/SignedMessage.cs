@@ -61,6 +61,18 @@ internal static class SignedMessage
         return key.Verify(message, signature);
     }
 
+    /// <summary>
+    /// Assembles <c>tag32 || instanceId || body</c> into <paramref name="buffer"/> (at least <see cref="HeaderSize"/> +
+    /// the body's length) and returns the message: for co-signatures over the same message, and the SHA-256 challenge a
+    /// passkey signs.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length is wrong (as for <see cref="Sign"/>).</exception>
+    public static Span<byte> Assemble(Span<byte> buffer, scoped ReadOnlySpan<byte> tag32, UInt128 instanceId, scoped ReadOnlySpan<byte> body)
+    {
+        CheckLengths(tag32, body);
+        return Write(buffer, tag32, instanceId, body);
+    }
+
     private static void CheckLengths(ReadOnlySpan<byte> tag32, ReadOnlySpan<byte> body)
     {
         if (tag32.Length != DomainTags.Size)
@@ -75,7 +87,7 @@ internal static class SignedMessage
     }
 
     // The layout, once; returns the message (the buffer trimmed to its length).
-    private static Span<byte> Write(Span<byte> buffer, ReadOnlySpan<byte> tag32, UInt128 instanceId, ReadOnlySpan<byte> body)
+    private static Span<byte> Write(Span<byte> buffer, scoped ReadOnlySpan<byte> tag32, UInt128 instanceId, scoped ReadOnlySpan<byte> body)
     {
         tag32.CopyTo(buffer);
         BinaryPrimitives.WriteUInt128LittleEndian(buffer[DomainTags.Size..], instanceId);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Micropay.Core.Channels;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
@@ -6,24 +7,35 @@ using Micropay.Core.Storage;
 namespace Micropay.Core.Engine;
 
 /// <summary>
-/// What the channel operations share: each applies its events through the ledger's <see cref="ChannelBook"/>, as one
-/// extension batch (the clock, expiries and deadlines advance exactly as for a batch of transfers), and encodes and
-/// decodes them record by record with the event type's own wire format. Channel events are never linked.
+/// What the operations over the ledger's extensions (channels, keys, orders) share: each applies its events one by one
+/// as one extension batch (the clock, expiries and deadlines advance exactly as for a batch of transfers), and encodes
+/// and decodes them record by record with the event type's own wire format. Their events are never linked, and their
+/// results are 32-bit enums whose 0 means Ok.
 /// </summary>
 /// <typeparam name="TEvent">The operation's event.</typeparam>
-internal abstract class ChannelOperation<TEvent>(BatchOperation code, string name, int eventSize) : Operation<TEvent, ChannelResult>(code, name, eventSize)
+/// <typeparam name="TResult">The per-event result.</typeparam>
+internal abstract class RecordOperation<TEvent, TResult> : Operation<TEvent, TResult>
     where TEvent : struct
+    where TResult : unmanaged, Enum
 {
-    public sealed override int Apply(LedgerStateMachine ledger, ulong timestamp, ReadOnlySpan<TEvent> events, Span<ChannelResult> results)
+    protected RecordOperation(BatchOperation code, string name, int eventSize)
+        : base(code, name, eventSize)
     {
-        ChannelBook book = ChannelBook.Of(ledger);
+        if (Unsafe.SizeOf<TResult>() != sizeof(uint))
+        {
+            throw new ArgumentException($"{typeof(TResult).Name} must be a 32-bit enum.", nameof(TResult));
+        }
+    }
+
+    public sealed override int Apply(LedgerStateMachine ledger, ulong timestamp, ReadOnlySpan<TEvent> events, Span<TResult> results)
+    {
         ulong start = ledger.BeginExtensionBatch(timestamp, events.Length);
         int failed = 0;
         for (int i = 0; i < events.Length; i++)
         {
-            ChannelResult result = Apply(book, events[i], start + (ulong)i);
+            TResult result = ApplyOne(ledger, events[i], start + (ulong)i);
             results[i] = result;
-            failed += result == ChannelResult.Ok ? 0 : 1;
+            failed += Unsafe.As<TResult, uint>(ref result) == 0 ? 0 : 1;
         }
 
         return failed;
@@ -51,20 +63,35 @@ internal abstract class ChannelOperation<TEvent>(BatchOperation code, string nam
 
     public sealed override bool IsLinked(in TEvent e) => false;
 
-    public sealed override long ToOutcome(ChannelResult result) => (long)result;
+    public sealed override long ToOutcome(TResult result) => Unsafe.As<TResult, uint>(ref result);
 
-    public sealed override ChannelResult FromOutcome(long outcome) => (ChannelResult)outcome;
+    public sealed override TResult FromOutcome(long outcome)
+    {
+        uint value = (uint)outcome;
+        return Unsafe.As<uint, TResult>(ref value);
+    }
 
     /// <summary>Applies one event at its timestamp.</summary>
-    protected abstract ChannelResult Apply(ChannelBook book, in TEvent e, ulong timestamp);
+    protected abstract TResult ApplyOne(LedgerStateMachine ledger, in TEvent e, ulong timestamp);
 
     /// <summary>Writes one event as its <see cref="Operation.EventSize"/>-byte journal record.</summary>
     protected abstract void EncodeRecord(in TEvent e, Span<byte> record);
 
     /// <summary>Reads one journal record; false with the format's reason when it does not parse.</summary>
     protected abstract bool TryDecodeRecord(ReadOnlySpan<byte> record, out TEvent e, out string? error);
+}
 
-    /// <summary>A format's parse outcome as <see cref="TryDecodeRecord"/>'s.</summary>
+/// <summary>The channel operations: each event applies through the ledger's <see cref="ChannelBook"/>.</summary>
+/// <typeparam name="TEvent">The operation's event.</typeparam>
+internal abstract class ChannelOperation<TEvent>(BatchOperation code, string name, int eventSize) : RecordOperation<TEvent, ChannelResult>(code, name, eventSize)
+    where TEvent : struct
+{
+    protected sealed override ChannelResult ApplyOne(LedgerStateMachine ledger, in TEvent e, ulong timestamp) => Apply(ChannelBook.Of(ledger), e, timestamp);
+
+    /// <summary>Applies one event at its timestamp.</summary>
+    protected abstract ChannelResult Apply(ChannelBook book, in TEvent e, ulong timestamp);
+
+    /// <summary>A format's parse outcome as <see cref="RecordOperation{TEvent, TResult}.TryDecodeRecord"/>'s.</summary>
     protected static bool Parsed(bool parsed, ChannelFormatError reason, out string? error)
     {
         error = parsed ? null : reason.ToString();
@@ -81,6 +108,20 @@ internal sealed class OpenChannelsOperation() : ChannelOperation<ChannelOpenRequ
 
     protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out ChannelOpenRequest e, out string? error) =>
         Parsed(ChannelOpenRequest.TryParse(record, out e, out ChannelFormatError reason), reason, out error);
+}
+
+/// <summary>
+/// Opening channels with a step-up co-signature: 1088-byte records, the open's 256 bytes then the
+/// <see cref="Identity.CoSignature"/> (all zeros for an open of the batch that has none).
+/// </summary>
+internal sealed class OpenCoSignedChannelsOperation() : ChannelOperation<ChannelOpenRequest>(BatchOperation.OpenCoSignedChannels, "OpenCoSignedChannels", ChannelOpenRequest.CoSignedSize)
+{
+    protected override ChannelResult Apply(ChannelBook book, in ChannelOpenRequest e, ulong timestamp) => book.Open(e, timestamp);
+
+    protected override void EncodeRecord(in ChannelOpenRequest e, Span<byte> record) => e.EncodeRecord(record, ChannelOpenRequest.CoSignedSize);
+
+    protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out ChannelOpenRequest e, out string? error) =>
+        ChannelOpenRequest.TryParseCoSigned(record, out e, out error);
 }
 
 /// <summary>Topping channels up: 128-byte <see cref="ChannelTopUp"/> records.</summary>

@@ -60,6 +60,9 @@ internal sealed class InFlightBatch
 
     /// <summary>The channel changes the batch made (logged by the channels' state, <see cref="Channels.ChannelBook.Changes"/>).</summary>
     public readonly Channels.ChannelChangeLog ChannelChanges = new();
+
+    /// <summary>The key registry changes the batch made (logged by <see cref="Identity.IdentityBook.Changes"/>).</summary>
+    public readonly Identity.KeyChangeLog KeyChanges = new();
     public int AccountsStart;
     public int AccountsEnd;
 
@@ -116,6 +119,7 @@ internal sealed class InFlightBatch
         Error = null;
         Images.Clear();
         ChannelChanges.Clear();
+        KeyChanges.Clear();
         AccountsStart = AccountsEnd = TransfersStart = TransfersEnd = 0;
         Snapshot = null;
         SnapshotBatchNumber = 0;

@@ -249,6 +249,7 @@ public sealed partial class LedgerEngine
         ulong lastTimestampBefore = _ledger.LastTimestamp;
         _ledger.AccountChanges = batch.Images;
         _channelBook.Changes = batch.ChannelChanges;
+        _identityBook.Changes = batch.KeyChanges;
         try
         {
             batch.Staging.Apply(_ledger, timestamp, batch.Count);

@@ -44,14 +44,10 @@ public sealed partial class LedgerEngine
             throw new ArgumentException("The request is a default value; use ChannelOpenRequest.Sign.", nameof(request));
         }
 
-        if (request.Config.InstanceId != _instanceId)
-        {
-            return new ValueTask<ChannelResult>(ChannelResult.InstanceMismatch);
-        }
-
-        return request.Verify()
-            ? SubmitOne(OperationRegistry.OpenChannels, request, cancellationToken)
-            : new ValueTask<ChannelResult>(ChannelResult.BadSignature);
+        ChannelResult checkedAtEdge = VerifyOpen(request);
+        return checkedAtEdge != ChannelResult.Ok ? new ValueTask<ChannelResult>(checkedAtEdge)
+            : request.CoSignature is null ? SubmitOne(OperationRegistry.OpenChannels, request, cancellationToken)
+            : SubmitOne(OperationRegistry.OpenCoSignedChannels, request, cancellationToken);
     }
 
     /// <summary>Adds to an open channel's deposit: a transfer from its payer into its escrow, with the caller's transfer id.</summary>
@@ -129,6 +125,7 @@ public sealed partial class LedgerEngine
     {
         CheckBatch(requests.Length, results.Length, nameof(requests), nameof(results));
         int refused = 0;
+        bool coSigned = false;
         for (int i = 0; i < requests.Length; i++)
         {
             ChannelOpenRequest request = requests.Span[i];
@@ -137,13 +134,14 @@ public sealed partial class LedgerEngine
                 throw new ArgumentException($"Request {i} is a default value; use ChannelOpenRequest.Sign.", nameof(requests));
             }
 
-            ChannelResult result = request.Config.InstanceId != _instanceId ? ChannelResult.InstanceMismatch
-                : request.Verify() ? ChannelResult.Ok : ChannelResult.BadSignature;
+            ChannelResult result = VerifyOpen(request);
             results.Span[i] = result;
             refused += result == ChannelResult.Ok ? 0 : 1;
+            coSigned |= request.CoSignature is not null;
         }
 
-        return SubmitChecked(OperationRegistry.OpenChannels, requests, results, refused, nameof(requests), cancellationToken);
+        // One co-signed open makes the whole batch use the larger record (the others' co-signature part stays zero).
+        return SubmitChecked(coSigned ? OperationRegistry.OpenCoSignedChannels : OperationRegistry.OpenChannels, requests, results, refused, nameof(requests), cancellationToken);
     }
 
     /// <summary>Applies a batch of top-ups in one ledger batch (each as <see cref="TopUpChannelAsync"/>).</summary>
@@ -319,6 +317,34 @@ public sealed partial class LedgerEngine
         _channelBook = book;
     }
 
+    /// <summary>The edge's checks of one open: the instance, the payer's signature, and a step-up co-signature when there is one.</summary>
+    private ChannelResult VerifyOpen(in ChannelOpenRequest request)
+    {
+        if (request.Config.InstanceId != _instanceId)
+        {
+            return ChannelResult.InstanceMismatch;
+        }
+
+        if (!request.Verify())
+        {
+            return ChannelResult.BadSignature;
+        }
+
+        if (request.CoSignature is not { } coSignature)
+        {
+            return ChannelResult.Ok;
+        }
+
+        Span<byte> buffer = stackalloc byte[Crypto.SignedMessage.HeaderSize + Crypto.SignedMessage.MaxBodyLength];
+        return VerifyCoSignature(coSignature, Identity.KeyIds.Of(request.Config.PayerKey), request.AssembleMessage(buffer)) switch
+        {
+            Identity.OrderResult.Ok => ChannelResult.Ok,
+            Identity.OrderResult.CoSignerNotFound => ChannelResult.CoSignerNotFound,
+            Identity.OrderResult.CoSignerIsSigner => ChannelResult.CoSignerIsSigner,
+            _ => ChannelResult.BadCoSignature,
+        };
+    }
+
     /// <summary>The edge's checks of one voucher: the channel is known and cumulative, and the signature verifies.</summary>
     private ChannelResult VerifyVoucher(in Voucher voucher)
     {
@@ -365,14 +391,6 @@ public sealed partial class LedgerEngine
         return close.Verify(config.PayerKey, _instanceId) ? ChannelResult.Ok : ChannelResult.BadSignature;
     }
 
-    /// <summary>Submits a batch whose edge checks wrote Ok or a refusal per event: all of it, the passed part, or nothing.</summary>
-    private ValueTask<int> SubmitChecked<TEvent>(
-        Operation<TEvent, ChannelResult> operation, ReadOnlyMemory<TEvent> events, Memory<ChannelResult> results, int refused, string eventsName, CancellationToken cancellationToken)
-        where TEvent : struct =>
-        refused == 0 ? SubmitMany(operation, events, results, eventsName, cancellationToken)
-            : refused == events.Length ? new ValueTask<int>(refused)
-            : SubmitPassedAsync(operation, events, results, refused, cancellationToken);
-
     /// <summary>
     /// Verifies every voucher, writing the refused ones' results (and Ok for the rest), and each voucher's redemption (with
     /// its derived id) to <paramref name="redemptions"/> at the same index; returns how many were refused.
@@ -410,47 +428,6 @@ public sealed partial class LedgerEngine
         finally
         {
             ArrayPool<VoucherRedemption>.Shared.Return(redemptions);
-        }
-    }
-
-    /// <summary>
-    /// Submits the events that passed the edge's checks (their results say Ok), then writes their results beside the
-    /// refused ones'. Only batches with refusals come here: the copy (pooled arrays) is the price of a bad event.
-    /// </summary>
-    private async ValueTask<int> SubmitPassedAsync<TEvent>(
-        Operation<TEvent, ChannelResult> operation, ReadOnlyMemory<TEvent> events, Memory<ChannelResult> results, int refused, CancellationToken cancellationToken)
-        where TEvent : struct
-    {
-        int count = events.Length - refused;
-        TEvent[] passed = ArrayPool<TEvent>.Shared.Rent(count);
-        ChannelResult[] passedResults = ArrayPool<ChannelResult>.Shared.Rent(count);
-        try
-        {
-            int n = 0;
-            for (int i = 0; i < events.Length; i++)
-            {
-                if (results.Span[i] == ChannelResult.Ok)
-                {
-                    passed[n++] = events.Span[i];
-                }
-            }
-
-            int failed = await SubmitMany(operation, passed.AsMemory(0, count), passedResults.AsMemory(0, count), "events", cancellationToken).ConfigureAwait(false);
-            n = 0;
-            for (int i = 0; i < events.Length; i++)
-            {
-                if (results.Span[i] == ChannelResult.Ok)
-                {
-                    results.Span[i] = passedResults[n++];
-                }
-            }
-
-            return failed + refused;
-        }
-        finally
-        {
-            ArrayPool<TEvent>.Shared.Return(passed, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<TEvent>());
-            ArrayPool<ChannelResult>.Shared.Return(passedResults);
         }
     }
 

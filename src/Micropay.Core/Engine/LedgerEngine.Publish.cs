@@ -227,6 +227,11 @@ public sealed partial class LedgerEngine
             _publishedChannels.Apply(batch.ChannelChanges);
         }
 
+        if (batch.KeyChanges.Count != 0)
+        {
+            _publishedKeys.Apply(batch.KeyChanges);
+        }
+
         IndexTransfers(batch);
         Volatile.Write(ref _releasedTransferCount, batch.TransfersEnd);
         Volatile.Write(ref _releasedBatchNumber, batch.BatchNumber);

@@ -106,6 +106,7 @@ public sealed partial class LedgerEngine
     [
         new(InstanceSnapshotSection.SectionName, ledger => new InstanceSnapshotSection(ledger), InstanceSnapshotSection.Restore),
         new(ChannelSnapshotSection.SectionName, ledger => new ChannelSnapshotSection(ledger), Channels.ChannelBook.RestoreSnapshot),
+        new(Identity.IdentityBook.SectionName, ledger => new IdentitySnapshotSection(ledger), Identity.IdentityBook.RestoreSnapshot),
     ];
 
     /// <summary>The sections of a snapshot of <paramref name="ledger"/> and the states beside it, in name order.</summary>

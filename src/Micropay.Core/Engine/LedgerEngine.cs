@@ -134,6 +134,7 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _transfers = transfers ?? new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));
         PublishRecoveredState();
         TrackChannelConfigs();
+        TrackRegisteredKeys();
 
         _applyThread = new Thread(ApplyLoop) { IsBackground = true, Name = "Micropay.Core apply" };
         _publishThread = new Thread(PublishLoop) { IsBackground = true, Name = "Micropay.Core publish" };

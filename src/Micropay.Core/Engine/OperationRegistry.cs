@@ -17,10 +17,15 @@ internal sealed class OperationRegistry
     public static readonly RedeemVouchersOperation RedeemVouchers = new();
     public static readonly RedeemTicksOperation RedeemTicks = new();
     public static readonly CloseChannelsOperation CloseChannels = new();
+    public static readonly ManageKeysOperation ManageKeys = new();
+    public static readonly ExecuteOrdersOperation ExecuteOrders = new(BatchOperation.ExecuteOrders, "ExecuteOrders", Identity.PaymentOrder.Size);
+    public static readonly ExecuteOrdersOperation ExecuteCoSignedOrders = new(BatchOperation.ExecuteCoSignedOrders, "ExecuteCoSignedOrders", Identity.PaymentOrder.CoSignedSize);
+    public static readonly OpenCoSignedChannelsOperation OpenCoSignedChannels = new();
 
     /// <summary>Every operation of this build. Add a new kind at the end (indexes of the others must not move).</summary>
     public static readonly OperationRegistry Default = new(
-        CreateAccounts, CreateTransfers, SetInstanceId, OpenChannels, TopUpChannels, RedeemVouchers, RedeemTicks, CloseChannels);
+        CreateAccounts, CreateTransfers, SetInstanceId, OpenChannels, TopUpChannels, RedeemVouchers, RedeemTicks, CloseChannels,
+        ManageKeys, ExecuteOrders, ExecuteCoSignedOrders, OpenCoSignedChannels);
 
     private readonly Operation?[] _byCode;
     private readonly Operation[] _all;

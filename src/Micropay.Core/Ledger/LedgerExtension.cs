@@ -1,8 +1,8 @@
 namespace Micropay.Core.Ledger;
 
 /// <summary>
-/// State that lives beside the ledger's tables and changes with them on the writer thread: channels now, keys and
-/// policies next. An extension moves money only through the ledger's system calls
+/// State that lives beside the ledger's tables and changes with them on the writer thread: channels, and keys
+/// with their policies. An extension moves money only through the ledger's system calls
 /// (<see cref="LedgerStateMachine.CreateSystemAccount"/>, <see cref="LedgerStateMachine.CreateSystemTransfer"/>), so
 /// the ledger's invariants and its change log hold for it, and it may schedule deadlines on the ledger's clock.
 /// </summary>
@@ -19,8 +19,11 @@ internal abstract class LedgerExtension
     /// <summary>The slot of the channel state (<c>Micropay.Core.Channels</c>).</summary>
     public const int ChannelsSlot = 0;
 
+    /// <summary>The slot of the key registry (<c>Micropay.Core.Identity</c>).</summary>
+    public const int IdentitySlot = 1;
+
     /// <summary>The number of slots: one per kind of extension this build has.</summary>
-    public const int SlotCount = 1;
+    public const int SlotCount = 2;
 
     protected LedgerExtension(LedgerStateMachine ledger) => Ledger = ledger;
 

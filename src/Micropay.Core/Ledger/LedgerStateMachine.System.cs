@@ -114,6 +114,32 @@ public sealed partial class LedgerStateMachine
         }
     }
 
+    /// <summary>Whether a transfer id is taken: by a transfer, or burnt by one that failed for a transient reason.</summary>
+    internal bool IsTransferIdUsed(UInt128 id) => _transfers.FindEntry(IdHash.Hash(id), id) != IdIndex.NotFound;
+
+    /// <summary>
+    /// Applies a signed payment order's transfer (<c>Identity.PaymentOrder</c>) exactly as an ordinary transfer outside
+    /// a chain: every check, reserved ids refused, and the id burnt after a transient failure, so a retried order gets the
+    /// answer a retried transfer gets. Makes room for it first.
+    /// </summary>
+    internal CreateTransferResult CreateOrderTransfer(in Transfer transfer, ulong timestamp)
+    {
+        _transfers.Reserve(1);
+        ref Lookahead slot = ref _ring[0];
+        slot.HashTransfer = IdHash.Hash(transfer.Id);
+        slot.HashDebit = IdHash.Hash(transfer.DebitAccountId);
+        slot.HashCredit = IdHash.Hash(transfer.CreditAccountId);
+        slot.CandidateDebit = _accounts.FindCandidate(slot.HashDebit);
+        slot.CandidateCredit = _accounts.FindCandidate(slot.HashCredit);
+        CreateTransferResult result = CreateTransferCore(transfer, timestamp, 0, inChain: false);
+        if (result != CreateTransferResult.Ok && IsTransient(result))
+        {
+            _transfers.Burn(transfer.Id, slot.HashTransfer);
+        }
+
+        return result;
+    }
+
     /// <summary>
     /// Starts a group of system calls that succeed or fail together (a channel's escrow and its deposit): calls made with
     /// <c>grouped: true</c> until <see cref="EndSystemGroup"/> are undone by <see cref="RollbackSystemGroup"/>. Uses the

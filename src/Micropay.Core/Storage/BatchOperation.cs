@@ -29,4 +29,16 @@ public enum BatchOperation : ushort
 
     /// <summary>Channel closes: cooperative, or unilateral by the payer (signed) to start the settle delay.</summary>
     CloseChannels = 8,
+
+    /// <summary>Key registry changes (<c>Micropay.Core.Identity</c>): register, re-policy or revoke a key, 1024 bytes each.</summary>
+    ManageKeys = 9,
+
+    /// <summary>Signed payment orders without co-signatures, 256 bytes each (order and signature).</summary>
+    ExecuteOrders = 10,
+
+    /// <summary>Signed payment orders of a batch where at least one is co-signed, 1024 bytes each (order, signature, co-signature).</summary>
+    ExecuteCoSignedOrders = 11,
+
+    /// <summary>Channel opens of a batch where at least one is co-signed (a step-up), 1088 bytes each.</summary>
+    OpenCoSignedChannels = 12,
 }

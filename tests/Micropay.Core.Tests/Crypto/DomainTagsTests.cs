@@ -13,6 +13,8 @@ public sealed class DomainTagsTests
         { nameof(DomainTags.ChannelOpen), "micropay/channel-open/v1" },
         { nameof(DomainTags.ChannelClose), "micropay/channel-close/v1" },
         { nameof(DomainTags.ChannelCertificate), "micropay/channel-certificate/v1" },
+        { nameof(DomainTags.KeyId), "micropay/key-id/v1" },
+        { nameof(DomainTags.PaymentOrder), "micropay/payment-order/v1" },
     };
 
     [Theory]
@@ -41,6 +43,8 @@ public sealed class DomainTagsTests
         nameof(DomainTags.ChannelOpen) => DomainTags.ChannelOpen.ToArray(),
         nameof(DomainTags.ChannelClose) => DomainTags.ChannelClose.ToArray(),
         nameof(DomainTags.ChannelCertificate) => DomainTags.ChannelCertificate.ToArray(),
+        nameof(DomainTags.KeyId) => DomainTags.KeyId.ToArray(),
+        nameof(DomainTags.PaymentOrder) => DomainTags.PaymentOrder.ToArray(),
         _ => throw new ArgumentOutOfRangeException(nameof(member)),
     };
 }

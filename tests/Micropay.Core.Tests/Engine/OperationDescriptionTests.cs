@@ -79,7 +79,8 @@ public sealed class OperationDescriptionTests : EngineTestKit
         Assert.Contains($"Batch {noteBatch} of the journal holds operation code 32752", error.Message);
         Assert.Contains(
             "(it knows CreateAccounts (code 1), CreateTransfers (code 2), SetInstanceId (code 3), OpenChannels (code 4), TopUpChannels (code 5), " +
-            "RedeemVouchers (code 6), RedeemTicks (code 7), CloseChannels (code 8))",
+            "RedeemVouchers (code 6), RedeemTicks (code 7), CloseChannels (code 8), ManageKeys (code 9), ExecuteOrders (code 10), " +
+            "ExecuteCoSignedOrders (code 11), OpenCoSignedChannels (code 12))",
             error.Message);
     }
 

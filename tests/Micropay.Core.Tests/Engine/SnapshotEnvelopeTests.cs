@@ -107,11 +107,12 @@ public sealed class SnapshotEnvelopeTests : EngineTestKit
         await store.OpenAsync();
         using LedgerSnapshot snapshot = (await store.ReadLatestSnapshotAsync())!;
         Assert.Equal("MPSE"u8.ToArray(), snapshot.State.Slice(0, 4).ToArray());
-        var sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "channels", "instance", "ledger" });
-        Assert.Equal(["channels", "instance", "ledger"], sections.Keys.Order(StringComparer.Ordinal));
+        var sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "channels", "identity", "instance", "ledger" });
+        Assert.Equal(["channels", "identity", "instance", "ledger"], sections.Keys.Order(StringComparer.Ordinal));
 
-        // A ledger without channels: the section holds its version and a count of 0.
+        // A ledger without channels or keys: each section holds its version and a count of 0.
         Assert.Equal(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0 }, sections["channels"].ToArray());
+        Assert.Equal(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0 }, sections["identity"].ToArray());
         Assert.Equal(expected, sections["ledger"].ToArray());
         Assert.NotEqual(UInt128.Zero, id);
         Assert.Equal(id, DecodeInstanceSection(sections["instance"].ToArray()));
