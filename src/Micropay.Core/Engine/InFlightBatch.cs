@@ -25,9 +25,16 @@ internal sealed class InFlightBatch
             _stagings[i] = operations.All[i].CreateStaging(maxBatchSize);
         }
 
-        Encoded = new byte[encodedOffset + CommitBatchHeader.Size + (maxBatchSize * operations.MaxEventSize)];
+        _maxBatchSize = maxBatchSize;
+        Encoded = new byte[encodedOffset + CommitBatchHeader.Size + (maxBatchSize * Math.Min(operations.MaxEventSize, PreallocatedEventSize))];
         Images = new AccountImageLog(maxBatchSize * 2);
     }
+
+    // Events up to this size get encode room at construction (every transfer, account, channel and plain order record);
+    // a batch of larger records (key operations, co-signed orders and opens, rare) grows the buffer the first time.
+    private const int PreallocatedEventSize = 256;
+
+    private readonly int _maxBatchSize;
 
     // Room for a batch of each operation, by operation index (a batch holds events of one operation).
     private readonly OperationStaging[] _stagings;
@@ -84,7 +91,20 @@ internal sealed class InFlightBatch
     /// The encoded batch at <see cref="EncodedOffset"/>: the header (written by the publisher, which knows the previous
     /// batch's hash), then the events (written by the apply loop right after applying them).
     /// </summary>
-    public readonly byte[] Encoded;
+    public byte[] Encoded { get; private set; }
+
+    /// <summary>
+    /// Makes room for a full batch of <paramref name="eventSize"/>-byte events (the apply loop, before encoding; the
+    /// batch belongs to it then, and the publisher reads the buffer only after the hand-off).
+    /// </summary>
+    public void EnsureEncodedRoom(int eventSize)
+    {
+        int needed = EncodedOffset + CommitBatchHeader.Size + (_maxBatchSize * eventSize);
+        if (Encoded.Length < needed)
+        {
+            Encoded = new byte[needed];
+        }
+    }
 
     /// <summary>The encoded batch's length (header and events).</summary>
     public int EncodedLength => CommitBatchHeader.Size + (Count * Operation!.EventSize);

@@ -324,7 +324,8 @@ public sealed partial class LedgerEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EncodeEvents(InFlightBatch batch)
     {
-        Span<byte> events = batch.Encoded.AsSpan(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * batch.Operation!.EventSize);
+        batch.EnsureEncodedRoom(batch.Operation!.EventSize);
+        Span<byte> events = batch.Encoded.AsSpan(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * batch.Operation.EventSize);
         batch.Staging.Encode(batch.Count, events);
     }
 
