@@ -152,7 +152,7 @@ public sealed partial class LedgerEngine
         foreach (KeyState key in book.All)
         {
             _registeredKeys[key.KeyId] = key;
-            _publishedKeys.AddRecovered(new KeyChange(key.KeyId, key.AccountId, key.Kind, key.Status, key.Policy, book.SpentInWindow(key, _ledger.LastTimestamp), _ledger.LastTimestamp));
+            _publishedKeys.AddRecovered(new KeyChange(key.KeyId, key.AccountId, key.Kind, key.Status, key.Policy, IdentityBook.SpentInWindow(key, _ledger.LastTimestamp), _ledger.LastTimestamp));
         }
 
         book.KeyAdded = key => _registeredKeys[key.KeyId] = key;

@@ -221,17 +221,9 @@ internal sealed partial class IdentityBook : LedgerExtension
         }
     }
 
-    /// <summary>A key's spending in its window at <paramref name="now"/> (drops what left the window).</summary>
-    public UInt128 SpentInWindow(KeyState key, ulong now)
-    {
-        if (key.Policy.WindowLength == 0)
-        {
-            return UInt128.Zero;
-        }
-
-        key.Window.Evict(now, key.Policy.WindowLength);
-        return key.Window.Sum;
-    }
+    /// <summary>A key's spending in its window at <paramref name="now"/>; changes nothing (the writer's state stays as replay leaves it).</summary>
+    public static UInt128 SpentInWindow(KeyState key, ulong now) =>
+        key.Policy.WindowLength == 0 ? UInt128.Zero : key.Window.SumAt(now, key.Policy.WindowLength);
 
     private KeyResult Register(in KeyOperation operation, ulong timestamp)
     {

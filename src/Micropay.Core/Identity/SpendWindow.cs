@@ -51,6 +51,19 @@ internal sealed class SpendWindow
         Sum += amount;
     }
 
+    /// <summary>What the payments still inside the window at <paramref name="now"/> add up to, without dropping the others (for reads).</summary>
+    public UInt128 SumAt(ulong now, ulong length)
+    {
+        UInt128 sum = UInt128.Zero;
+        for (int i = 0; i < Count; i++)
+        {
+            Entry e = _ring[(_head + i) % _ring.Length];
+            sum += now - e.At < length ? e.Amount : UInt128.Zero;
+        }
+
+        return sum;
+    }
+
     /// <summary>Forgets every payment (a policy without a window).</summary>
     public void Clear()
     {
