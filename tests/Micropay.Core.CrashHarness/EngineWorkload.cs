@@ -3,6 +3,7 @@ using System.Text;
 using Micropay.Core.Channels;
 using Micropay.Core.Crypto;
 using Micropay.Core.Engine;
+using Micropay.Core.Identity;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using static Micropay.Core.Tests.Records;
@@ -22,6 +23,11 @@ namespace Micropay.Core.CrashHarness;
 /// deposit runs out (then <c>ExceedsDeposit</c>) and on. It prints <c>r &lt;channel id&gt; &lt;lane&gt; &lt;sequence&gt;
 /// &lt;cumulative&gt; &lt;ChannelResult&gt;</c> per acknowledged redemption, and <c>o &lt;channel id&gt; &lt;ChannelResult&gt;</c>
 /// for the open.</para>
+/// <para>And one more signs payment orders from account 3 to account 4 with a device key registered to account 3 under a
+/// rolling window (<see cref="OrderWindowLimit"/> per <see cref="OrderWindowLength"/>), so the limit is reached and the
+/// window spans kills and recoveries. It prints <c>k &lt;KeyResult&gt;</c> for the registration (Ok the first time,
+/// Exists after), <c>q &lt;order id&gt;</c> before submitting each order (so the parent knows every id that may exist) and
+/// <c>p &lt;order id&gt; &lt;amount&gt; &lt;OrderResult&gt;</c> once its call completed.</para>
 /// Transfer ids are <c>(round + 1) &lt;&lt; 48 | (submitter + 1) &lt;&lt; 40 | counter</c>, so no two runs on one
 /// directory share an id (the parent passes a new round number each run); the funding transfers (ids below 100) are
 /// the same every run, so after the first successful run they come back as Exists.
@@ -37,6 +43,15 @@ internal static class EngineWorkload
     // A fixed payer key (every run signs with it; the parent needs no secret to check what was redeemed).
     private static readonly SigningKey PayerKey = SigningKey.Import(Enumerable.Range(1, 32).Select(i => (byte)(i * 7)).ToArray(), SigningKeyFormat.RawSeed);
     private const ulong UnknownAccount = 1_000;
+
+    /// <summary>The device key's window: the parent checks every window of the ledger's order transfers against it.</summary>
+    public const ulong OrderWindowLength = 3UL * 1_000_000_000;
+
+    /// <summary>The device key's window limit.</summary>
+    public const ulong OrderWindowLimit = 3_000;
+
+    // A fixed device key for the orders, registered to account 3.
+    private static readonly SigningKey DeviceKey = SigningKey.Import(Enumerable.Range(1, 32).Select(i => (byte)(i * 5)).ToArray(), SigningKeyFormat.RawSeed);
 
     private static readonly object OutputLock = new();
 
@@ -68,7 +83,7 @@ internal static class EngineWorkload
         ];
         await SubmitBatchAsync(engine, funding);
 
-        Task[] loops = new Task[Submitters + 1];
+        Task[] loops = new Task[Submitters + 2];
         for (int s = 0; s < Submitters; s++)
         {
             int submitter = s;
@@ -76,6 +91,7 @@ internal static class EngineWorkload
         }
 
         loops[Submitters] = Task.Run(() => RedeemForeverAsync(engine, round));
+        loops[Submitters + 1] = Task.Run(() => OrderForeverAsync(engine, round));
 
         // The loops end only by failing (the engine never stops otherwise): report the first failure.
         Task failed = await Task.WhenAny(loops);
@@ -179,6 +195,28 @@ internal static class EngineWorkload
             Voucher voucher = Voucher.Sign(PayerKey, engine.InstanceId, config.Id, lane, sequence, cumulative[lane], ulong.MaxValue);
             ChannelResult result = await engine.RedeemVoucherAsync(voucher);
             Write(string.Create(CultureInfo.InvariantCulture, $"r {config.Id} {lane} {sequence} {cumulative[lane]} {result}\n"));
+        }
+    }
+
+    /// <summary>Registers the device key (once per directory), then pays orders of random amounts, each id once, forever.</summary>
+    private static async Task OrderForeverAsync(LedgerEngine engine, ulong round)
+    {
+        KeyResult registered = await engine.RegisterKeyAsync(3, DeviceKey.VerificationKey, new SpendingPolicy { WindowLimit = OrderWindowLimit, WindowLength = OrderWindowLength });
+        Write("k " + registered.ToString() + "\n");
+        if (registered is not (KeyResult.Ok or KeyResult.Exists))
+        {
+            throw new InvalidOperationException("registering the device key failed: " + registered);
+        }
+
+        var random = new Random((int)round + 7);
+        UInt128 nextId = ((UInt128)(round + 1) << 48) | ((UInt128)0xFFUL << 40);
+        while (true)
+        {
+            UInt128 id = nextId++;
+            UInt128 amount = (UInt128)random.Next(1, 100);
+            Write(string.Create(CultureInfo.InvariantCulture, $"q {id}\n"));
+            OrderResult result = await engine.ExecuteOrderAsync(PaymentOrder.Sign(DeviceKey, engine.InstanceId, Tr(id, 3, 4, amount), ulong.MaxValue));
+            Write(string.Create(CultureInfo.InvariantCulture, $"p {id} {amount} {result}\n"));
         }
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Micropay.Core.Channels;
 using Micropay.Core.Engine;
+using Micropay.Core.Identity;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using Xunit.Abstractions;
@@ -19,6 +20,10 @@ namespace Micropay.Core.Tests.Engine;
 /// </summary>
 public sealed class EngineCrashTests : EngineTestKit
 {
+    // The crash harness's device key policy (EngineWorkload.OrderWindowLength and OrderWindowLimit).
+    private const ulong OrderWindowLength = 3UL * 1_000_000_000;
+    private const ulong OrderWindowLimit = 3_000;
+
     private readonly ITestOutputHelper _output;
 
     public EngineCrashTests(ITestOutputHelper output)
@@ -40,6 +45,9 @@ public sealed class EngineCrashTests : EngineTestKit
         var redeemedTotal = new Dictionary<UInt128, UInt128>();
         var bestPerLane = new Dictionary<(UInt128 Channel, uint Lane), UInt128>();
         var failed = new HashSet<UInt128>();
+        var orderIds = new HashSet<UInt128>();
+        int ordersOk = 0;
+        int ordersOverLimit = 0;
         ulong durable = 0;
         UInt128 instanceId = 0;
         var clock = Stopwatch.StartNew();
@@ -105,6 +113,29 @@ public sealed class EngineCrashTests : EngineTestKit
                 Assert.True(info.PaidOut >= total, $"{context}: channel {channel:X} paid out {info.PaidOut}, less than the acknowledged {total}");
             }
 
+            // Every order the child was told was paid is there with its amount; none refused by the key's policy is.
+            orderIds.UnionWith(run.OrderIds);
+            foreach (Order o in run.Orders)
+            {
+                bool exists = engine.TryGetTransfer(o.Id, out Transfer paid);
+                if (o.Result is OrderResult.Ok or OrderResult.Exists)
+                {
+                    Assert.True(exists, $"{context}: order {o.Id} was acknowledged but its transfer is missing");
+                    Assert.Equal(o.Amount, paid.Amount);
+                    ordersOk++;
+                }
+                else
+                {
+                    Assert.True(o.Result == OrderResult.OverWindowLimit, $"{context}: order {o.Id} got {o.Result}");
+                    Assert.False(exists, $"{context}: order {o.Id} was refused ({o.Result}) but its transfer exists");
+                    ordersOverLimit++;
+                }
+            }
+
+            // The key's window held across every kill and recovery: every order transfer in the ledger (acknowledged or
+            // not), in every window of its length, adds up to at most the limit.
+            AssertWindowsWithinLimit(engine, orderIds, context);
+
             foreach (UInt128 id in succeeded)
             {
                 Assert.True(engine.TryGetTransfer(id, out _), $"{context}: transfer {id} was acknowledged but is missing after the kill");
@@ -144,9 +175,40 @@ public sealed class EngineCrashTests : EngineTestKit
         Assert.True(succeeded.Count > 0, "the child never acknowledged a transfer");
         Assert.True(redeemedTotal.Count > 0, "the child never acknowledged a voucher redemption");
         Assert.True(snapshotsTaken > 0, "no snapshot round had a batch to snapshot");
+        _output.WriteLine($"{ordersOk} orders paid, {ordersOverLimit} refused over the window limit.");
+        Assert.True(ordersOk > 0, "the child never acknowledged a paid order");
+        Assert.True(ordersOverLimit > 0, "the child's orders never reached the window limit, so the window was not tested");
     }
 
-    private sealed record ChildRun(ulong? StartedAt, List<(UInt128 Id, CreateTransferResult Result)> Results, List<Redemption> Redemptions);
+    private static void AssertWindowsWithinLimit(LedgerEngine engine, HashSet<UInt128> orderIds, string context)
+    {
+        var paid = new List<(ulong At, UInt128 Amount)>();
+        foreach (UInt128 id in orderIds)
+        {
+            if (engine.TryGetTransfer(id, out Transfer transfer))
+            {
+                paid.Add((transfer.Timestamp, transfer.Amount));
+            }
+        }
+
+        paid.Sort((a, b) => a.At.CompareTo(b.At));
+        UInt128 sum = UInt128.Zero;
+        int oldest = 0;
+        for (int i = 0; i < paid.Count; i++)
+        {
+            sum += paid[i].Amount;
+            while (paid[i].At - paid[oldest].At >= OrderWindowLength)
+            {
+                sum -= paid[oldest++].Amount;
+            }
+
+            Assert.True(sum <= OrderWindowLimit, $"{context}: the orders in the window ending at {paid[i].At} add up to {sum}, over the limit {OrderWindowLimit}");
+        }
+    }
+
+    private sealed record ChildRun(ulong? StartedAt, List<(UInt128 Id, CreateTransferResult Result)> Results, List<Redemption> Redemptions, List<UInt128> OrderIds, List<Order> Orders);
+
+    private sealed record Order(UInt128 Id, UInt128 Amount, OrderResult Result);
 
     private sealed record Redemption(UInt128 ChannelId, uint Lane, ulong Sequence, UInt128 Cumulative, ChannelResult Result);
 
@@ -157,6 +219,8 @@ public sealed class EngineCrashTests : EngineTestKit
         ulong? startedAt = null;
         var results = new List<(UInt128, CreateTransferResult)>();
         var redemptions = new List<Redemption>();
+        var orderIds = new List<UInt128>();
+        var orders = new List<Order>();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task reader = Task.Run(async () =>
         {
@@ -185,8 +249,21 @@ public sealed class EngineCrashTests : EngineTestKit
                         continue;
                     }
 
-                    if (line.StartsWith("o ", StringComparison.Ordinal))
+                    if (line.StartsWith("o ", StringComparison.Ordinal) || line.StartsWith("k ", StringComparison.Ordinal))
                     {
+                        continue;
+                    }
+
+                    if (line.StartsWith("q ", StringComparison.Ordinal))
+                    {
+                        orderIds.Add(UInt128.Parse(line.AsSpan(2), CultureInfo.InvariantCulture));
+                        continue;
+                    }
+
+                    if (line.StartsWith("p ", StringComparison.Ordinal))
+                    {
+                        string[] f = line.Split(' ');
+                        orders.Add(new Order(UInt128.Parse(f[1], CultureInfo.InvariantCulture), UInt128.Parse(f[2], CultureInfo.InvariantCulture), Enum.Parse<OrderResult>(f[3])));
                         continue;
                     }
 
@@ -225,6 +302,6 @@ public sealed class EngineCrashTests : EngineTestKit
 
         await reader;
         Assert.False(exitedOnItsOwn, $"the harness exited on its own with code {child.ExitCode}: {await errors}");
-        return new ChildRun(startedAt, results, redemptions);
+        return new ChildRun(startedAt, results, redemptions, orderIds, orders);
     }
 }
