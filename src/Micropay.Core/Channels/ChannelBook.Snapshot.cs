@@ -38,7 +38,7 @@ internal sealed partial class ChannelBook
     {
         get
         {
-            long size = 8;
+            long size = ExtensionSectionHeader.Size;
             foreach (ChannelState channel in _byIndex)
             {
                 size += ChannelFixedSize + ((long)(channel.Lanes?.Count ?? 0) * LaneSize);
@@ -51,10 +51,8 @@ internal sealed partial class ChannelBook
     /// <summary>Writes the section (writer thread, between batches).</summary>
     public void WriteSnapshot(IBufferWriter<byte> destination)
     {
-        Span<byte> header = destination.GetSpan(8);
-        BinaryPrimitives.WriteUInt32LittleEndian(header, SnapshotVersion);
-        BinaryPrimitives.WriteInt32LittleEndian(header[4..], _byIndex.Count);
-        destination.Advance(8);
+        ExtensionSectionHeader.Write(destination.GetSpan(ExtensionSectionHeader.Size), SnapshotVersion, _byIndex.Count);
+        destination.Advance(ExtensionSectionHeader.Size);
         foreach (ChannelState channel in _byIndex)
         {
             int laneCount = channel.Lanes?.Count ?? 0;
@@ -96,25 +94,10 @@ internal sealed partial class ChannelBook
         // Channel state is small next to the ledger's tables (about 300 bytes a channel): read it in one piece.
         byte[] bytes = section.ToArray();
         ReadOnlySpan<byte> span = bytes;
-        if (span.Length < 8)
-        {
-            throw new LedgerSnapshotException(0, "the \"channels\" section is shorter than its 8-byte header");
-        }
-
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(span);
-        if (version != SnapshotVersion)
-        {
-            throw new LedgerSnapshotException(0, $"the \"channels\" section has version {version}; this build reads version {SnapshotVersion}");
-        }
-
-        int count = BinaryPrimitives.ReadInt32LittleEndian(span[4..]);
-        if (count < 0)
-        {
-            throw new LedgerSnapshotException(4, $"the \"channels\" section claims {count} channels");
-        }
+        int count = ExtensionSectionHeader.Read(span, "channels", SnapshotVersion, "channels");
 
         ChannelBook book = Of(ledger);
-        int offset = 8;
+        int offset = ExtensionSectionHeader.Size;
         for (int i = 0; i < count; i++)
         {
             if (span.Length - offset < ChannelFixedSize)

@@ -35,7 +35,7 @@ internal sealed partial class IdentityBook
     {
         get
         {
-            long size = 8;
+            long size = ExtensionSectionHeader.Size;
             foreach (KeyState key in _byIndex)
             {
                 size += KeyFixedSize + ((long)key.Window.Count * WindowEntrySize);
@@ -48,10 +48,8 @@ internal sealed partial class IdentityBook
     /// <summary>Writes the section (writer thread, between batches).</summary>
     public void WriteSnapshot(IBufferWriter<byte> destination)
     {
-        Span<byte> header = destination.GetSpan(8);
-        BinaryPrimitives.WriteUInt32LittleEndian(header, SnapshotVersion);
-        BinaryPrimitives.WriteInt32LittleEndian(header[4..], _byIndex.Count);
-        destination.Advance(8);
+        ExtensionSectionHeader.Write(destination.GetSpan(ExtensionSectionHeader.Size), SnapshotVersion, _byIndex.Count);
+        destination.Advance(ExtensionSectionHeader.Size);
         foreach (KeyState key in _byIndex)
         {
             Span<byte> record = destination.GetSpan(KeyFixedSize)[..KeyFixedSize];
@@ -86,25 +84,10 @@ internal sealed partial class IdentityBook
         // Small next to the ledger's tables (about a kilobyte a key): read it in one piece.
         byte[] bytes = section.ToArray();
         ReadOnlySpan<byte> span = bytes;
-        if (span.Length < 8)
-        {
-            throw new LedgerSnapshotException(0, $"the \"{SectionName}\" section is shorter than its 8-byte header");
-        }
-
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(span);
-        if (version != SnapshotVersion)
-        {
-            throw new LedgerSnapshotException(0, $"the \"{SectionName}\" section has version {version}; this build reads version {SnapshotVersion}");
-        }
-
-        int count = BinaryPrimitives.ReadInt32LittleEndian(span[4..]);
-        if (count < 0)
-        {
-            throw new LedgerSnapshotException(4, $"the \"{SectionName}\" section claims {count} keys");
-        }
+        int count = ExtensionSectionHeader.Read(span, SectionName, SnapshotVersion, "keys");
 
         IdentityBook book = Of(ledger);
-        int offset = 8;
+        int offset = ExtensionSectionHeader.Size;
         for (int i = 0; i < count; i++)
         {
             if (span.Length - offset < KeyFixedSize)
