@@ -94,15 +94,7 @@ public sealed partial class LedgerStateMachine
     /// </summary>
     internal CreateTransferResult CreateSystemTransfer(in Transfer transfer, ulong timestamp, bool grouped = false)
     {
-        _transfers.Reserve(1);
-
-        // The look-ahead ring is free here: a transfer batch fills it only after its BeginBatch, where deadlines fire.
-        ref Lookahead slot = ref _ring[0];
-        slot.HashTransfer = IdHash.Hash(transfer.Id);
-        slot.HashDebit = IdHash.Hash(transfer.DebitAccountId);
-        slot.HashCredit = IdHash.Hash(transfer.CreditAccountId);
-        slot.CandidateDebit = _accounts.FindCandidate(slot.HashDebit);
-        slot.CandidateCredit = _accounts.FindCandidate(slot.HashCredit);
+        PrepareOneTransfer(transfer);
         _systemPosting = true;
         try
         {
@@ -124,6 +116,23 @@ public sealed partial class LedgerStateMachine
     /// </summary>
     internal CreateTransferResult CreateOrderTransfer(in Transfer transfer, ulong timestamp)
     {
+        PrepareOneTransfer(transfer);
+        CreateTransferResult result = CreateTransferCore(transfer, timestamp, 0, inChain: false);
+        if (result != CreateTransferResult.Ok && IsTransient(result))
+        {
+            _transfers.Burn(transfer.Id, _ring[0].HashTransfer);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Makes room for one transfer applied outside a batch and fills look-ahead slot 0 with its hashes and account
+    /// candidates, as the batch pipeline's stages A and B would. The ring is free here: a transfer batch fills it only
+    /// after its BeginBatch, where deadlines fire, and extension batches never use it.
+    /// </summary>
+    private void PrepareOneTransfer(in Transfer transfer)
+    {
         _transfers.Reserve(1);
         ref Lookahead slot = ref _ring[0];
         slot.HashTransfer = IdHash.Hash(transfer.Id);
@@ -131,13 +140,6 @@ public sealed partial class LedgerStateMachine
         slot.HashCredit = IdHash.Hash(transfer.CreditAccountId);
         slot.CandidateDebit = _accounts.FindCandidate(slot.HashDebit);
         slot.CandidateCredit = _accounts.FindCandidate(slot.HashCredit);
-        CreateTransferResult result = CreateTransferCore(transfer, timestamp, 0, inChain: false);
-        if (result != CreateTransferResult.Ok && IsTransient(result))
-        {
-            _transfers.Burn(transfer.Id, slot.HashTransfer);
-        }
-
-        return result;
     }
 
     /// <summary>
