@@ -169,7 +169,8 @@ public sealed partial class PasskeyCredential
     /// <param name="error">
     /// The first rule broken, or <see cref="PasskeyKeyError.None"/>: <see cref="PasskeyKeyError.MalformedPublicKey"/>
     /// when the runtime cannot import the bytes as an EC public key (RSA and Ed25519 keys included) or bytes follow it,
-    /// <see cref="PasskeyKeyError.WrongCurve"/> for an EC key on another curve or with explicit curve parameters.
+    /// <see cref="PasskeyKeyError.WrongCurve"/> for an EC key on another curve (one the platform does not know
+    /// included) or with explicit curve parameters.
     /// </param>
     /// <returns>Whether every input is valid and the key is an EC key on P-256.</returns>
     public static bool TryFromSubjectPublicKeyInfo(ReadOnlySpan<byte> credentialId, ReadOnlySpan<byte> spki, string relyingPartyId, string origin, [NotNullWhen(true)] out PasskeyCredential? credential, out PasskeyKeyError error)
@@ -311,6 +312,12 @@ public sealed partial class PasskeyCredential
         catch (CryptographicException)
         {
             return PasskeyKeyError.MalformedPublicKey;
+        }
+        catch (PlatformNotSupportedException)
+        {
+            // A well-formed EC key on a named curve the platform does not know (the runtime's answer for an unknown
+            // curve OID): not P-256.
+            return PasskeyKeyError.WrongCurve;
         }
 
         // Browsers name the curve; explicit parameters, even P-256's, are refused rather than compared.
