@@ -1,3 +1,4 @@
+using System.Buffers;
 using Micropay.Core.Channels;
 using Micropay.Core.Crypto;
 using Micropay.Core.Engine;
@@ -27,12 +28,21 @@ internal sealed class IdentityTestKit : IDisposable
 
     private ulong _nextOrderId = 10_000;
 
-    public IdentityTestKit(UInt128 payerFunds)
+    /// <param name="payerFunds">What the bank pays the payer at the start.</param>
+    /// <param name="transferCapacity">The ledger's transfer capacity hint (room reserved up front, for the allocation tests).</param>
+    public IdentityTestKit(UInt128 payerFunds, int transferCapacity = 0)
     {
-        Ledger = new LedgerStateMachine();
+        Ledger = new LedgerStateMachine(accountCapacity: 0, transferCapacity);
         Assert.Equal(InstanceIdResult.Ok, Ledger.SetInstanceId(1_000 * Second, Instance));
         Assert.Equal(0, Ledger.CreateAccounts(Ledger.LastTimestamp + 1, [Acct(Bank), Acct(Payer, AccountFlags.DebitsMustNotExceedCredits), Acct(Payee), Acct(Other)], new CreateAccountResult[4]));
         Assert.Equal(CreateTransferResult.Ok, Ledger.CreateTransfer(Ledger.LastTimestamp + 1, Tr(999, Bank, Payer, payerFunds)));
+        Device = SigningKey.Import(DeviceSeed, SigningKeyFormat.RawSeed);
+        Phone = SigningKey.Import(PhoneSeed, SigningKeyFormat.RawSeed);
+    }
+
+    private IdentityTestKit(LedgerStateMachine ledger)
+    {
+        Ledger = ledger;
         Device = SigningKey.Import(DeviceSeed, SigningKeyFormat.RawSeed);
         Phone = SigningKey.Import(PhoneSeed, SigningKeyFormat.RawSeed);
     }
@@ -109,6 +119,70 @@ internal sealed class IdentityTestKit : IDisposable
         Assert.True(Ledger.TryGetAccount(account, out Account a));
         return a.CreditsPosted - a.DebitsPosted;
     }
+
+    /// <summary>
+    /// A kit over a ledger restored from a snapshot of this one: the ledger's section, then the instance id, the
+    /// "channels" section (when the ledger has channels) and the "identity" section, as the engine's recovery restores them.
+    /// </summary>
+    public IdentityTestKit Restored()
+    {
+        var ledgerBytes = new ArrayBufferWriter<byte>();
+        Ledger.WriteSnapshot(ledgerBytes);
+        LedgerStateMachine restored = LedgerStateMachine.ReadSnapshot(ledgerBytes.WrittenSpan);
+        restored.RestoreInstanceId(Ledger.InstanceId);
+        if (ChannelBook.Find(Ledger) is { } channels)
+        {
+            var channelBytes = new ArrayBufferWriter<byte>();
+            channels.WriteSnapshot(channelBytes);
+            ChannelBook.RestoreSnapshot(restored, new ReadOnlySequence<byte>(channelBytes.WrittenMemory));
+        }
+
+        if (IdentityBook.Find(Ledger) is { } keys)
+        {
+            var identityBytes = new ArrayBufferWriter<byte>();
+            keys.WriteSnapshot(identityBytes);
+            Assert.Equal(keys.SnapshotSize, identityBytes.WrittenCount);
+            IdentityBook.RestoreSnapshot(restored, new ReadOnlySequence<byte>(identityBytes.WrittenMemory));
+        }
+
+        return new IdentityTestKit(restored) { _nextOrderId = _nextOrderId };
+    }
+
+    /// <summary>
+    /// Every registered key's state in the state machine, one line each in registration order: id, account, status,
+    /// registration and revocation times, sign count, the policy's encoding and the payments in the window (amount and time).
+    /// </summary>
+    public static string DescribeKeys(LedgerStateMachine ledger)
+    {
+        if (IdentityBook.Find(ledger) is not { } book)
+        {
+            return "no keys";
+        }
+
+        var lines = new System.Text.StringBuilder();
+        byte[] policy = new byte[SpendingPolicy.EncodedSize];
+        foreach (KeyState key in book.All)
+        {
+            key.Policy.Encode(policy);
+            lines.Append(System.Globalization.CultureInfo.InvariantCulture, $"{key.KeyId:X32} account {key.AccountId} registered {key.RegisteredAt} {key.Status} at {key.RevokedAt} sign count {key.SignCount} policy {Convert.ToHexString(policy)} window");
+            for (int i = 0; i < key.Window.Count; i++)
+            {
+                (ulong at, UInt128 amount) = key.Window[i];
+                lines.Append(System.Globalization.CultureInfo.InvariantCulture, $" {amount}@{at}");
+            }
+
+            lines.AppendLine();
+        }
+
+        return lines.ToString();
+    }
+
+    /// <summary>Every account's balances in the state machine, one line each.</summary>
+    public static string DescribeAccounts(LedgerStateMachine ledger) => string.Join(
+        "\n",
+        ledger.Accounts.ToArray().Select(a => string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{a.Id}: debits {a.DebitsPosted} (pending {a.DebitsPending}), credits {a.CreditsPosted} (pending {a.CreditsPending})")));
 
     public void Dispose()
     {
