@@ -7,38 +7,23 @@ using Micropay.Core.Storage;
 namespace Micropay.Core.Engine;
 
 /// <summary>
-/// What the operations over the ledger's extensions (channels, keys, orders) share: each applies its events one by one
-/// as one extension batch (the clock, expiries and deadlines advance exactly as for a batch of transfers), and encodes
-/// and decodes them record by record with the event type's own wire format. Their events are never linked, and their
-/// results are 32-bit enums whose 0 means Ok.
+/// What the operations over the ledger's extensions (channels, keys, orders) share: each encodes and decodes its events
+/// record by record with the event type's own wire format. Their events are never linked, and their results are 32-bit
+/// enums whose 0 means Ok.
 /// </summary>
 /// <typeparam name="TEvent">The operation's event.</typeparam>
 /// <typeparam name="TResult">The per-event result.</typeparam>
-internal abstract class RecordOperation<TEvent, TResult> : Operation<TEvent, TResult>
+internal abstract class RecordCodecOperation<TEvent, TResult> : Operation<TEvent, TResult>
     where TEvent : struct
     where TResult : unmanaged, Enum
 {
-    protected RecordOperation(BatchOperation code, string name, int eventSize)
+    protected RecordCodecOperation(BatchOperation code, string name, int eventSize)
         : base(code, name, eventSize)
     {
         if (Unsafe.SizeOf<TResult>() != sizeof(uint))
         {
             throw new ArgumentException($"{typeof(TResult).Name} must be a 32-bit enum.", nameof(TResult));
         }
-    }
-
-    public sealed override int Apply(LedgerStateMachine ledger, ulong timestamp, ReadOnlySpan<TEvent> events, Span<TResult> results)
-    {
-        ulong start = ledger.BeginExtensionBatch(timestamp, events.Length);
-        int failed = 0;
-        for (int i = 0; i < events.Length; i++)
-        {
-            TResult result = ApplyOne(ledger, events[i], start + (ulong)i);
-            results[i] = result;
-            failed += Unsafe.As<TResult, uint>(ref result) == 0 ? 0 : 1;
-        }
-
-        return failed;
     }
 
     public sealed override void Encode(ReadOnlySpan<TEvent> events, Span<byte> destination)
@@ -71,14 +56,39 @@ internal abstract class RecordOperation<TEvent, TResult> : Operation<TEvent, TRe
         return Unsafe.As<uint, TResult>(ref value);
     }
 
-    /// <summary>Applies one event at its timestamp.</summary>
-    protected abstract TResult ApplyOne(LedgerStateMachine ledger, in TEvent e, ulong timestamp);
-
     /// <summary>Writes one event as its <see cref="Operation.EventSize"/>-byte journal record.</summary>
     protected abstract void EncodeRecord(in TEvent e, Span<byte> record);
 
     /// <summary>Reads one journal record; false with the format's reason when it does not parse.</summary>
     protected abstract bool TryDecodeRecord(ReadOnlySpan<byte> record, out TEvent e, out string? error);
+}
+
+/// <summary>
+/// A record operation whose events apply one by one as one extension batch: the clock, expiries and deadlines advance
+/// exactly as for a batch of transfers, and event <c>i</c> gets the batch's start plus <c>i</c>.
+/// </summary>
+/// <typeparam name="TEvent">The operation's event.</typeparam>
+/// <typeparam name="TResult">The per-event result.</typeparam>
+internal abstract class RecordOperation<TEvent, TResult>(BatchOperation code, string name, int eventSize) : RecordCodecOperation<TEvent, TResult>(code, name, eventSize)
+    where TEvent : struct
+    where TResult : unmanaged, Enum
+{
+    public sealed override int Apply(LedgerStateMachine ledger, ulong timestamp, ReadOnlySpan<TEvent> events, Span<TResult> results)
+    {
+        ulong start = ledger.BeginExtensionBatch(timestamp, events.Length);
+        int failed = 0;
+        for (int i = 0; i < events.Length; i++)
+        {
+            TResult result = ApplyOne(ledger, events[i], start + (ulong)i);
+            results[i] = result;
+            failed += Unsafe.As<TResult, uint>(ref result) == 0 ? 0 : 1;
+        }
+
+        return failed;
+    }
+
+    /// <summary>Applies one event at its timestamp.</summary>
+    protected abstract TResult ApplyOne(LedgerStateMachine ledger, in TEvent e, ulong timestamp);
 }
 
 /// <summary>The channel operations: each event applies through the ledger's <see cref="ChannelBook"/>.</summary>
@@ -91,7 +101,7 @@ internal abstract class ChannelOperation<TEvent>(BatchOperation code, string nam
     /// <summary>Applies one event at its timestamp.</summary>
     protected abstract ChannelResult Apply(ChannelBook book, in TEvent e, ulong timestamp);
 
-    /// <summary>A format's parse outcome as <see cref="RecordOperation{TEvent, TResult}.TryDecodeRecord"/>'s.</summary>
+    /// <summary>A format's parse outcome as <see cref="RecordCodecOperation{TEvent, TResult}.TryDecodeRecord"/>'s.</summary>
     protected static bool Parsed(bool parsed, ChannelFormatError reason, out string? error)
     {
         error = parsed ? null : reason.ToString();

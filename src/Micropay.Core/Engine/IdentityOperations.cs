@@ -22,11 +22,13 @@ internal sealed class ManageKeysOperation() : RecordOperation<KeyOperation, KeyR
 
 /// <summary>
 /// Signed payment orders: <see cref="PaymentOrder"/> records of <paramref name="recordSize"/> bytes (256 without
-/// co-signatures; 1024 for a batch with at least one), applied by the ledger's <see cref="IdentityBook"/>.
+/// co-signatures; 1024 for a batch with at least one), applied by the ledger's <see cref="IdentityBook"/> as one gated
+/// transfer batch (the transfers' look-ahead pipeline, the key's checks before each).
 /// </summary>
-internal sealed class ExecuteOrdersOperation(BatchOperation code, string name, int recordSize) : RecordOperation<PaymentOrder, OrderResult>(code, name, recordSize)
+internal sealed class ExecuteOrdersOperation(BatchOperation code, string name, int recordSize) : RecordCodecOperation<PaymentOrder, OrderResult>(code, name, recordSize)
 {
-    protected override OrderResult ApplyOne(LedgerStateMachine ledger, in PaymentOrder e, ulong timestamp) => IdentityBook.Of(ledger).Execute(e, timestamp);
+    public override int Apply(LedgerStateMachine ledger, ulong timestamp, ReadOnlySpan<PaymentOrder> events, Span<OrderResult> results) =>
+        IdentityBook.Of(ledger).Execute(timestamp, events, results);
 
     protected override void EncodeRecord(in PaymentOrder e, Span<byte> record) => e.EncodeRecord(record, EventSize);
 

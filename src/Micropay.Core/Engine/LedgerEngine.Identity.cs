@@ -152,7 +152,7 @@ public sealed partial class LedgerEngine
         foreach (KeyState key in book.All)
         {
             _registeredKeys[key.KeyId] = key;
-            _publishedKeys.AddRecovered(new KeyChange(key.KeyId, key.AccountId, key.Kind, key.Status, key.Policy, IdentityBook.SpentInWindow(key, _ledger.LastTimestamp), _ledger.LastTimestamp));
+            _publishedKeys.AddRecovered(new KeyChange(key.KeyId, key.AccountId, key.Kind, key.Status, key.Policy, key.Window.Sum, key.ChangedAt));
         }
 
         book.KeyAdded = key => _registeredKeys[key.KeyId] = key;
@@ -186,25 +186,7 @@ public sealed partial class LedgerEngine
             return refused;
         }
 
-        // Contiguous slices, one per core. The closure costs one allocation per batch, like Parallel.For's own.
-        int total = 0;
-        int slices = Math.Min(Environment.ProcessorCount, orders.Length);
-        Parallel.For(0, slices, () => 0, (slice, _, local) =>
-        {
-            ReadOnlySpan<PaymentOrder> o = orders.Span;
-            Span<OrderResult> r = results.Span;
-            int from = (int)((long)o.Length * slice / slices);
-            int to = (int)((long)o.Length * (slice + 1) / slices);
-            for (int i = from; i < to; i++)
-            {
-                r[i] = VerifyOrder(o[i]);
-                local += r[i] == OrderResult.Ok ? 0 : 1;
-            }
-
-            return local;
-        },
-        local => Interlocked.Add(ref total, local));
-        return total;
+        return OrderBatchVerifier.Verify(this, orders, results);
     }
 
     /// <summary>The edge's checks of one order: its key is known and an Ed25519 key, the signature verifies, and so does a co-signature.</summary>
@@ -251,5 +233,35 @@ public sealed partial class LedgerEngine
         }
 
         return coSignature.Verify(coSigner.Ed25519, coSigner.Passkey, message) ? OrderResult.Ok : OrderResult.BadCoSignature;
+    }
+
+    /// <summary>
+    /// Verifies a batch of orders on every core, in contiguous slices (one per core). Apart from its caller, so the
+    /// closure the lambda captures is allocated only on this path (one per batch, like Parallel.For's own), never for a
+    /// small batch verified on the calling thread.
+    /// </summary>
+    private static class OrderBatchVerifier
+    {
+        public static int Verify(LedgerEngine engine, ReadOnlyMemory<PaymentOrder> orders, Memory<OrderResult> results)
+        {
+            int total = 0;
+            int slices = Math.Min(Environment.ProcessorCount, orders.Length);
+            Parallel.For(0, slices, () => 0, (slice, _, local) =>
+            {
+                ReadOnlySpan<PaymentOrder> o = orders.Span;
+                Span<OrderResult> r = results.Span;
+                int from = (int)((long)o.Length * slice / slices);
+                int to = (int)((long)o.Length * (slice + 1) / slices);
+                for (int i = from; i < to; i++)
+                {
+                    r[i] = engine.VerifyOrder(o[i]);
+                    local += r[i] == OrderResult.Ok ? 0 : 1;
+                }
+
+                return local;
+            },
+            local => Interlocked.Add(ref total, local));
+            return total;
+        }
     }
 }

@@ -16,6 +16,7 @@ namespace Micropay.Core.Identity;
 ///                4 SignCount       a passkey's last accepted counter
 ///                8 RegisteredAt
 ///                8 RevokedAt       0 while active
+///                8 ChangedAt       the key's last change (its window is as of then)
 ///                4 WindowCount     then per payment in the window, oldest first:
 ///                4 Reserved        0
 ///                     8 At, 8 Reserved (0), 16 Amount
@@ -27,7 +28,7 @@ internal sealed partial class IdentityBook
     public const string SectionName = "identity";
 
     private const uint SnapshotVersion = 1;
-    private const int KeyFixedSize = KeyOperation.Size + 1 + 3 + 4 + 8 + 8 + 4 + 4;
+    private const int KeyFixedSize = KeyOperation.Size + 1 + 3 + 4 + 8 + 8 + 8 + 4 + 4;
     private const int WindowEntrySize = 32;
 
     /// <summary>The bytes <see cref="WriteSnapshot"/> writes now.</summary>
@@ -63,7 +64,8 @@ internal sealed partial class IdentityBook
             BinaryPrimitives.WriteUInt32LittleEndian(record[(at + 4)..], key.SignCount);
             BinaryPrimitives.WriteUInt64LittleEndian(record[(at + 8)..], key.RegisteredAt);
             BinaryPrimitives.WriteUInt64LittleEndian(record[(at + 16)..], key.RevokedAt);
-            BinaryPrimitives.WriteInt32LittleEndian(record[(at + 24)..], key.Window.Count);
+            BinaryPrimitives.WriteUInt64LittleEndian(record[(at + 24)..], key.ChangedAt);
+            BinaryPrimitives.WriteInt32LittleEndian(record[(at + 32)..], key.Window.Count);
             destination.Advance(KeyFixedSize);
             for (int i = 0; i < key.Window.Count; i++)
             {
@@ -104,9 +106,9 @@ internal sealed partial class IdentityBook
 
             int at = KeyOperation.Size;
             var status = (KeyStatus)record[at];
-            int windowCount = BinaryPrimitives.ReadInt32LittleEndian(record[(at + 24)..]);
+            int windowCount = BinaryPrimitives.ReadInt32LittleEndian(record[(at + 32)..]);
             if (status is not (KeyStatus.Active or KeyStatus.Revoked) || record[(at + 1)..(at + 4)].ContainsAnyExcept((byte)0) ||
-                BinaryPrimitives.ReadUInt32LittleEndian(record[(at + 28)..]) != 0 || windowCount < 0 || book._keys.ContainsKey(registration.KeyId))
+                BinaryPrimitives.ReadUInt32LittleEndian(record[(at + 36)..]) != 0 || windowCount < 0 || book._keys.ContainsKey(registration.KeyId))
             {
                 throw new LedgerSnapshotException(offset + at, $"key {i}'s state is malformed (status {status}, window {windowCount}, or a duplicate key)");
             }
@@ -117,6 +119,7 @@ internal sealed partial class IdentityBook
                 Status = status,
                 SignCount = BinaryPrimitives.ReadUInt32LittleEndian(record[(at + 4)..]),
                 RevokedAt = BinaryPrimitives.ReadUInt64LittleEndian(record[(at + 16)..]),
+                ChangedAt = BinaryPrimitives.ReadUInt64LittleEndian(record[(at + 24)..]),
             };
             offset += KeyFixedSize;
             if ((span.Length - offset) / WindowEntrySize < windowCount)

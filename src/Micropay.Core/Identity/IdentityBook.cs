@@ -28,6 +28,10 @@ internal sealed partial class IdentityBook : LedgerExtension
     private readonly List<KeyState> _byIndex = [];
     private readonly Dictionary<UInt128, int> _keysPerAccount = [];
 
+    // The current order batch, as the ledger's gated batch reads it (writer thread only; reused from batch to batch).
+    private Transfer[] _transfers = [];
+    private PaymentOrder[] _orders = [];
+
     private IdentityBook(LedgerStateMachine ledger)
         : base(ledger)
     {
@@ -81,13 +85,17 @@ internal sealed partial class IdentityBook : LedgerExtension
                     return KeyResult.KeyRevoked;
                 }
 
+                // The window first drops what left it under the old length at this time, so what a longer window counts
+                // from now on is exactly the payments of the old window (never one that an earlier check happened to
+                // drop or keep); a policy without a window forgets them.
+                SettleWindow(key, timestamp);
                 key.Policy = operation.Policy!;
                 if (key.Policy.WindowLength == 0)
                 {
                     key.Window.Clear();
                 }
 
-                Changes?.Add(key, timestamp);
+                Log(key, timestamp);
                 return KeyResult.Ok;
             }
 
@@ -105,7 +113,8 @@ internal sealed partial class IdentityBook : LedgerExtension
 
                 key.Status = KeyStatus.Revoked;
                 key.RevokedAt = timestamp;
-                Changes?.Add(key, timestamp);
+                SettleWindow(key, timestamp);
+                Log(key, timestamp);
 
                 // What the key already signed into open channels stays redeemable for the settle delay; nothing new can
                 // be funded under it (the checks below refuse a revoked key from the next batch on).
@@ -122,56 +131,37 @@ internal sealed partial class IdentityBook : LedgerExtension
         }
     }
 
-    /// <summary>Applies a payment order at <paramref name="timestamp"/> (its signatures were checked at the edge).</summary>
-    public OrderResult Execute(in PaymentOrder order, ulong timestamp)
+    /// <summary>
+    /// Applies a batch of payment orders at <paramref name="timestamp"/> (their signatures were checked at the edge), as
+    /// one gated transfer batch: the ledger's look-ahead pipeline runs over the orders' transfers, and before each one the
+    /// key's checks decide whether it may go on (<see cref="OrderGate"/>).
+    /// </summary>
+    /// <returns>The number of orders not applied.</returns>
+    public int Execute(ulong timestamp, ReadOnlySpan<PaymentOrder> orders, Span<OrderResult> results)
     {
-        Transfer transfer = order.ToTransfer();
-
-        // Idempotency first, as for transfers: a retry gets the ledger's answer whatever happened to the key since.
-        if (Ledger.IsTransferIdUsed(order.Id))
+        if (_transfers.Length < orders.Length)
         {
-            return FromLedger(Ledger.CreateOrderTransfer(transfer, timestamp));
+            // Grown to the largest batch once, then reused: the steady path allocates nothing.
+            _transfers = new Transfer[orders.Length];
+            _orders = new PaymentOrder[orders.Length];
         }
 
-        if (!_keys.TryGetValue(order.KeyId, out KeyState? key))
+        for (int i = 0; i < orders.Length; i++)
         {
-            return OrderResult.KeyNotFound;
+            _orders[i] = orders[i];
+            _transfers[i] = orders[i].ToTransfer();
         }
 
-        if (key.Kind != KeyKind.Ed25519)
+        var gate = new OrderGate(this);
+        try
         {
-            return OrderResult.WrongKeyKind;
+            return Ledger.CreateGatedTransfers(timestamp, _transfers.AsSpan(0, orders.Length), results, ref gate);
         }
-
-        if (key.Status == KeyStatus.Revoked)
+        finally
         {
-            return OrderResult.KeyRevoked;
+            // The orders hold co-signatures: not kept alive past the batch.
+            _orders.AsSpan(0, orders.Length).Clear();
         }
-
-        if (key.AccountId != order.DebitAccountId)
-        {
-            return OrderResult.KeyNotOwner;
-        }
-
-        if (timestamp > order.ValidUntil)
-        {
-            return OrderResult.OrderExpired;
-        }
-
-        OrderResult allowed = CheckPolicy(key, order.CreditAccountId, order.LedgerId, order.Amount, order.CoSignature, timestamp, out KeyState? coSigner);
-        if (allowed != OrderResult.Ok)
-        {
-            return allowed;
-        }
-
-        CreateTransferResult created = Ledger.CreateOrderTransfer(transfer, timestamp);
-        if (created != CreateTransferResult.Ok)
-        {
-            return FromLedger(created);
-        }
-
-        Commit(key, order.Amount, order.CoSignature, coSigner, timestamp);
-        return OrderResult.Ok;
     }
 
     /// <summary>
@@ -211,19 +201,16 @@ internal sealed partial class IdentityBook : LedgerExtension
     {
         if (key.Policy.WindowLength != 0)
         {
+            key.Window.Evict(timestamp, key.Policy.WindowLength);
             key.Window.Add(timestamp, amount);
         }
 
-        Changes?.Add(key, timestamp);
+        Log(key, timestamp);
         if (coSigner is not null && coSignature is not null && coSigner.Kind == KeyKind.Passkey)
         {
             coSigner.SignCount = coSignature.SignCount;
         }
     }
-
-    /// <summary>A key's spending in its window at <paramref name="now"/>; changes nothing (the writer's state stays as replay leaves it).</summary>
-    public static UInt128 SpentInWindow(KeyState key, ulong now) =>
-        key.Policy.WindowLength == 0 ? UInt128.Zero : key.Window.SumAt(now, key.Policy.WindowLength);
 
     private KeyResult Register(in KeyOperation operation, ulong timestamp)
     {
@@ -247,8 +234,24 @@ internal sealed partial class IdentityBook : LedgerExtension
 
         var key = new KeyState(operation.KeyId, operation.AccountId, operation.Ed25519Key, operation.Passkey, operation.Policy!, _byIndex.Count, timestamp);
         Add(key);
-        Changes?.Add(key, timestamp);
+        Log(key, timestamp);
         return KeyResult.Ok;
+    }
+
+    /// <summary>Drops the payments that left the key's window by <paramref name="now"/> (under its current length).</summary>
+    private static void SettleWindow(KeyState key, ulong now)
+    {
+        if (key.Policy.WindowLength != 0)
+        {
+            key.Window.Evict(now, key.Policy.WindowLength);
+        }
+    }
+
+    /// <summary>Records that the key changed at <paramref name="at"/> (its window settled there), and logs it for publication.</summary>
+    private void Log(KeyState key, ulong at)
+    {
+        key.ChangedAt = at;
+        Changes?.Add(key);
     }
 
     private void Add(KeyState key)
@@ -259,7 +262,7 @@ internal sealed partial class IdentityBook : LedgerExtension
         KeyAdded?.Invoke(key);
     }
 
-    /// <summary>The policy's checks of one payment by an active key of the payer, in the documented order; changes nothing but the window's eviction.</summary>
+    /// <summary>The policy's checks of one payment by an active key of the payer, in the documented order; changes nothing.</summary>
     private OrderResult CheckPolicy(KeyState key, UInt128 payee, uint ledgerId, UInt128 amount, CoSignature? coSignature, ulong timestamp, out KeyState? coSigner)
     {
         coSigner = null;
@@ -289,13 +292,9 @@ internal sealed partial class IdentityBook : LedgerExtension
             return OrderResult.OverPaymentLimit;
         }
 
-        if (policy.WindowLength != 0)
+        if (policy.WindowLength != 0 && !key.Window.Fits(timestamp, policy.WindowLength, amount, policy.WindowLimit))
         {
-            key.Window.Evict(timestamp, policy.WindowLength);
-            if (!key.Window.Fits(amount, policy.WindowLimit))
-            {
-                return OrderResult.OverWindowLimit;
-            }
+            return OrderResult.OverWindowLimit;
         }
 
         if (coSignature is null)
@@ -348,7 +347,59 @@ internal sealed partial class IdentityBook : LedgerExtension
         return OrderResult.Ok;
     }
 
-    private static OrderResult FromLedger(CreateTransferResult result) => result == CreateTransferResult.Ok ? OrderResult.Ok : (OrderResult)(100 + (uint)result);
+    /// <summary>
+    /// The key's checks of order <c>i</c> of the current batch, in the order <see cref="OrderResult"/> documents, for the
+    /// ledger's gated batch (which answers a taken id itself, before asking); and what an applied order changes.
+    /// </summary>
+    private struct OrderGate(IdentityBook book) : ITransferGate<OrderResult>
+    {
+        // The key and co-signer found by Check, for Applied of the same order (the batch calls them in turn).
+        private KeyState? _key;
+        private KeyState? _coSigner;
+
+        public static OrderResult FromLedger(CreateTransferResult result) => result == CreateTransferResult.Ok ? OrderResult.Ok : (OrderResult)(100 + (uint)result);
+
+        public OrderResult Check(int i, ulong timestamp)
+        {
+            ref readonly PaymentOrder order = ref book._orders[i];
+            _key = null;
+            _coSigner = null;
+            if (!book._keys.TryGetValue(order.KeyId, out KeyState? key))
+            {
+                return OrderResult.KeyNotFound;
+            }
+
+            if (key.Kind != KeyKind.Ed25519)
+            {
+                return OrderResult.WrongKeyKind;
+            }
+
+            if (key.Status == KeyStatus.Revoked)
+            {
+                return OrderResult.KeyRevoked;
+            }
+
+            if (key.AccountId != order.DebitAccountId)
+            {
+                return OrderResult.KeyNotOwner;
+            }
+
+            if (timestamp > order.ValidUntil)
+            {
+                return OrderResult.OrderExpired;
+            }
+
+            OrderResult allowed = book.CheckPolicy(key, order.CreditAccountId, order.LedgerId, order.Amount, order.CoSignature, timestamp, out _coSigner);
+            _key = allowed == OrderResult.Ok ? key : null;
+            return allowed;
+        }
+
+        public readonly void Applied(int i, ulong timestamp)
+        {
+            ref readonly PaymentOrder order = ref book._orders[i];
+            book.Commit(_key!, order.Amount, order.CoSignature, _coSigner, timestamp);
+        }
+    }
 
     /// <summary>A policy refusal as a channel result (the same names).</summary>
     private static ChannelResult ToChannelResult(OrderResult result) => result switch

@@ -15,15 +15,15 @@ internal sealed class KeyChangeLog
     /// <summary>How many.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Logs a key's state after a change.</summary>
-    public void Add(KeyState key, ulong at)
+    /// <summary>Logs a key's state after a change (at <see cref="KeyState.ChangedAt"/>).</summary>
+    public void Add(KeyState key)
     {
         if (Count == _entries.Length)
         {
             Array.Resize(ref _entries, Count * 2);
         }
 
-        _entries[Count++] = new KeyChange(key.KeyId, key.AccountId, key.Kind, key.Status, key.Policy, key.Window.Sum, at);
+        _entries[Count++] = new KeyChange(key.KeyId, key.AccountId, key.Kind, key.Status, key.Policy, key.Window.Sum, key.ChangedAt);
     }
 
     /// <summary>Forgets every change (the batch was published).</summary>

@@ -35,6 +35,9 @@ internal sealed class KeyState(UInt128 keyId, UInt128 accountId, VerificationKey
     /// <summary>When the revocation was applied (0 while active).</summary>
     public ulong RevokedAt { get; set; }
 
+    /// <summary>The ledger time of the key's last change (registration, policy, revocation or payment); its window is settled as of then.</summary>
+    public ulong ChangedAt { get; set; } = registeredAt;
+
     /// <summary>A passkey's last accepted signature counter.</summary>
     public uint SignCount { get; set; }
 

@@ -28,10 +28,14 @@ internal sealed class SpendWindow
         }
     }
 
-    /// <summary>Whether <paramref name="amount"/> more stays within <paramref name="limit"/> (call <see cref="Evict"/> first).</summary>
-    public bool Fits(UInt128 amount, UInt128 limit) => Sum <= limit && amount <= limit - Sum;
+    /// <summary>Whether <paramref name="amount"/> more, at <paramref name="now"/>, stays within <paramref name="limit"/>; changes nothing.</summary>
+    public bool Fits(ulong now, ulong length, UInt128 amount, UInt128 limit)
+    {
+        UInt128 spent = SumAt(now, length);
+        return spent <= limit && amount <= limit - spent;
+    }
 
-    /// <summary>Records a payment (it fits: see <see cref="Fits"/>).</summary>
+    /// <summary>Records a payment at <paramref name="at"/> (it fits, see <see cref="Fits"/>; <see cref="Evict"/> at the same time first).</summary>
     public void Add(ulong at, UInt128 amount)
     {
         if (Count == _ring.Length)
@@ -51,17 +55,26 @@ internal sealed class SpendWindow
         Sum += amount;
     }
 
-    /// <summary>What the payments still inside the window at <paramref name="now"/> add up to, without dropping the others (for reads).</summary>
+    /// <summary>
+    /// What the payments still inside the window at <paramref name="now"/> add up to, without dropping the others: a check
+    /// changes nothing, so the window's content changes only where the key changes (a payment, a policy, a revocation),
+    /// and a snapshot or a read after recovery sees what the writer saw. Walks only the payments that left.
+    /// </summary>
     public UInt128 SumAt(ulong now, ulong length)
     {
-        UInt128 sum = UInt128.Zero;
+        UInt128 left = UInt128.Zero;
         for (int i = 0; i < Count; i++)
         {
             Entry e = _ring[(_head + i) % _ring.Length];
-            sum += now - e.At < length ? e.Amount : UInt128.Zero;
+            if (now - e.At < length)
+            {
+                break;
+            }
+
+            left += e.Amount;
         }
 
-        return sum;
+        return Sum - left;
     }
 
     /// <summary>Forgets every payment (a policy without a window).</summary>

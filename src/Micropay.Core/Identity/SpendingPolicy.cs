@@ -31,7 +31,9 @@ namespace Micropay.Core.Identity;
 /// time in <c>(t - WindowLength, t]</c> add up to at most <see cref="WindowLimit"/>. A payment at <c>t0</c> therefore
 /// counts until <c>t0 + WindowLength - 1</c> and stops counting at <c>t0 + WindowLength</c>. Money a channel returns to
 /// the payer (a refund) does not give allowance back: the window counts what the key committed, not what was spent in
-/// the end.
+/// the end. A policy update keeps the payments of the key's window as it stood at the update (under the old length): a
+/// longer window counts them and every later payment, a shorter one drops those that fall out, and a policy without a
+/// window forgets them.
 /// </para>
 /// <para>
 /// Allowed payees and allowed ledgers are separate restrictions: when both are given, a payment must satisfy both. An

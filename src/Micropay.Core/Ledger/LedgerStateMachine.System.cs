@@ -106,29 +106,9 @@ public sealed partial class LedgerStateMachine
         }
     }
 
-    /// <summary>Whether a transfer id is taken: by a transfer, or burnt by one that failed for a transient reason.</summary>
-    internal bool IsTransferIdUsed(UInt128 id) => _transfers.FindEntry(IdHash.Hash(id), id) != IdIndex.NotFound;
-
     /// <summary>
-    /// Applies a signed payment order's transfer (<c>Identity.PaymentOrder</c>) exactly as an ordinary transfer outside
-    /// a chain: every check, reserved ids refused, and the id burnt after a transient failure, so a retried order gets the
-    /// answer a retried transfer gets. Makes room for it first.
-    /// </summary>
-    internal CreateTransferResult CreateOrderTransfer(in Transfer transfer, ulong timestamp)
-    {
-        PrepareOneTransfer(transfer);
-        CreateTransferResult result = CreateTransferCore(transfer, timestamp, 0, inChain: false);
-        if (result != CreateTransferResult.Ok && IsTransient(result))
-        {
-            _transfers.Burn(transfer.Id, _ring[0].HashTransfer);
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Makes room for one transfer applied outside a batch and fills look-ahead slot 0 with its hashes and account
-    /// candidates, as the batch pipeline's stages A and B would. The ring is free here: a transfer batch fills it only
+    /// Makes room for one system transfer and fills look-ahead slot 0 with its hashes and account candidates, as the
+    /// batch pipeline's stages A and B would. The ring is free here: a transfer batch fills it only
     /// after its BeginBatch, where deadlines fire, and extension batches never use it.
     /// </summary>
     private void PrepareOneTransfer(in Transfer transfer)
