@@ -22,7 +22,7 @@ public sealed class EngineCrashTests : EngineTestKit
 {
     // The crash harness's device key policy (EngineWorkload.OrderWindowLength and OrderWindowLimit).
     private const ulong OrderWindowLength = 3UL * 1_000_000_000;
-    private const ulong OrderWindowLimit = 3_000;
+    private const ulong OrderWindowLimit = 500;
 
     private readonly ITestOutputHelper _output;
 
