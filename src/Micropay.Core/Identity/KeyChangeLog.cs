@@ -15,15 +15,30 @@ internal sealed class KeyChangeLog
     /// <summary>How many.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Logs a key's state after a change (at <see cref="KeyState.ChangedAt"/>).</summary>
+    /// <summary>
+    /// Logs a key's state after a change (at <see cref="KeyState.ChangedAt"/>): once per key and batch, its entry
+    /// overwritten by later changes, so a batch of a thousand orders by one key publishes one entry.
+    /// </summary>
     public void Add(KeyState key)
     {
+        var change = new KeyChange(key.KeyId, key.AccountId, key.Kind, key.Status, key.Policy, key.Window.Sum, key.ChangedAt);
+
+        // The key's slot from its last change: this batch's entry when it still names the key (a cleared log's slots
+        // are reused by other keys, or lie past Count).
+        int slot = key.LogSlot;
+        if (slot >= 0 && slot < Count && _entries[slot].KeyId == key.KeyId)
+        {
+            _entries[slot] = change;
+            return;
+        }
+
         if (Count == _entries.Length)
         {
             Array.Resize(ref _entries, Count * 2);
         }
 
-        _entries[Count++] = new KeyChange(key.KeyId, key.AccountId, key.Kind, key.Status, key.Policy, key.Window.Sum, key.ChangedAt);
+        key.LogSlot = Count;
+        _entries[Count++] = change;
     }
 
     /// <summary>Forgets every change (the batch was published).</summary>

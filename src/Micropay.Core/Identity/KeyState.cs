@@ -38,6 +38,9 @@ internal sealed class KeyState(UInt128 keyId, UInt128 accountId, VerificationKey
     /// <summary>The ledger time of the key's last change (registration, policy, revocation or payment); its window is settled as of then.</summary>
     public ulong ChangedAt { get; set; } = registeredAt;
 
+    /// <summary>Where the key's last change sits in the engine's current <see cref="KeyChangeLog"/> (see <see cref="KeyChangeLog.Add"/>).</summary>
+    public int LogSlot { get; set; } = -1;
+
     /// <summary>A passkey's last accepted signature counter.</summary>
     public uint SignCount { get; set; }
 

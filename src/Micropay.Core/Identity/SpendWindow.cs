@@ -3,7 +3,8 @@ namespace Micropay.Core.Identity;
 /// <summary>
 /// A key's payments within its rolling window, oldest first, and their sum: exact, so the limit holds for every window
 /// (not only for fixed buckets). A payment at time <c>at</c> counts at a time <c>t</c> while <c>t - at &lt; length</c>.
-/// Writer thread only. A ring that grows to the most payments any window held, then allocates nothing.
+/// Writer thread only. A ring (a power of two long, indexed by mask) that grows by doubling to the most payments any
+/// window held, then allocates nothing.
 /// </summary>
 internal sealed class SpendWindow
 {
@@ -23,7 +24,7 @@ internal sealed class SpendWindow
         {
             Sum -= _ring[_head].Amount;
             _ring[_head] = default;
-            _head = (_head + 1) % _ring.Length;
+            _head = (_head + 1) & (_ring.Length - 1);
             Count--;
         }
     }
@@ -43,14 +44,14 @@ internal sealed class SpendWindow
             var grown = new Entry[Math.Max(8, _ring.Length * 2)];
             for (int i = 0; i < Count; i++)
             {
-                grown[i] = _ring[(_head + i) % _ring.Length];
+                grown[i] = _ring[(_head + i) & (_ring.Length - 1)];
             }
 
             _ring = grown;
             _head = 0;
         }
 
-        _ring[(_head + Count) % _ring.Length] = new Entry(at, amount);
+        _ring[(_head + Count) & (_ring.Length - 1)] = new Entry(at, amount);
         Count++;
         Sum += amount;
     }
@@ -65,7 +66,7 @@ internal sealed class SpendWindow
         UInt128 left = UInt128.Zero;
         for (int i = 0; i < Count; i++)
         {
-            Entry e = _ring[(_head + i) % _ring.Length];
+            Entry e = _ring[(_head + i) & (_ring.Length - 1)];
             if (now - e.At < length)
             {
                 break;
@@ -91,7 +92,7 @@ internal sealed class SpendWindow
     {
         get
         {
-            Entry e = _ring[(_head + i) % _ring.Length];
+            Entry e = _ring[(_head + i) & (_ring.Length - 1)];
             return (e.At, e.Amount);
         }
     }

@@ -204,4 +204,24 @@ public sealed class IdentityLedgerTests
         Assert.Equal(ChannelResult.ChannelClosing, kit.TopUp(byDevice, 10, 6_000));
         Assert.Equal(ChannelResult.KeyRevoked, kit.Open(kit.Channel(salt: 9), 10));
     }
+
+    [Fact]
+    public void Execute_ManyOrdersOfOneKeyInABatch_LogTheKeyOnceWithItsFinalState()
+    {
+        using var kit = new IdentityTestKit(1_000);
+        Assert.Equal(KeyResult.Ok, kit.RegisterDevice(new SpendingPolicy { WindowLimit = 1_000, WindowLength = Hour }));
+        var log = new KeyChangeLog();
+        IdentityBook.Of(kit.Ledger).Changes = log;
+
+        Assert.All(kit.Execute(0, kit.Order(10), kit.Order(20), kit.Order(30)), r => Assert.Equal(OrderResult.Ok, r));
+
+        KeyChange change = Assert.Single(log.Entries.ToArray());
+        Assert.Equal(kit.DeviceKeyId, change.KeyId);
+        Assert.Equal((UInt128)60, change.SpentInWindow);
+        Assert.Equal(kit.Now, change.AsOf);
+        log.Clear();
+        Assert.Equal(KeyResult.Ok, kit.RegisterPhone());
+        Assert.Equal(OrderResult.Ok, kit.Execute(kit.Order(5)));
+        Assert.Equal([kit.PhoneKeyId, kit.DeviceKeyId], log.Entries.ToArray().Select(c => c.KeyId));
+    }
 }
