@@ -31,10 +31,14 @@ public sealed partial class LedgerEngine
     /// <param name="cancellationToken">Honoured until the engine accepts the event.</param>
     /// <returns>
     /// The result. Before queueing: <see cref="ChannelResult.InstanceMismatch"/> (the config names another instance),
-    /// <see cref="ChannelResult.BadSignature"/>. Then, in order: <see cref="ChannelResult.Exists"/> or
+    /// <see cref="ChannelResult.BadSignature"/>, and for a step-up co-signature (<see cref="ChannelOpenRequest.WithCoSignature"/>)
+    /// <see cref="ChannelResult.CoSignerNotFound"/>, <see cref="ChannelResult.CoSignerIsSigner"/> or
+    /// <see cref="ChannelResult.BadCoSignature"/>. Then, in order: <see cref="ChannelResult.Exists"/> or
     /// <see cref="ChannelResult.ExistsWithDifferentDeposit"/>, <see cref="ChannelResult.AmountMustNotBeZero"/>,
-    /// <see cref="ChannelResult.ExpiryNotInFuture"/>, the payer and payee account checks (not found, ledger, closed),
-    /// then the deposit's own: <see cref="ChannelResult.InsufficientFunds"/>, <see cref="ChannelResult.Overflow"/>.
+    /// <see cref="ChannelResult.ExpiryNotInFuture"/>, the payer and payee account checks (not found, ledger, closed), the
+    /// payer key's registration and policy when the payer account has registered keys (<see cref="ChannelResult.KeyNotFound"/>
+    /// to <see cref="ChannelResult.SignCountNotIncreasing"/>, as for payment orders), then the deposit's own:
+    /// <see cref="ChannelResult.InsufficientFunds"/>, <see cref="ChannelResult.Overflow"/>.
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="request"/> is a default value.</exception>
     public ValueTask<ChannelResult> OpenChannelAsync(ChannelOpenRequest request, CancellationToken cancellationToken = default)
@@ -57,7 +61,10 @@ public sealed partial class LedgerEngine
     /// The result, checked in order: <see cref="ChannelResult.InvalidTransferId"/>, <see cref="ChannelResult.ChannelNotFound"/>,
     /// <see cref="ChannelResult.Exists"/> or <see cref="ChannelResult.ExistsWithDifferentFields"/> (the id was used),
     /// closed or expired, <see cref="ChannelResult.ChannelClosing"/>, <see cref="ChannelResult.AmountMustNotBeZero"/>,
-    /// the account checks, <see cref="ChannelResult.InsufficientFunds"/>, <see cref="ChannelResult.Overflow"/>.
+    /// the account checks, <see cref="ChannelResult.Overflow"/> (the deposits would pass 128 bits), the payer key's policy
+    /// when the payer account has registered keys (a top-up carries no co-signature, so one above the step-up threshold is
+    /// <see cref="ChannelResult.StepUpRequired"/>; <see cref="ChannelResult.OverChannelDepositLimit"/> counts the open's and
+    /// every top-up's deposit), <see cref="ChannelResult.InsufficientFunds"/>.
     /// </returns>
     public ValueTask<ChannelResult> TopUpChannelAsync(ChannelTopUp topUp, CancellationToken cancellationToken = default) =>
         SubmitOne(OperationRegistry.TopUpChannels, topUp, cancellationToken);
