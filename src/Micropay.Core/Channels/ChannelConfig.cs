@@ -102,6 +102,10 @@ public sealed class ChannelConfig : IEquatable<ChannelConfig>
         BinaryPrimitives.WriteUInt32LittleEndian(d[168..], chainLength);
 
         Id = DeriveId(_encoded);
+
+        // Derived once, where the config is built (at the edge or when a record is read), so the writer never hashes
+        // for it: every open and top-up of a key-governed payer looks the payer key up by it.
+        PayerKeyId = Identity.KeyIds.Of(payerKey);
     }
 
     /// <summary>How the payer pays: signed cumulative vouchers or hash-chain ticks.</summary>
@@ -145,6 +149,9 @@ public sealed class ChannelConfig : IEquatable<ChannelConfig>
     /// encoding))</c>, computed once. Always a reserved id (<see cref="ReservedIds.IsReserved"/>).
     /// </summary>
     public UInt128 Id { get; }
+
+    /// <summary>The payer key's registry id (<see cref="Identity.KeyIds.Of(VerificationKey)"/>).</summary>
+    internal UInt128 PayerKeyId { get; }
 
     /// <summary>The encoding, for the certificate that embeds it.</summary>
     internal ReadOnlySpan<byte> Encoded => _encoded;

@@ -343,7 +343,7 @@ public sealed partial class LedgerEngine
         }
 
         Span<byte> buffer = stackalloc byte[Crypto.SignedMessage.HeaderSize + Crypto.SignedMessage.MaxBodyLength];
-        return VerifyCoSignature(coSignature, Identity.KeyIds.Of(request.Config.PayerKey), request.AssembleMessage(buffer)) switch
+        return VerifyCoSignature(coSignature, request.Config.PayerKeyId, request.AssembleMessage(buffer)) switch
         {
             Identity.OrderResult.Ok => ChannelResult.Ok,
             Identity.OrderResult.CoSignerNotFound => ChannelResult.CoSignerNotFound,

@@ -172,7 +172,7 @@ internal sealed partial class IdentityBook : LedgerExtension
     public ChannelResult AuthorizeChannel(ChannelConfig config, UInt128 amount, UInt128 depositAfter, CoSignature? coSignature, ulong timestamp, out KeyState? key, out KeyState? coSigner)
     {
         coSigner = null;
-        if (!_keys.TryGetValue(KeyIds.Of(config.PayerKey), out key))
+        if (!_keys.TryGetValue(config.PayerKeyId, out key))
         {
             return _keysPerAccount.ContainsKey(config.PayerAccountId) ? ChannelResult.KeyNotFound : ChannelResult.Ok;
         }
