@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace Micropay.Core.Audit;
 
 /// <summary>
@@ -11,7 +9,7 @@ namespace Micropay.Core.Audit;
 /// <para>Memory: about two 32-byte hashes per leaf (n leaves, n/2 pairs, n/4 fours, ...).</para>
 /// <para>Not thread-safe: one writer appends; proofs and roots are read by that writer or under the caller's lock.</para>
 /// </remarks>
-public sealed class MerkleLog
+public sealed class MerkleLog : ISubtreeHashes
 {
     // _levels[k] holds the hashes of the complete subtrees of 2^k leaves, left to right: _counts[k] of them.
     private readonly List<byte[]> _levels = [];
@@ -77,7 +75,7 @@ public sealed class MerkleLog
             return;
         }
 
-        RangeHash(0, size, destination);
+        MerkleProofBuilder.RangeHash(this, 0, size, destination);
     }
 
     /// <summary>The inclusion proof (RFC 9162 PATH) of leaf <paramref name="index"/> in the tree of <paramref name="treeSize"/> leaves.</summary>
@@ -90,9 +88,7 @@ public sealed class MerkleLog
         CheckSize(treeSize, nameof(treeSize));
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, treeSize);
-        var proof = new List<byte>();
-        Path(index, 0, treeSize, proof);
-        return [.. proof];
+        return MerkleProofBuilder.Inclusion(this, index, treeSize);
     }
 
     /// <summary>The consistency proof (RFC 9162 PROOF) between the trees of <paramref name="size1"/> and <paramref name="size2"/> leaves.</summary>
@@ -105,91 +101,10 @@ public sealed class MerkleLog
         CheckSize(size2, nameof(size2));
         ArgumentOutOfRangeException.ThrowIfNegative(size1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size1, size2);
-        var proof = new List<byte>();
-        if (size1 != 0 && size1 != size2)
-        {
-            SubProof(size1, 0, size2, true, proof);
-        }
-
-        return [.. proof];
+        return MerkleProofBuilder.Consistency(this, size1, size2);
     }
 
-    // PATH(m, D[start:end]) of RFC 9162 section 2.1.3.1, appended to proof (deepest sibling first).
-    private void Path(long m, long start, long end, List<byte> proof)
-    {
-        long n = end - start;
-        if (n == 1)
-        {
-            return;
-        }
-
-        long k = LargestPowerOfTwoBelow(n);
-        Span<byte> sibling = stackalloc byte[MerkleHashes.Size];
-        if (m < k)
-        {
-            Path(m, start, start + k, proof);
-            RangeHash(start + k, end, sibling);
-        }
-        else
-        {
-            Path(m - k, start + k, end, proof);
-            RangeHash(start, start + k, sibling);
-        }
-
-        proof.AddRange(sibling);
-    }
-
-    // SUBPROOF(m, D[start:end], b) of RFC 9162 section 2.1.4.1, appended to proof.
-    private void SubProof(long m, long start, long end, bool whole, List<byte> proof)
-    {
-        long n = end - start;
-        Span<byte> hash = stackalloc byte[MerkleHashes.Size];
-        if (m == n)
-        {
-            if (!whole)
-            {
-                RangeHash(start, end, hash);
-                proof.AddRange(hash);
-            }
-
-            return;
-        }
-
-        long k = LargestPowerOfTwoBelow(n);
-        if (m <= k)
-        {
-            SubProof(m, start, start + k, whole, proof);
-            RangeHash(start + k, end, hash);
-        }
-        else
-        {
-            SubProof(m - k, start + k, end, false, proof);
-            RangeHash(start, start + k, hash);
-        }
-
-        proof.AddRange(hash);
-    }
-
-    // MTH(D[start:end]): a stored complete subtree when the range is one, else the RFC's split.
-    private void RangeHash(long start, long end, Span<byte> destination)
-    {
-        long n = end - start;
-        if (BitOperations.IsPow2(n) && start % n == 0)
-        {
-            Stored(BitOperations.Log2((ulong)n), start / n).CopyTo(destination);
-            return;
-        }
-
-        long k = LargestPowerOfTwoBelow(n);
-        Span<byte> left = stackalloc byte[MerkleHashes.Size];
-        Span<byte> right = stackalloc byte[MerkleHashes.Size];
-        RangeHash(start, start + k, left);
-        RangeHash(start + k, end, right);
-        MerkleHashes.Node(left, right, destination);
-    }
-
-    // The largest power of two strictly below n (n >= 2).
-    private static long LargestPowerOfTwoBelow(long n) => 1L << BitOperations.Log2((ulong)(n - 1));
+    void ISubtreeHashes.Perfect(int height, long index, Span<byte> destination) => Stored(height, index).CopyTo(destination);
 
     private ReadOnlySpan<byte> Stored(int level, long index) =>
         _levels[level].AsSpan(checked((int)(index * MerkleHashes.Size)), MerkleHashes.Size);

@@ -77,6 +77,10 @@ internal sealed class InFlightBatch
     public int TransfersStart;
     public int TransfersEnd;
 
+    /// <summary>With the audit log on: the tree's root and size after this batch (set by the apply loop, written into the header).</summary>
+    public readonly byte[] AuditRoot = new byte[Audit.MerkleHashes.Size];
+    public long AuditSize;
+
     /// <summary>The journal header the publisher encoded for this batch.</summary>
     public CommitBatchHeader Header;
 
@@ -141,6 +145,7 @@ internal sealed class InFlightBatch
         ChannelChanges.Clear();
         KeyChanges.Clear();
         AccountsStart = AccountsEnd = TransfersStart = TransfersEnd = 0;
+        AuditSize = 0;
         Snapshot = null;
         SnapshotBatchNumber = 0;
         Stop = false;

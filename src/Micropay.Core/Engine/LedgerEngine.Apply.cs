@@ -289,6 +289,10 @@ public sealed partial class LedgerEngine
             // the publisher waits for the disk (the publisher adds the header, which needs the previous batch's hash).
             // Also required before the hand-off: a direct batch's events are the caller's memory, reusable once released.
             EncodeEvents(batch);
+            if (_audit is not null)
+            {
+                AppendAuditLeaves(batch);
+            }
         }
     }
 

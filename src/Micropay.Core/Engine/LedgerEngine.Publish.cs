@@ -21,9 +21,14 @@ public sealed partial class LedgerEngine
         int next = 0;
         try
         {
+            int idleTimeout = PublisherIdleTimeout;
             while (true)
             {
-                _filledBatches.Wait();
+                while (!_filledBatches.Wait(idleTimeout))
+                {
+                    IdleCheckpoint();
+                }
+
                 InFlightBatch batch = _batches[next];
                 next = (next + 1) % PipelineDepth;
                 try
@@ -85,7 +90,10 @@ public sealed partial class LedgerEngine
     private void Encode(InFlightBatch batch)
     {
         Operation operation = batch.Operation!;
-        var header = new CommitBatchHeader(batch.BatchNumber, operation.Code, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero, operation.EventSize);
+        CommitBatchHeader header = _audit is null
+            ? new CommitBatchHeader(batch.BatchNumber, operation.Code, batch.Timestamp, batch.Count, _lastBatchHash, BatchHash.Zero, operation.EventSize)
+            : CommitBatchHeader.WithAuditTree(
+                batch.BatchNumber, operation.Code, batch.Timestamp, batch.Count, _lastBatchHash, new BatchHash(batch.AuditRoot), (ulong)batch.AuditSize, operation.EventSize);
         Span<byte> encoded = batch.Encoded.AsSpan(batch.EncodedOffset, batch.EncodedLength);
         header.Encode(encoded);
         batch.Header = header;
@@ -105,15 +113,15 @@ public sealed partial class LedgerEngine
                 // The store hashes the batch and runs the overlap (the read index's inserts) while the device writes.
                 _overlap.Batch = batch;
                 _lastBatchHash = fast.AppendEncoded(batch.Header, batch.Encoded, batch.EncodedLength, _overlap);
-                return;
+            }
+            else
+            {
+                AppendThroughStore(batch);
             }
 
-            var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * batch.Operation!.EventSize));
-            ValueTask append = _store!.AppendAsync(commit);
-            if (!append.IsCompletedSuccessfully)
+            if (_audit is not null)
             {
-                // A store that completes asynchronously: this thread exists to wait for it.
-                append.AsTask().GetAwaiter().GetResult();
+                AfterDurable(batch);
             }
         }
         catch (Exception e)
@@ -123,6 +131,18 @@ public sealed partial class LedgerEngine
         finally
         {
             _overlap.Batch = null;
+        }
+    }
+
+    /// <summary>Appends through <see cref="ILedgerStore.AppendAsync"/>, for a store without the encoded fast path.</summary>
+    private void AppendThroughStore(InFlightBatch batch)
+    {
+        var commit = new CommitBatch(batch.Header, batch.Encoded.AsMemory(batch.EncodedOffset + CommitBatchHeader.Size, batch.Count * batch.Operation!.EventSize));
+        ValueTask append = _store!.AppendAsync(commit);
+        if (!append.IsCompletedSuccessfully)
+        {
+            // A store that completes asynchronously: this thread exists to wait for it.
+            append.AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -246,6 +266,12 @@ public sealed partial class LedgerEngine
         {
             try
             {
+                // The snapshot names the batch it follows by that batch's hash, which only this thread knows (the batch
+                // was appended, or was the last one appended before this empty one). The audit log's files must be
+                // durable before the snapshot is: once it is, the journal before it may be compacted.
+                AuditSnapshotSection.FillBatchHash(state, _lastBatchHash);
+                _audit?.Flush();
+
                 // One array, or segments past what one array holds: any store takes either.
                 ValueTask write = _store!.WriteSnapshotAsync(batch.SnapshotBatchNumber, state);
                 if (!write.IsCompletedSuccessfully)

@@ -46,6 +46,7 @@ public sealed partial class LedgerEngine
         try
         {
             await engine.FixInstanceIdAsync(options.InstanceId, cancellationToken).ConfigureAwait(false);
+            engine.StartAudit();
         }
         catch
         {
@@ -115,7 +116,7 @@ public sealed partial class LedgerEngine
 
     /// <summary>The section names this build reads (those <see cref="SnapshotSectionsOf"/> writes).</summary>
     private static readonly HashSet<string> KnownSnapshotSections =
-        new(StateSections.Select(s => s.Name).Append(SnapshotEnvelope.LedgerSection), StringComparer.Ordinal);
+        new(StateSections.Select(s => s.Name).Append(SnapshotEnvelope.LedgerSection).Append(AuditSnapshotSection.SectionName), StringComparer.Ordinal);
 
     /// <summary>A state's section: see <see cref="StateSections"/>.</summary>
     private sealed record StateSection(string Name, Func<LedgerStateMachine, SnapshotSection> Of, Action<LedgerStateMachine, ReadOnlySequence<byte>> Restore);
@@ -142,6 +143,21 @@ public sealed partial class LedgerEngine
         }
 
         LedgerStoreState state = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        Audit.AuditLog? audit = options.Audit is { } auditOptions ? Audit.AuditLog.Open(auditOptions.Directory, auditOptions.FileSystem) : null;
+        try
+        {
+            return await RecoverAsync(options, store, state, audit, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            audit?.Dispose();
+            throw;
+        }
+    }
+
+    private static async ValueTask<LedgerEngine> RecoverAsync(
+        LedgerEngineOptions options, ILedgerStore store, LedgerStoreState state, Audit.AuditLog? audit, CancellationToken cancellationToken)
+    {
         if (state.DiscardedTail is { } tail)
         {
             // Logged before the replay, so the operator hears of the cut even if recovery then fails (DiscardedTailAtOpen
@@ -153,6 +169,7 @@ public sealed partial class LedgerEngine
         PublishedIndex? transfers = null;
         Type? snapshotOwner = null;
         ulong appliedThrough = 0;
+        AuditSnapshotSection.Parsed? auditSection = null;
         if (state.LatestSnapshotBatchNumber != 0 && (store.Capabilities & LedgerStoreCapabilities.Snapshots) != 0 &&
             await store.ReadLatestSnapshotAsync(cancellationToken).ConfigureAwait(false) is { } found)
         {
@@ -179,6 +196,15 @@ public sealed partial class LedgerEngine
                     if (sections.TryGetValue(extra.Name, out ReadOnlySequence<byte> section))
                     {
                         extra.Restore(ledger, section);
+                    }
+                }
+
+                if (sections.TryGetValue(AuditSnapshotSection.SectionName, out ReadOnlySequence<byte> auditBytes))
+                {
+                    auditSection = AuditSnapshotSection.Read(auditBytes);
+                    if (auditSection.Value.BatchNumber != found.BatchNumber)
+                    {
+                        throw new LedgerSnapshotException(8, $"the snapshot of batch {found.BatchNumber} says it follows batch {auditSection.Value.BatchNumber}");
                     }
                 }
             }
@@ -211,14 +237,28 @@ public sealed partial class LedgerEngine
             ledger = new LedgerStateMachine(options.AccountCapacity, options.TransferCapacity);
         }
 
-        appliedThrough = await ReplayAsync(store, ledger, appliedThrough, options.MaxBatchSize, options.Operations, cancellationToken).ConfigureAwait(false);
+        ulong snapshotBatch = appliedThrough;
+        if (audit is not null)
+        {
+            RestoreAudit(audit, snapshotBatch, auditSection);
+        }
+
+        appliedThrough = await ReplayAsync(
+            store, ledger, appliedThrough, options.MaxBatchSize, options.Operations, audit, auditSection?.BatchHash, cancellationToken).ConfigureAwait(false);
         if (appliedThrough != state.LastBatchNumber)
         {
             throw new LedgerEngineException(
                 $"The store reports batch {state.LastBatchNumber} as its last, but replay ended at batch {appliedThrough}.", null);
         }
 
-        return new LedgerEngine(options, ledger, state, transfers, snapshotOwner);
+        if (appliedThrough == snapshotBatch && auditSection is { } recorded && recorded.BatchHash != state.LastBatchHash)
+        {
+            // Nothing after the snapshot to check its batch hash against but the store's own last hash.
+            throw new LedgerEngineException(
+                $"The snapshot of batch {snapshotBatch} records a batch hash the journal's batch {snapshotBatch} does not have: the snapshot belongs to another history.", null);
+        }
+
+        return new LedgerEngine(options, ledger, state, transfers, snapshotOwner, audit);
     }
 
     /// <summary>
@@ -295,8 +335,17 @@ public sealed partial class LedgerEngine
     /// the open with a message naming both: such a batch is never decoded as something else.
     /// </summary>
     private static async ValueTask<ulong> ReplayAsync(
-        ILedgerStore store, LedgerStateMachine ledger, ulong after, int maxBatchSize, OperationRegistry operations, CancellationToken cancellationToken)
+        ILedgerStore store,
+        LedgerStateMachine ledger,
+        ulong after,
+        int maxBatchSize,
+        OperationRegistry operations,
+        Audit.AuditLog? audit,
+        BatchHash? snapshotBatchHash,
+        CancellationToken cancellationToken)
     {
+        uint[] resultCodes = [];
+        byte[] root = new byte[Audit.MerkleHashes.Size];
         // Staging per operation, created when a batch of it first appears (most journals never hold account batches
         // past the first few).
         var stagings = new OperationStaging?[operations.All.Count];
@@ -309,6 +358,12 @@ public sealed partial class LedgerEngine
             }
 
             CommitBatchHeader header = batch.Header;
+            if (last == after && snapshotBatchHash is { } expected && header.PreviousBatchHash != expected)
+            {
+                throw new LedgerEngineException(
+                    $"Batch {batch.BatchNumber} of the journal chains to a batch {after} other than the one the snapshot was taken after: the snapshot belongs to another history.", null);
+            }
+
             if (!operations.TryFind(header.Operation, out Operation operation))
             {
                 throw new LedgerEngineException(
@@ -326,6 +381,27 @@ public sealed partial class LedgerEngine
             OperationStaging staging = stagings[operation.Index] ??= operation.CreateStaging(maxBatchSize);
             staging.Decode(batch.Events.Span, header.EventCount);
             staging.Apply(ledger, header.Timestamp, header.EventCount);
+            if (audit is not null)
+            {
+                int count = header.EventCount;
+                if (resultCodes.Length < count)
+                {
+                    resultCodes = new uint[count];
+                }
+
+                staging.CopyResultCodes(count, resultCodes);
+                ulong first = count == 0 ? ledger.LastTimestamp : ledger.LastTimestamp - (ulong)(count - 1);
+                audit.AppendBatch(batch.BatchNumber, header.Operation, first, batch.Events.Span, header.EventSize, resultCodes.AsSpan(0, count));
+                audit.GetCurrentRoot(root);
+                if (header.Version == CommitBatchHeader.Version2 &&
+                    (header.AuditTreeSize != (ulong)audit.Size || header.AuditRoot != new BatchHash(root)))
+                {
+                    throw new LedgerEngineException(
+                        $"Batch {batch.BatchNumber} of the journal records audit tree size {header.AuditTreeSize} and root {header.AuditRoot}, but replaying the journal " +
+                        $"gives size {audit.Size} and root {Convert.ToHexStringLower(root)}: the journal or the audit log was changed.", null);
+                }
+            }
+
             last = batch.BatchNumber;
         }
 
@@ -359,5 +435,39 @@ public sealed partial class LedgerEngine
     {
         public UInt128 IdAt(int row) =>
             System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(new ReadOnlySpan<byte>(first + ((long)(row - firstRow) * Transfer.Size), 16));
+    }
+}
+
+// Recovery of the audit log (beside the rest of recovery, which it follows step by step).
+public sealed partial class LedgerEngine
+{
+    /// <summary>Sets the audit log to the snapshot's tree (checked against its tiles), or empties it when there is no snapshot.</summary>
+    private static void RestoreAudit(Audit.AuditLog audit, ulong snapshotBatch, AuditSnapshotSection.Parsed? section)
+    {
+        if (snapshotBatch == 0)
+        {
+            audit.Restore(Audit.AuditSnapshotState.Empty);
+            return;
+        }
+
+        if (section is not { HasTree: true } withTree)
+        {
+            throw new LedgerEngineException(
+                $"The snapshot of batch {snapshotBatch} was taken without the audit log, so no audit tree can cover the batches before it. " +
+                "Open the ledger without LedgerEngineOptions.Audit, or start a new ledger with it.", null);
+        }
+
+        if (withTree.Tree.BatchCount != snapshotBatch)
+        {
+            throw new LedgerSnapshotException(64, $"the snapshot of batch {snapshotBatch} says its audit log holds {withTree.Tree.BatchCount} batches");
+        }
+
+        audit.Restore(withTree.Tree);
+        Span<byte> root = stackalloc byte[Audit.MerkleHashes.Size];
+        audit.GetCurrentRoot(root);
+        if (!root.SequenceEqual(withTree.Root.Span))
+        {
+            throw new LedgerSnapshotException(72, "the audit section's root is not its frontier's");
+        }
     }
 }

@@ -101,7 +101,8 @@ public sealed partial class LedgerEngine : IAsyncDisposable
     private ulong _latestSnapshotBatchNumber;
     private Exception? _lastSnapshotError;
 
-    private LedgerEngine(LedgerEngineOptions options, LedgerStateMachine ledger, LedgerStoreState storeState, PublishedIndex? transfers = null, Type? snapshotOwner = null)
+    private LedgerEngine(
+        LedgerEngineOptions options, LedgerStateMachine ledger, LedgerStoreState storeState, PublishedIndex? transfers = null, Type? snapshotOwner = null, Audit.AuditLog? audit = null)
     {
         RecoveredSnapshotOwner = snapshotOwner;
         _options = options;
@@ -116,7 +117,9 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _ledger = ledger;
         _instanceId = ledger.InstanceId;
         _operations = options.Operations;
-        _snapshotSections = SnapshotSectionsOf(ledger);
+        _audit = audit;
+        _auditOptions = audit is null ? null : options.Audit;
+        _snapshotSections = [new AuditSnapshotSection(() => (_lastAppliedBatchNumber, _audit)), .. SnapshotSectionsOf(ledger)];
         _ring = new IngressRing(options.IngressCapacity);
         _batches = new InFlightBatch[PipelineDepth];
         for (int i = 0; i < _batches.Length; i++)
@@ -125,6 +128,15 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         }
 
         _lastAppliedBatchNumber = storeState.LastBatchNumber;
+        if (audit is not null)
+        {
+            // Recovered batches are durable: checkpoints may cover them at once.
+            _durableBatch = storeState.LastBatchNumber;
+            _durableSize = audit.Size;
+            audit.GetCurrentRoot(_durableRoot);
+            _lastCheckpointTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+
         _lastBatchHash = storeState.LastBatchHash;
         _releasedBatchNumber = storeState.LastBatchNumber;
         _latestSnapshotBatchNumber = _store is null ? 0 : storeState.LatestSnapshotBatchNumber;
@@ -478,9 +490,16 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         }
         finally
         {
-            if (_store is not null)
+            try
             {
-                await _store.DisposeAsync().ConfigureAwait(false);
+                if (_store is not null)
+                {
+                    await _store.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _audit?.Dispose();
             }
 
             Volatile.Write(ref _state, StateDisposed);

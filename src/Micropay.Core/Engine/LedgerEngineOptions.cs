@@ -76,6 +76,13 @@ public sealed class LedgerEngineOptions
     /// </summary>
     public Crypto.SigningKey? OperatorKey { get; init; }
 
+    /// <summary>
+    /// The audit log: an RFC 9162 Merkle tree over every committed event with signed C2SP checkpoints and receipts
+    /// (<see cref="LedgerEngine.TryGetReceipt(UInt128, out Audit.AuditReceipt?)"/>), or <see langword="null"/> (the default) for
+    /// none. Needs a store (not <see cref="DurabilityMode.InMemory"/>) and <see cref="OperatorKey"/>, which signs the checkpoints.
+    /// </summary>
+    public Audit.AuditOptions? Audit { get; init; }
+
     /// <summary>Accounts to reserve room for up front (see <see cref="Ledger.LedgerStateMachine(int, int)"/>).</summary>
     public int AccountCapacity { get; init; }
 
@@ -109,6 +116,21 @@ public sealed class LedgerEngineOptions
         ArgumentOutOfRangeException.ThrowIfNegative(SnapshotIntervalBatches);
         ArgumentOutOfRangeException.ThrowIfNegative(AccountCapacity);
         ArgumentOutOfRangeException.ThrowIfNegative(TransferCapacity);
+        if (Audit is not null)
+        {
+            if (Durability == DurabilityMode.InMemory)
+            {
+                throw new ArgumentException("The audit log proves journaled events; an engine in InMemory mode journals none.", nameof(Audit));
+            }
+
+            if (OperatorKey is null)
+            {
+                throw new ArgumentException("The audit log's checkpoints are signed with OperatorKey, which is not set.", nameof(OperatorKey));
+            }
+
+            Audit.Validate();
+        }
+
         if (InstanceId == UInt128.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(InstanceId), "An instance id is never 0 (0 means \"not set\"); leave it null for a random one.");

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Micropay.Core.Ledger;
 
 namespace Micropay.Core.Engine;
@@ -22,6 +24,9 @@ internal abstract class OperationStaging
 
     /// <summary>Forgets a direct batch's caller memory (the batch is done).</summary>
     public abstract void Clear();
+
+    /// <summary>Copies the batch's first <paramref name="count"/> results as numbers (the audit log's leaves carry them).</summary>
+    public abstract void CopyResultCodes(int count, Span<uint> destination);
 }
 
 /// <inheritdoc cref="OperationStaging"/>
@@ -57,4 +62,19 @@ internal sealed class OperationStaging<TEvent, TResult>(Operation<TEvent, TResul
     }
 
     public override void Clear() => Direct = default;
+
+    public override void CopyResultCodes(int count, Span<uint> destination)
+    {
+        ReadOnlySpan<TResult> results = Results.AsSpan(0, count);
+        if (Unsafe.SizeOf<TResult>() == sizeof(uint))
+        {
+            MemoryMarshal.Cast<TResult, uint>(results).CopyTo(destination);
+            return;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            destination[i] = Convert.ToUInt32(results[i], System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
 }

@@ -1,0 +1,160 @@
+using Micropay.Core.Audit;
+using Micropay.Core.Crypto;
+using Micropay.Core.Engine;
+using Micropay.Core.Ledger;
+using Micropay.Core.Storage;
+using Xunit;
+using static Micropay.Core.Tests.Records;
+
+namespace Micropay.Core.Tests.Audit;
+
+/// <summary>The audit log inside the engine: leaves, headers, checkpoints over durable batches, receipts, reopen.</summary>
+public sealed class AuditEngineTests() : TemporaryDirectoryTest("mp-audit-engine-")
+{
+    internal static readonly SigningKey Operator = SigningKey.Import(Convert.FromHexString("0202020202020202020202020202020202020202020202020202020202020202"), SigningKeyFormat.RawSeed);
+
+    private string Journal => Path.Combine(Directory, "journal");
+
+    private string Tiles => Path.Combine(Directory, "audit");
+
+    private LedgerEngineOptions Options(DurabilityMode mode = DurabilityMode.Durable, int snapshotEvery = 0, int checkpointEvery = 1000) => new()
+    {
+        Durability = mode,
+        Store = new FileLedgerStore(Journal),
+        OperatorKey = Operator,
+        InstanceId = 0x1234,
+        SnapshotIntervalBatches = snapshotEvery,
+        ClockPulses = false,
+        Audit = new AuditOptions { Directory = Tiles, CheckpointEveryBatches = checkpointEvery, CheckpointInterval = TimeSpan.Zero },
+    };
+
+    [Fact]
+    public async Task A_transfer_gets_a_receipt_that_verifies_offline_and_after_reopen()
+    {
+        byte[] receiptBytes;
+        string vkey;
+        await using (LedgerEngine engine = await LedgerEngine.OpenAsync(Options()))
+        {
+            Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(1)));
+            Assert.Equal(CreateAccountResult.Ok, await engine.CreateAccountAsync(Acct(2)));
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
+
+            // A failed attempt is a leaf too, provably failed: found by its place in the journal.
+            Assert.Equal(CreateTransferResult.CreditAccountNotFound, await engine.CreateTransferAsync(Tr(11, 1, 3, 5)));
+            ulong failedBatch = engine.ReleasedBatchNumber;
+            Assert.Equal(ReceiptStatus.NotFound, engine.TryGetReceipt((UInt128)11, out _));
+            Assert.Equal(ReceiptStatus.Ok, engine.TryGetReceipt(failedBatch, 0, out AuditReceipt? failed));
+            Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(failed!, engine.AuditVerifierKey!, out AuditLeaf failedLeaf));
+            Assert.Equal((uint)CreateTransferResult.CreditAccountNotFound, failedLeaf.Result);
+            Assert.True(failedLeaf.TryGetTransfer(out Transfer attempted));
+            Assert.Equal((UInt128)11, attempted.Id);
+            Assert.Equal(ReceiptStatus.NotFound, engine.TryGetReceipt(failedBatch, 1, out _));
+
+            Assert.Equal(ReceiptStatus.Ok, engine.TryGetReceipt((UInt128)10, out AuditReceipt? receipt));
+            vkey = engine.AuditVerifierKey!.ToString();
+            Assert.True(NoteVerifierKey.TryParse(vkey, out NoteVerifierKey? key, out _));
+            Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(receipt!, key!, out AuditLeaf leaf));
+            Assert.True(leaf.IsOk);
+            Assert.True(leaf.TryGetTransfer(out Transfer t));
+            Assert.Equal((UInt128)10, t.Id);
+            Assert.True(engine.TryGetTransfer(10, out Transfer stored));
+            Assert.Equal(stored.Timestamp, leaf.Timestamp);
+            receiptBytes = receipt!.ToBytes();
+            Assert.Equal(ReceiptStatus.NotFound, engine.TryGetReceipt((UInt128)99, out _));
+        }
+
+        Assert.True(NoteVerifierKey.TryParse(vkey, out NoteVerifierKey? again, out _));
+        Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(receiptBytes, again!, out _));
+
+        await using (LedgerEngine reopened = await LedgerEngine.OpenAsync(Options()))
+        {
+            Assert.Equal(ReceiptStatus.Ok, reopened.TryGetReceipt((UInt128)10, out AuditReceipt? receipt));
+            Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(receipt!, again!));
+            Assert.Equal(CreateTransferResult.Ok, await reopened.CreateTransferAsync(Tr(12, 2, 1, 1)));
+            SignedCheckpoint before = reopened.LatestCheckpoint!;
+            SignedCheckpoint after = reopened.Checkpoint();
+            Assert.True(after.Size > before.Size);
+            byte[] proof = reopened.GetConsistencyProof(before.Size, after.Size);
+            Assert.True(MerkleProofs.VerifyConsistency(before.Size, after.Size, before.Checkpoint.RootHash, after.Checkpoint.RootHash, proof));
+        }
+    }
+
+    [Fact]
+    public async Task Every_event_is_a_leaf_and_each_header_carries_the_root_after_its_batch()
+    {
+        await using (LedgerEngine engine = await LedgerEngine.OpenAsync(Options()))
+        {
+            await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2), Acct(1) }, new CreateAccountResult[3]);
+            await engine.CreateTransfersAsync(new[] { Tr(10, 1, 2, 5), Tr(11, 1, 3, 5) }, new CreateTransferResult[2]);
+        }
+
+        // Rebuild the tree independently (the in-memory MerkleLog) from each event's leaf, checking that the leaf holds the
+        // journal's record at its place, and that every header carries the root and size after its batch.
+        var batches = new List<CommitBatch>();
+        await using (var store = new FileLedgerStore(Journal))
+        {
+            await store.OpenAsync();
+            await foreach (CommitBatch batch in store.ReadBatchesAsync(1))
+            {
+                batches.Add(new CommitBatch(batch.Header, batch.Events.ToArray()));
+            }
+        }
+
+        await using LedgerEngine reopened = await LedgerEngine.OpenAsync(Options());
+        var log = new MerkleLog();
+        byte[] root = new byte[32];
+        foreach (CommitBatch batch in batches)
+        {
+            Assert.Equal(CommitBatchHeader.Version2, batch.Header.Version);
+            for (int i = 0; i < batch.Header.EventCount; i++)
+            {
+                Assert.Equal(ReceiptStatus.Ok, reopened.TryGetReceipt(batch.BatchNumber, i, out AuditReceipt? receipt));
+                Assert.True(receipt!.TryGetLeaf(out AuditLeaf leaf));
+                Assert.Equal(batch.Header.Operation, leaf.Operation);
+                Assert.Equal(batch.BatchNumber, leaf.BatchNumber);
+                Assert.Equal(i, leaf.EventIndex);
+                Assert.True(batch.Events.Span.Slice(i * batch.Header.EventSize, batch.Header.EventSize).SequenceEqual(leaf.Event.Span));
+                Assert.Equal(log.Size, receipt.LeafIndex);
+                log.AppendLeaf(receipt.LeafBytes.Span);
+            }
+
+            log.GetRoot(root);
+            Assert.Equal((ulong)log.Size, batch.Header.AuditTreeSize);
+            Assert.Equal(new BatchHash(root), batch.Header.AuditRoot);
+        }
+
+        Assert.Equal(1 + 3 + 2, log.Size);
+    }
+
+    [Fact]
+    public async Task A_snapshot_and_reopen_keep_old_leaves_provable_and_check_the_tiles()
+    {
+        await using (LedgerEngine engine = await LedgerEngine.OpenAsync(Options(snapshotEvery: 3)))
+        {
+            await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]);
+            for (int i = 0; i < 20; i++)
+            {
+                Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr((UInt128)(100 + i), 1, 2, 1)));
+            }
+
+            await engine.TakeSnapshotAsync();
+        }
+
+        await using (LedgerEngine reopened = await LedgerEngine.OpenAsync(Options()))
+        {
+            NoteVerifierKey key = reopened.AuditVerifierKey!;
+            for (int i = 0; i < 20; i++)
+            {
+                Assert.Equal(ReceiptStatus.Ok, reopened.TryGetReceipt((UInt128)(100 + i), out AuditReceipt? receipt));
+                Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(receipt!, key));
+            }
+        }
+
+        // A flipped hash in the tiles below the snapshot's tree is caught when the engine opens.
+        string level0 = Path.Combine(Tiles, "hashes-0.bin");
+        byte[] bytes = await File.ReadAllBytesAsync(level0);
+        bytes[5] ^= 1;
+        await File.WriteAllBytesAsync(level0, bytes);
+        await Assert.ThrowsAsync<AuditLogException>(async () => await LedgerEngine.OpenAsync(Options()));
+    }
+}
