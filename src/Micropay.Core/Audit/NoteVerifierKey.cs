@@ -52,7 +52,7 @@ public sealed class NoteVerifierKey
             throw new ArgumentException("A key name is non-empty UTF-8 without spaces, '+' or control characters.", nameof(name));
         }
 
-        return new NoteVerifierKey(name, ComputeKeyId(name, key.AsSpan()), key);
+        return new NoteVerifierKey(name, ComputeKeyId(name, Ed25519Type, key.AsSpan()), key);
     }
 
     /// <summary>Reads a verifier key's <c>name+hash+base64</c> text; never throws.</summary>
@@ -63,55 +63,25 @@ public sealed class NoteVerifierKey
     public static bool TryParse(string? text, [NotNullWhen(true)] out NoteVerifierKey? key, out string? error)
     {
         key = null;
-        int plus = text?.IndexOf('+', StringComparison.Ordinal) ?? -1;
-        if (text is null || plus <= 0 || text.Length < plus + 10 || text[plus + 9] != '+')
+        Span<byte> raw = stackalloc byte[VerificationKey.Size];
+        if (!TryReadKeyText(text, Ed25519Type, "a note verifier key is Ed25519 (0x01)", raw, out string name, out uint keyId, out error))
         {
-            error = "a verifier key is name+hash+base64";
             return false;
         }
 
-        string name = text[..plus];
-        string hash = text.Substring(plus + 1, 8);
-        if (!IsValidName(name))
-        {
-            error = "the key name is empty or holds a space, '+' or a control character";
-            return false;
-        }
-
-        if (!hash.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')) ||
-            !uint.TryParse(hash, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint keyId))
-        {
-            error = "the key hash is not 8 lowercase hexadecimal digits";
-            return false;
-        }
-
-        Span<byte> raw = stackalloc byte[1 + VerificationKey.Size + 1];
-        if (!Convert.TryFromBase64String(text[(plus + 10)..], raw, out int written) || written != 1 + VerificationKey.Size)
-        {
-            error = "the key is not the base64 of a type byte and 32 bytes";
-            return false;
-        }
-
-        if (raw[0] != Ed25519Type)
-        {
-            error = $"the key's type is 0x{raw[0]:x2}; this library verifies Ed25519 (0x01) keys";
-            return false;
-        }
-
-        if (!VerificationKey.TryCreate(raw.Slice(1, VerificationKey.Size), out VerificationKey? verificationKey))
+        if (!VerificationKey.TryCreate(raw, out VerificationKey? verificationKey))
         {
             error = "the key is not an Ed25519 public key";
             return false;
         }
 
-        if (ComputeKeyId(name, raw.Slice(1, VerificationKey.Size)) != keyId)
+        if (ComputeKeyId(name, Ed25519Type, raw) != keyId)
         {
             error = "the key hash does not match the name and key";
             return false;
         }
 
         key = new NoteVerifierKey(name, keyId, verificationKey);
-        error = null;
         return true;
     }
 
@@ -130,6 +100,90 @@ public sealed class NoteVerifierKey
         name.Length != 0 && !name.Contains('+', StringComparison.Ordinal) && !name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) &&
         IsValidSurrogates(name);
 
+    /// <summary>
+    /// Reads the <c>name+hash+base64</c> text shared by verifier, cosigner and (after their <c>PRIVATE+KEY+</c>) signer
+    /// keys: a valid name, 8 lowercase hex digits, then the base64 of <paramref name="type"/> and exactly 32 bytes, which
+    /// go to <paramref name="key"/>. Whether the hash matches is the caller's to check (a signer key's hash is that of
+    /// its public half, which only the caller can derive). Never throws; the decoding buffer is wiped, since for a signer
+    /// key the 32 bytes are its seed.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="type">The signature type byte the key must carry.</param>
+    /// <param name="expected">What a key of this kind is, for the error when the type differs.</param>
+    /// <param name="key">Receives the 32 key bytes (exactly 32 long).</param>
+    /// <param name="name">The key name, or empty.</param>
+    /// <param name="keyId">The key id the text claims, or 0.</param>
+    /// <param name="error">What is wrong, or null.</param>
+    /// <returns>Whether the text has that shape.</returns>
+    internal static bool TryReadKeyText(string? text, byte type, string expected, Span<byte> key, out string name, out uint keyId, out string? error)
+    {
+        name = string.Empty;
+        keyId = 0;
+        int plus = text?.IndexOf('+', StringComparison.Ordinal) ?? -1;
+        if (text is null || plus <= 0 || text.Length < plus + 10 || text[plus + 9] != '+')
+        {
+            error = "a key is name+hash+base64";
+            return false;
+        }
+
+        string candidate = text[..plus];
+        string hash = text.Substring(plus + 1, 8);
+        if (!IsValidName(candidate))
+        {
+            error = "the key name is empty or holds a space, '+' or a control character";
+            return false;
+        }
+
+        if (!hash.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')) ||
+            !uint.TryParse(hash, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint id))
+        {
+            error = "the key hash is not 8 lowercase hexadecimal digits";
+            return false;
+        }
+
+        ReadOnlySpan<char> base64 = text.AsSpan(plus + 10);
+        Span<byte> raw = stackalloc byte[1 + VerificationKey.Size + 1];
+        try
+        {
+            // Convert.TryFromBase64Chars skips white space; the text form has none, and a key must read back as written.
+            if (base64.ContainsAny(" \t\r\n") || !Convert.TryFromBase64Chars(base64, raw, out int written) || written != 1 + VerificationKey.Size)
+            {
+                error = "the key is not the base64 of a type byte and 32 bytes";
+                return false;
+            }
+
+            if (raw[0] != type)
+            {
+                error = $"the key's type is 0x{raw[0]:x2}; {expected}";
+                return false;
+            }
+
+            raw.Slice(1, VerificationKey.Size).CopyTo(key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(raw);
+        }
+
+        name = candidate;
+        keyId = id;
+        error = null;
+        return true;
+    }
+
+    /// <summary>A key id: the first 4 bytes, big-endian, of <c>SHA-256(name || 0x0A || type || key)</c>.</summary>
+    /// <param name="name">The key name.</param>
+    /// <param name="type">The signature type byte (0x01 for a note signer, 0x04 for an Ed25519 cosigner).</param>
+    /// <param name="key">The public key's bytes.</param>
+    /// <returns>The key id.</returns>
+    internal static uint ComputeKeyId(string name, byte type, ReadOnlySpan<byte> key)
+    {
+        byte[] input = [.. Encoding.UTF8.GetBytes(name), 0x0A, type, .. key];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(input, hash);
+        return BinaryPrimitives.ReadUInt32BigEndian(hash);
+    }
+
     private static bool IsValidSurrogates(string name)
     {
         try
@@ -141,13 +195,5 @@ public sealed class NoteVerifierKey
         {
             return false;
         }
-    }
-
-    private static uint ComputeKeyId(string name, ReadOnlySpan<byte> key)
-    {
-        byte[] input = [.. Encoding.UTF8.GetBytes(name), 0x0A, Ed25519Type, .. key];
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(input, hash);
-        return BinaryPrimitives.ReadUInt32BigEndian(hash);
     }
 }

@@ -19,7 +19,8 @@ public static class SignedNote
     /// <summary>The largest note accepted: 1 MiB.</summary>
     public const int MaxNoteBytes = 1 << 20;
 
-    private const string Dash = "\u2014 ";
+    /// <summary>What opens a signature line: an em dash (U+2014) and a space.</summary>
+    internal const string Dash = "\u2014 ";
 
     /// <summary>Signs <paramref name="text"/> with <paramref name="key"/> under <paramref name="name"/>, as a note with one signature.</summary>
     /// <param name="text">Non-empty text ending in "\n", without a blank line or control characters other than newlines.</param>
@@ -71,40 +72,13 @@ public static class SignedNote
     {
         text = null;
         verifiedBy = 0;
-        if (note.Length > MaxNoteBytes)
+        NoteResult split = TrySplit(note, out string? body, out string[] lines);
+        if (split != NoteResult.Ok)
         {
-            return NoteResult.TooLarge;
+            return split;
         }
 
-        string whole;
-        try
-        {
-            whole = new UTF8Encoding(false, true).GetString(note);
-        }
-        catch (DecoderFallbackException)
-        {
-            return NoteResult.Malformed;
-        }
-
-        int split = whole.LastIndexOf("\n\n", StringComparison.Ordinal);
-        if (split < 0 || !whole.EndsWith('\n'))
-        {
-            return NoteResult.Malformed;
-        }
-
-        string body = whole[..(split + 1)];
-        if (!IsValidText(body))
-        {
-            return NoteResult.Malformed;
-        }
-
-        string[] lines = whole[(split + 2)..^1].Split('\n');
-        if (lines.Length > MaxSignatures)
-        {
-            return NoteResult.TooLarge;
-        }
-
-        byte[] signed = Encoding.UTF8.GetBytes(body);
+        byte[] signed = Encoding.UTF8.GetBytes(body!);
         var seen = new HashSet<(string, uint)>();
         foreach (string line in lines)
         {
@@ -134,7 +108,72 @@ public static class SignedNote
         return verifiedBy == 0 ? NoteResult.NoKnownSignature : NoteResult.Ok;
     }
 
-    private static bool TryParseLine(string line, out string name, out uint keyId, out byte[] signature)
+    /// <summary>
+    /// Splits a note at its last blank line into the text and its signature lines, checking all but the lines themselves
+    /// (<see cref="TryParseLine"/> reads each). Never throws.
+    /// </summary>
+    /// <param name="note">The note's bytes.</param>
+    /// <param name="body">The text, ending in "\n", when the result is <see cref="NoteResult.Ok"/>; else null.</param>
+    /// <param name="lines">The signature lines without their newlines (1 to <see cref="MaxSignatures"/>), or empty.</param>
+    /// <returns>
+    /// <see cref="NoteResult.Ok"/> when the note is UTF-8 of at most <see cref="MaxNoteBytes"/>, ending in a newline,
+    /// whose text is valid and which has at least one and at most <see cref="MaxSignatures"/> lines after the blank
+    /// line; else <see cref="NoteResult.Malformed"/> or <see cref="NoteResult.TooLarge"/>.
+    /// </returns>
+    internal static NoteResult TrySplit(ReadOnlySpan<byte> note, out string? body, out string[] lines)
+    {
+        body = null;
+        lines = [];
+        if (note.Length > MaxNoteBytes)
+        {
+            return NoteResult.TooLarge;
+        }
+
+        string whole;
+        try
+        {
+            whole = new UTF8Encoding(false, true).GetString(note);
+        }
+        catch (DecoderFallbackException)
+        {
+            return NoteResult.Malformed;
+        }
+
+        // A note ending in the blank line itself ("text\n\n") has no signature line: the last blank line must leave at
+        // least one character before the final newline, or the range below would start past its end.
+        int split = whole.LastIndexOf("\n\n", StringComparison.Ordinal);
+        if (split < 0 || !whole.EndsWith('\n') || split + 2 >= whole.Length)
+        {
+            return NoteResult.Malformed;
+        }
+
+        string text = whole[..(split + 1)];
+        if (!IsValidText(text))
+        {
+            return NoteResult.Malformed;
+        }
+
+        string[] all = whole[(split + 2)..^1].Split('\n');
+        if (all.Length > MaxSignatures)
+        {
+            return NoteResult.TooLarge;
+        }
+
+        body = text;
+        lines = all;
+        return NoteResult.Ok;
+    }
+
+    /// <summary>
+    /// Reads one signature line (without its newline): the dash, a valid key name, a space, then standard base64 of at
+    /// least 5 bytes, without white space. Never throws.
+    /// </summary>
+    /// <param name="line">The line.</param>
+    /// <param name="name">The key name, or empty.</param>
+    /// <param name="keyId">The key id (the first 4 bytes, big-endian), or 0.</param>
+    /// <param name="signature">The bytes after the key id, or empty.</param>
+    /// <returns>Whether the line is well formed.</returns>
+    internal static bool TryParseLine(string line, out string name, out uint keyId, out byte[] signature)
     {
         name = string.Empty;
         keyId = 0;

@@ -33,6 +33,7 @@ public sealed class SignedNoteTests
     [InlineData("PeterNeumann+c74f20a3+AhpcQcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")]
     [InlineData("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10")]
     [InlineData("Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")]
+    [InlineData("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy 10TW")]
     [InlineData("+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")]
     public void TryParse_AMangledVerifierKey_IsRefused(string text)
     {
@@ -85,6 +86,9 @@ public sealed class SignedNoteTests
     [InlineData(Text + "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/Sffcv IAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n")]
     [InlineData(Text + "\n\u2014 PeterNeumann !!!\n")]
     [InlineData(Text + "\n\u2014 PeterNeumann\n")]
+    // A note that ends in its blank line has no signature line (these once threw, reading the lines from past the end).
+    [InlineData(Text + "\n")]
+    [InlineData("\n\n")]
     [InlineData("bell\u0007\n\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n")]
     public void TryOpen_AMalformedNote_IsMalformedAndNeverThrows(string note)
     {

@@ -112,7 +112,7 @@ public sealed class InstanceIdTests : EngineTestKit
             using (LedgerSnapshot snapshot = (await store.ReadLatestSnapshotAsync())!)
             {
                 Assert.Equal(taken, snapshot.BatchNumber);
-                Dictionary<string, ReadOnlySequence<byte>> sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "channels", "identity", "instance", "ledger" });
+                Dictionary<string, ReadOnlySequence<byte>> sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "audit", "channels", "identity", "instance", "ledger" });
                 Assert.Equal(id, DecodeInstanceSection(sections["instance"].ToArray()));
             }
 

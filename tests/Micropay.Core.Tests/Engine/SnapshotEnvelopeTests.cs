@@ -107,8 +107,8 @@ public sealed class SnapshotEnvelopeTests : EngineTestKit
         await store.OpenAsync();
         using LedgerSnapshot snapshot = (await store.ReadLatestSnapshotAsync())!;
         Assert.Equal("MPSE"u8.ToArray(), snapshot.State.Slice(0, 4).ToArray());
-        var sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "channels", "identity", "instance", "ledger" });
-        Assert.Equal(["channels", "identity", "instance", "ledger"], sections.Keys.Order(StringComparer.Ordinal));
+        var sections = SnapshotEnvelope.Read(snapshot.State, new HashSet<string> { "audit", "channels", "identity", "instance", "ledger" });
+        Assert.Equal(["audit", "channels", "identity", "instance", "ledger"], sections.Keys.Order(StringComparer.Ordinal));
 
         // A ledger without channels or keys: each section holds its version and a count of 0.
         Assert.Equal(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0 }, sections["channels"].ToArray());
