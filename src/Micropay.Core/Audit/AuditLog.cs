@@ -423,10 +423,10 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
     /// <summary>The checkpoints recovered from checkpoints.bin at <see cref="Restore"/> (last batch covered, note), oldest first.</summary>
     public IReadOnlyList<(ulong BatchNumber, string Note)> RecoveredCheckpoints { get; private set; } = [];
 
-    /// <summary>Every complete checkpoint record in a checkpoints file's bytes, and where the complete records end.</summary>
-    public static List<(ulong BatchNumber, string Note)> ReadCheckpointRecords(ReadOnlySpan<byte> file, out long end)
+    /// <summary>Every complete checkpoint record in a checkpoints file's bytes (where it starts, the last batch it covers, its note), and where the complete records end.</summary>
+    public static List<(long Offset, ulong BatchNumber, string Note)> ReadCheckpointRecords(ReadOnlySpan<byte> file, out long end)
     {
-        var found = new List<(ulong, string)>();
+        var found = new List<(long, ulong, string)>();
         long at = 0;
         while (file.Length - at >= 12)
         {
@@ -436,7 +436,7 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
                 break;
             }
 
-            found.Add((BinaryPrimitives.ReadUInt64LittleEndian(file[(int)(at + 4)..]), Encoding.UTF8.GetString(file.Slice((int)(at + 12), length))));
+            found.Add((at, BinaryPrimitives.ReadUInt64LittleEndian(file[(int)(at + 4)..]), Encoding.UTF8.GetString(file.Slice((int)(at + 12), length))));
             at += 12 + length;
         }
 
@@ -454,7 +454,7 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
 
         byte[] bytes = new byte[length];
         ReadExactly(_checkpoints, bytes, 0);
-        RecoveredCheckpoints = ReadCheckpointRecords(bytes, out long end);
+        RecoveredCheckpoints = [.. ReadCheckpointRecords(bytes, out long end).Select(r => (r.BatchNumber, r.Note))];
 
         // A torn last record (a crash during its write) is cut: it was never made durable, and it is signed again later.
         _checkpoints.SetLength(end);

@@ -324,79 +324,14 @@ public sealed partial class LedgerEngine
         _channelBook = book;
     }
 
-    /// <summary>The edge's checks of one open: the instance, the payer's signature, and a step-up co-signature when there is one.</summary>
-    private ChannelResult VerifyOpen(in ChannelOpenRequest request)
-    {
-        if (request.Config.InstanceId != _instanceId)
-        {
-            return ChannelResult.InstanceMismatch;
-        }
+    // The edge's checks (EdgeVerification) against the keys and channel configs the writer has applied.
+    private ChannelResult VerifyOpen(in ChannelOpenRequest request) => EdgeVerification.VerifyOpen(request, _instanceId, new ConcurrentKeyLookup(_registeredKeys));
 
-        if (!request.Verify())
-        {
-            return ChannelResult.BadSignature;
-        }
+    private ChannelResult VerifyVoucher(in Voucher voucher) => EdgeVerification.VerifyVoucher(voucher, _instanceId, new ConcurrentChannelLookup(_channelConfigs));
 
-        if (request.CoSignature is not { } coSignature)
-        {
-            return ChannelResult.Ok;
-        }
+    private ChannelResult VerifyTick(in Tick tick) => EdgeVerification.VerifyTick(tick, new ConcurrentChannelLookup(_channelConfigs));
 
-        Span<byte> buffer = stackalloc byte[Crypto.SignedMessage.HeaderSize + Crypto.SignedMessage.MaxBodyLength];
-        return VerifyCoSignature(coSignature, request.Config.PayerKeyId, request.AssembleMessage(buffer)) switch
-        {
-            Identity.OrderResult.Ok => ChannelResult.Ok,
-            Identity.OrderResult.CoSignerNotFound => ChannelResult.CoSignerNotFound,
-            Identity.OrderResult.CoSignerIsSigner => ChannelResult.CoSignerIsSigner,
-            _ => ChannelResult.BadCoSignature,
-        };
-    }
-
-    /// <summary>The edge's checks of one voucher: the channel is known and cumulative, and the signature verifies.</summary>
-    private ChannelResult VerifyVoucher(in Voucher voucher)
-    {
-        if (!_channelConfigs.TryGetValue(voucher.ChannelId, out ChannelConfig? config))
-        {
-            return ChannelResult.ChannelNotFound;
-        }
-
-        if (config.Mode != ChannelMode.Cumulative)
-        {
-            return ChannelResult.WrongChannelMode;
-        }
-
-        return voucher.Verify(config.PayerKey, _instanceId) ? ChannelResult.Ok : ChannelResult.BadSignature;
-    }
-
-    /// <summary>The edge's checks of one tick: the channel is known and a hash chain, and the word hashes to its root.</summary>
-    private ChannelResult VerifyTick(in Tick tick)
-    {
-        if (!_channelConfigs.TryGetValue(tick.ChannelId, out ChannelConfig? config))
-        {
-            return ChannelResult.ChannelNotFound;
-        }
-
-        if (config.Mode != ChannelMode.HashChain)
-        {
-            return ChannelResult.WrongChannelMode;
-        }
-
-        // The index is bounded by the chain's length before hashing: the check costs index hashes.
-        Span<byte> word = stackalloc byte[HashChain.WordSize];
-        tick.CopyWordTo(word);
-        return tick.Index <= config.ChainLength && HashChain.VerifyAgainstRoot(word, tick.Index, config.ChainRoot) ? ChannelResult.Ok : ChannelResult.BadTick;
-    }
-
-    /// <summary>The edge's checks of one close: the channel is known, and a unilateral close is signed by its payer key.</summary>
-    private ChannelResult VerifyClose(in ChannelClose close)
-    {
-        if (!_channelConfigs.TryGetValue(close.ChannelId, out ChannelConfig? config))
-        {
-            return ChannelResult.ChannelNotFound;
-        }
-
-        return close.Verify(config.PayerKey, _instanceId) ? ChannelResult.Ok : ChannelResult.BadSignature;
-    }
+    private ChannelResult VerifyClose(in ChannelClose close) => EdgeVerification.VerifyClose(close, _instanceId, new ConcurrentChannelLookup(_channelConfigs));
 
     /// <summary>
     /// Verifies every voucher, writing the refused ones' results (and Ok for the rest), and each voucher's redemption (with

@@ -189,51 +189,8 @@ public sealed partial class LedgerEngine
         return OrderBatchVerifier.Verify(this, orders, results);
     }
 
-    /// <summary>The edge's checks of one order: its key is known and an Ed25519 key, the signature verifies, and so does a co-signature.</summary>
-    private OrderResult VerifyOrder(in PaymentOrder order)
-    {
-        if (order.Id == UInt128.Zero)
-        {
-            return OrderResult.BadSignature;
-        }
-
-        if (!_registeredKeys.TryGetValue(order.KeyId, out KeyState? key))
-        {
-            return OrderResult.KeyNotFound;
-        }
-
-        if (key.Ed25519 is not { } verificationKey)
-        {
-            return OrderResult.WrongKeyKind;
-        }
-
-        Span<byte> buffer = stackalloc byte[SignedMessage.HeaderSize + PaymentOrder.SignedSize];
-        Span<byte> message = order.AssembleMessage(buffer, _instanceId);
-        Span<byte> signature = stackalloc byte[VerificationKey.SignatureSize];
-        order.CopySignatureTo(signature);
-        if (!verificationKey.Verify(message, signature))
-        {
-            return OrderResult.BadSignature;
-        }
-
-        return order.CoSignature is { } coSignature ? VerifyCoSignature(coSignature, key.KeyId, message) : OrderResult.Ok;
-    }
-
-    /// <summary>The edge's checks of a co-signature over <paramref name="message"/>: the co-signer is known, another key than the signer's, and its signature or assertion verifies.</summary>
-    private OrderResult VerifyCoSignature(CoSignature coSignature, UInt128 signerKeyId, ReadOnlySpan<byte> message)
-    {
-        if (!_registeredKeys.TryGetValue(coSignature.KeyId, out KeyState? coSigner))
-        {
-            return OrderResult.CoSignerNotFound;
-        }
-
-        if (coSigner.KeyId == signerKeyId)
-        {
-            return OrderResult.CoSignerIsSigner;
-        }
-
-        return coSignature.Verify(coSigner.Ed25519, coSigner.Passkey, message) ? OrderResult.Ok : OrderResult.BadCoSignature;
-    }
+    /// <summary>The edge's checks of one order (<see cref="EdgeVerification.VerifyOrder"/>) against the keys the writer has registered.</summary>
+    private OrderResult VerifyOrder(in PaymentOrder order) => EdgeVerification.VerifyOrder(order, _instanceId, new ConcurrentKeyLookup(_registeredKeys));
 
     /// <summary>
     /// Verifies a batch of orders on every core, in contiguous slices (one per core). Apart from its caller, so the

@@ -179,34 +179,14 @@ public sealed partial class LedgerEngine
             Task<PublishedIndex>? indexing = null;
             try
             {
-                // The envelope's sections, by name; the ledger's is required (a snapshot without it is not this engine's).
-                Dictionary<string, ReadOnlySequence<byte>> sections = SnapshotEnvelope.Read(found.State, KnownSnapshotSections);
-                if (!sections.TryGetValue(SnapshotEnvelope.LedgerSection, out ReadOnlySequence<byte> snapshotState))
-                {
-                    throw new LedgerSnapshotException(0, $"the snapshot has no \"{SnapshotEnvelope.LedgerSection}\" section");
-                }
+                Dictionary<string, ReadOnlySequence<byte>> sections = ReadSnapshotSections(found.State, out ReadOnlySequence<byte> snapshotState);
 
                 // The transfer read index is built from the snapshot's rows on another core while ReadSnapshot rebuilds
                 // the ledger from the same bytes: both are mostly page faults and cache misses, and on 10M transfers each
                 // took about a second one after the other.
                 indexing = StartIndexingSnapshotTransfers(snapshotState, options.TransferCapacity);
                 ledger = LedgerStateMachine.ReadSnapshot(snapshotState, options.AccountCapacity, options.TransferCapacity);
-                foreach (StateSection extra in StateSections)
-                {
-                    if (sections.TryGetValue(extra.Name, out ReadOnlySequence<byte> section))
-                    {
-                        extra.Restore(ledger, section);
-                    }
-                }
-
-                if (sections.TryGetValue(AuditSnapshotSection.SectionName, out ReadOnlySequence<byte> auditBytes))
-                {
-                    auditSection = AuditSnapshotSection.Read(auditBytes);
-                    if (auditSection.Value.BatchNumber != found.BatchNumber)
-                    {
-                        throw new LedgerSnapshotException(8, $"the snapshot of batch {found.BatchNumber} says it follows batch {auditSection.Value.BatchNumber}");
-                    }
-                }
+                auditSection = RestoreSnapshotSections(ledger, sections, found.BatchNumber);
             }
             finally
             {
@@ -259,6 +239,48 @@ public sealed partial class LedgerEngine
         }
 
         return new LedgerEngine(options, ledger, state, transfers, snapshotOwner, audit);
+    }
+
+    /// <summary>A snapshot's sections by name, and the ledger's, which is required (a snapshot without it is not this engine's).</summary>
+    /// <exception cref="LedgerSnapshotException">The envelope is malformed, names a section this build does not know, or has no ledger section.</exception>
+    internal static Dictionary<string, ReadOnlySequence<byte>> ReadSnapshotSections(ReadOnlySequence<byte> snapshot, out ReadOnlySequence<byte> ledgerSection)
+    {
+        Dictionary<string, ReadOnlySequence<byte>> sections = SnapshotEnvelope.Read(snapshot, KnownSnapshotSections);
+        if (!sections.TryGetValue(SnapshotEnvelope.LedgerSection, out ledgerSection))
+        {
+            throw new LedgerSnapshotException(0, $"the snapshot has no \"{SnapshotEnvelope.LedgerSection}\" section");
+        }
+
+        return sections;
+    }
+
+    /// <summary>
+    /// Restores the states beside the ledger (<see cref="StateSections"/>) into <paramref name="ledger"/>, just read from
+    /// the same snapshot of batch <paramref name="batchNumber"/>, and reads its audit section when it has one.
+    /// </summary>
+    /// <exception cref="LedgerSnapshotException">A section is malformed, or the audit section names another batch.</exception>
+    internal static AuditSnapshotSection.Parsed? RestoreSnapshotSections(LedgerStateMachine ledger, Dictionary<string, ReadOnlySequence<byte>> sections, ulong batchNumber)
+    {
+        foreach (StateSection extra in StateSections)
+        {
+            if (sections.TryGetValue(extra.Name, out ReadOnlySequence<byte> section))
+            {
+                extra.Restore(ledger, section);
+            }
+        }
+
+        if (!sections.TryGetValue(AuditSnapshotSection.SectionName, out ReadOnlySequence<byte> auditBytes))
+        {
+            return null;
+        }
+
+        AuditSnapshotSection.Parsed audit = AuditSnapshotSection.Read(auditBytes);
+        if (audit.BatchNumber != batchNumber)
+        {
+            throw new LedgerSnapshotException(8, $"the snapshot of batch {batchNumber} says it follows batch {audit.BatchNumber}");
+        }
+
+        return audit;
     }
 
     /// <summary>

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Hashing;
 
 namespace Micropay.Core.Storage;
 
@@ -69,7 +67,7 @@ public sealed partial class FileLedgerStore
     private LedgerStoreState Recover(CancellationToken cancellationToken)
     {
         bool removeMarker = CheckWriteFailedMarker();
-        List<(ulong First, string Path)> files = ListSegmentFiles();
+        List<(ulong First, string Path)> files = ListSegmentFiles(_fs, _directory);
         LedgerSnapshot? snapshot = FindLatestSnapshot(takeRecovered: false);
         ulong latestSnapshot = snapshot?.BatchNumber ?? 0;
 
@@ -274,7 +272,7 @@ public sealed partial class FileLedgerStore
                             path, offset, $"{Describe(status)}, and the {length - offset} bytes from there are more than one record can hold ({FrameSize + MaxPayloadLength})");
                     }
 
-                    if (status != RecordStatus.BadReserved && isLast && !AnyValidRecordAfter(handle, salt, offset + 1, length))
+                    if (status != RecordStatus.BadReserved && isLast && FindValidRecord(handle, salt, offset + 1, length) < 0)
                     {
                         // A torn tail: the append that wrote it never completed, so it was never acknowledged. Reported,
                         // since a flipped bit in an acknowledged last record looks exactly the same.
@@ -346,47 +344,6 @@ public sealed partial class FileLedgerStore
         lastHash = number >= hashFrom ? BatchHash.Compute(payload.Span) : default;
     }
 
-    /// <summary>Whether any record with a verifying checksum starts in [<paramref name="start"/>, <paramref name="end"/>).</summary>
-    private static bool AnyValidRecordAfter(StoreFile handle, ulong salt, long start, long end)
-    {
-        if (end - start < FrameSize)
-        {
-            return false;
-        }
-
-        // Only on the rare path of a bad record: reads the rest at once, which the caller bounded to one record.
-        int count = checked((int)(end - start));
-        byte[] rest = ArrayPool<byte>.Shared.Rent(count);
-        try
-        {
-            int total = ReadFully(handle, rest.AsSpan(0, count), start);
-            ReadOnlySpan<byte> data = rest.AsSpan(0, total);
-            ReadOnlySpan<byte> magic = [0x4D, 0x50, 0x52, 0x43];
-            var crc = new Crc32(Crc32ParameterSet.Crc32C);
-            int position = 0;
-            while (true)
-            {
-                int found = data[position..].IndexOf(magic);
-                if (found < 0)
-                {
-                    return false;
-                }
-
-                position += found;
-                if (IsValidRecordAt(data[position..], crc, salt))
-                {
-                    return true;
-                }
-
-                position++;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rest);
-        }
-    }
-
     /// <summary>The batch number in the frame at <paramref name="offset"/>, when a frame with the record magic lies there whole; else null.</summary>
     private static ulong? ReadFrameBatchNumber(StoreFile handle, long offset, long length)
     {
@@ -444,21 +401,6 @@ public sealed partial class FileLedgerStore
         {
             throw new LedgerStoreException($"The segment file '{path}' cannot be opened.", e);
         }
-    }
-
-    private List<(ulong First, string Path)> ListSegmentFiles()
-    {
-        var files = new List<(ulong First, string Path)>();
-        foreach (string path in _fs.EnumerateFiles(_directory, SegmentPrefix + "*" + SegmentExtension))
-        {
-            if (TryParseNumberedName(Path.GetFileName(path), SegmentPrefix, SegmentExtension, out ulong first))
-            {
-                files.Add((first, path));
-            }
-        }
-
-        files.Sort((a, b) => a.First.CompareTo(b.First));
-        return files;
     }
 
     private static bool TryParseNumberedName(string fileName, string prefix, string extension, out ulong number)

@@ -260,16 +260,7 @@ public sealed partial class FileLedgerStore
     /// </summary>
     private LedgerSnapshot? FindLatestSnapshot(bool takeRecovered)
     {
-        var numbers = new List<ulong>();
-        foreach (string path in _fs.EnumerateFiles(_directory, SnapshotPrefix + "*" + SnapshotExtension))
-        {
-            if (TryParseNumberedName(Path.GetFileName(path), SnapshotPrefix, SnapshotExtension, out ulong number))
-            {
-                numbers.Add(number);
-            }
-        }
-
-        numbers.Sort();
+        List<ulong> numbers = [.. ListSnapshotFiles(_fs, _directory).Select(f => f.Batch)];
         var rejected = new List<string>();
         try
         {
@@ -344,7 +335,7 @@ public sealed partial class FileLedgerStore
         {
             try
             {
-                return TryReadSnapshot(handle, batchNumber, out snapshot);
+                return TryReadSnapshot(handle, batchNumber, MapSnapshotsFrom, MapWindowBytes, out snapshot);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -353,7 +344,11 @@ public sealed partial class FileLedgerStore
         }
     }
 
-    private string? TryReadSnapshot(StoreFile handle, ulong batchNumber, out LedgerSnapshot? snapshot)
+    /// <summary>
+    /// Reads and verifies a snapshot file: a state of <paramref name="mapFrom"/> bytes or more is mapped (when the file
+    /// system can), anything else read into arrays of at most <paramref name="windowBytes"/>. Reads only.
+    /// </summary>
+    private static string? TryReadSnapshot(StoreFile handle, ulong batchNumber, int mapFrom, int windowBytes, out LedgerSnapshot? snapshot)
     {
         snapshot = null;
         long fileLength = handle.Length;
@@ -387,20 +382,20 @@ public sealed partial class FileLedgerStore
         }
 
         // A large state is mapped (see ReadLatestSnapshotAsync); a small one, or any where the file system cannot map, is
-        // read into arrays of at most MapWindowBytes each, so no length is too large for either.
+        // read into arrays of at most windowBytes each, so no length is too large for either.
         ReadOnlySequence<byte> state;
         SnapshotMapping? mapping = null;
-        if (length >= MapSnapshotsFrom && length > 0 && handle.TryMap(SnapshotHeaderSize, length) is { } mapped)
+        if (length >= mapFrom && length > 0 && handle.TryMap(SnapshotHeaderSize, length) is { } mapped)
         {
             mapping = mapped;
-            state = mapping.CreateSequence(MapWindowBytes);
+            state = mapping.CreateSequence(windowBytes);
         }
         else
         {
-            var parts = new List<ReadOnlyMemory<byte>>((int)Math.Max(1, (length + MapWindowBytes - 1) / MapWindowBytes));
-            for (long offset = 0; offset < length; offset += MapWindowBytes)
+            var parts = new List<ReadOnlyMemory<byte>>((int)Math.Max(1, (length + windowBytes - 1) / windowBytes));
+            for (long offset = 0; offset < length; offset += windowBytes)
             {
-                byte[] bytes = GC.AllocateUninitializedArray<byte>((int)Math.Min(MapWindowBytes, length - offset));
+                byte[] bytes = GC.AllocateUninitializedArray<byte>((int)Math.Min(windowBytes, length - offset));
                 if (ReadFully(handle, bytes, SnapshotHeaderSize + offset) != bytes.Length)
                 {
                     return "the state cannot be read whole";
