@@ -26,6 +26,13 @@ public enum ReceiptStatus : byte
 
     /// <summary>The transfer was made by the ledger itself (a channel's settlement or refund), not by a journaled event of its own: ask for the receipt of the operation that made it.</summary>
     NotAnEvent = 4,
+
+    /// <summary>
+    /// The event's batch was compacted out of the journal: its leaf is still provable
+    /// (<see cref="LedgerEngine.GetInclusionProof"/>, from the tiles), but its record is gone, so only someone who kept it
+    /// (the payer, or an earlier receipt) can show the leaf.
+    /// </summary>
+    Compacted = 5,
 }
 
 // The audit log: the apply loop appends each batch's leaves (after encoding its events) and puts the root in the
@@ -139,7 +146,11 @@ public sealed partial class LedgerEngine
             return ReceiptStatus.NotDurableYet;
         }
 
-        byte[] leafBytes = _audit.ReadLeaf(leafIndex);
+        if (ReadLeaf(leafIndex) is not { } leafBytes)
+        {
+            return ReceiptStatus.Compacted;
+        }
+
         if (!AuditLeaf.TryParse(leafBytes, out AuditLeaf leaf, out _) || !EventCreated(leaf, transferId))
         {
             // The timestamp belongs to another event: the transfer was made by the ledger inside that event (a channel's settlement).
@@ -168,7 +179,52 @@ public sealed partial class LedgerEngine
             return ReceiptStatus.NotFound;
         }
 
-        return leafIndex >= DurableAuditTreeSize ? ReceiptStatus.NotDurableYet : ReceiptFor(leafIndex, _audit.ReadLeaf(leafIndex), out receipt);
+        if (leafIndex >= DurableAuditTreeSize)
+        {
+            return ReceiptStatus.NotDurableYet;
+        }
+
+        return ReadLeaf(leafIndex) is { } leafBytes ? ReceiptFor(leafIndex, leafBytes, out receipt) : ReceiptStatus.Compacted;
+    }
+
+    /// <summary>The inclusion proof (RFC 9162 2.1.3) of a leaf in the tree of <paramref name="treeSize"/> leaves (a checkpoint's size), from the tiles: also for compacted events.</summary>
+    /// <param name="leafIndex">The leaf.</param>
+    /// <param name="treeSize">The tree's size, at most <see cref="DurableAuditTreeSize"/>.</param>
+    /// <returns>The proof's hashes, concatenated.</returns>
+    /// <exception cref="InvalidOperationException">The engine has no audit log.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size or index is out of range.</exception>
+    public byte[] GetInclusionProof(long leafIndex, long treeSize)
+    {
+        AuditLog audit = _audit ?? throw new InvalidOperationException("The engine has no audit log (LedgerEngineOptions.Audit is null).");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(treeSize, DurableAuditTreeSize);
+        return audit.GetInclusionProof(leafIndex, treeSize);
+    }
+
+    /// <summary>A leaf's bytes: its record read back from the journal, with what the audit log keeps; null when its batch was compacted away.</summary>
+    private byte[]? ReadLeaf(long leafIndex)
+    {
+        LeafLocation location = _audit!.LocateLeaf(leafIndex);
+        IAsyncEnumerator<CommitBatch> batches = _store!.ReadBatchesAsync(location.BatchNumber).GetAsyncEnumerator();
+        try
+        {
+            // The stores read synchronously underneath; a store that does not is waited for (receipts are not a hot path).
+            ValueTask<bool> next = batches.MoveNextAsync();
+            if (!(next.IsCompletedSuccessfully ? next.Result : next.AsTask().GetAwaiter().GetResult()) || batches.Current.BatchNumber != location.BatchNumber)
+            {
+                return null;
+            }
+
+            CommitBatch batch = batches.Current;
+            return AuditLog.BuildLeaf(location, batch.Events.Span.Slice(location.EventIndex * location.EventSize, location.EventSize));
+        }
+        finally
+        {
+            ValueTask disposed = batches.DisposeAsync();
+            if (!disposed.IsCompletedSuccessfully)
+            {
+                disposed.AsTask().GetAwaiter().GetResult();
+            }
+        }
     }
 
     private ReceiptStatus ReceiptFor(long leafIndex, byte[] leafBytes, out AuditReceipt? receipt)
@@ -336,10 +392,9 @@ public sealed partial class LedgerEngine
 ///      8    8 BatchNumber   the batch the snapshot follows
 ///     16   32 BatchHash     SHA-256 of that batch's encoded bytes (filled in by the publisher, which alone knows it)
 ///     48    8 TreeSize      leaves
-///     56    8 EntriesLength bytes of leaves in entries.bin
-///     64    8 BatchCount    batch records in batches.bin
-///     72   32 Root          the tree's root (checked against the frontier)
-///    104 32*k Frontier      k = popcount(TreeSize) hashes of complete subtrees, largest (leftmost) first
+///     56    8 BatchCount    batch records in batches.bin
+///     64   32 Root          the tree's root (checked against the frontier)
+///     96 32*k Frontier      k = popcount(TreeSize) hashes of complete subtrees, largest (leftmost) first
 /// </code>
 /// <para>"audit" sorts first in the envelope, so the batch hash sits at a fixed offset of the snapshot's first bytes
 /// (<see cref="BatchHashOffset"/>), where the publisher writes it before handing the snapshot to the store.</para>
@@ -351,7 +406,7 @@ internal sealed class AuditSnapshotSection(Func<(ulong BatchNumber, AuditLog? Lo
     /// <summary>Where the batch hash lies in the whole envelope: its header (16), the section's frame, then 16 bytes in.</summary>
     public const int BatchHashOffset = 16 + 2 + 5 + 8 + 16;
 
-    private const int FixedSize = 104;
+    private const int FixedSize = 96;
     private const uint Version = 1;
 
     private AuditSnapshotState? _captured;
@@ -379,9 +434,8 @@ internal sealed class AuditSnapshotSection(Func<(ulong BatchNumber, AuditLog? Lo
         if (log is not null)
         {
             BinaryPrimitives.WriteInt64LittleEndian(p[48..], captured.TreeSize);
-            BinaryPrimitives.WriteInt64LittleEndian(p[56..], captured.EntriesLength);
-            BinaryPrimitives.WriteUInt64LittleEndian(p[64..], captured.BatchCount);
-            log.GetCurrentRoot(p.Slice(72, MerkleHashes.Size));
+            BinaryPrimitives.WriteUInt64LittleEndian(p[56..], captured.BatchCount);
+            log.GetCurrentRoot(p.Slice(64, MerkleHashes.Size));
             captured.Frontier.Span.CopyTo(p[FixedSize..]);
         }
 
@@ -423,13 +477,13 @@ internal sealed class AuditSnapshotSection(Func<(ulong BatchNumber, AuditLog? Lo
             throw new LedgerSnapshotException(4, $"the \"{SectionName}\" section's flags or tree fields are inconsistent");
         }
 
-        var state = new AuditSnapshotState(treeSize, BinaryPrimitives.ReadInt64LittleEndian(p.AsSpan(56)), BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(64)), p.AsMemory(FixedSize));
+        var state = new AuditSnapshotState(treeSize, BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(56)), p.AsMemory(FixedSize));
         return new Parsed(
             BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(8)),
             new BatchHash(p.AsSpan(16, BatchHash.Size)),
             flags == 1,
             state,
-            p.AsMemory(72, MerkleHashes.Size));
+            p.AsMemory(64, MerkleHashes.Size));
     }
 
     public readonly record struct Parsed(ulong BatchNumber, BatchHash BatchHash, bool HasTree, AuditSnapshotState Tree, ReadOnlyMemory<byte> Root);

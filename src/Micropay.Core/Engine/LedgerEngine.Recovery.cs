@@ -459,7 +459,7 @@ public sealed partial class LedgerEngine
 
         if (withTree.Tree.BatchCount != snapshotBatch)
         {
-            throw new LedgerSnapshotException(64, $"the snapshot of batch {snapshotBatch} says its audit log holds {withTree.Tree.BatchCount} batches");
+            throw new LedgerSnapshotException(56, $"the snapshot of batch {snapshotBatch} says its audit log holds {withTree.Tree.BatchCount} batches");
         }
 
         audit.Restore(withTree.Tree);
@@ -467,7 +467,7 @@ public sealed partial class LedgerEngine
         audit.GetCurrentRoot(root);
         if (!root.SequenceEqual(withTree.Root.Span))
         {
-            throw new LedgerSnapshotException(72, "the audit section's root is not its frontier's");
+            throw new LedgerSnapshotException(64, "the audit section's root is not its frontier's");
         }
     }
 }
