@@ -43,7 +43,7 @@ public class AuditProofBenchmarks
         for (long done = 0; done < Size; done += Batch)
         {
             int count = (int)Math.Min(Batch, Size - done);
-            _log.AppendBatch(++batch, BatchOperation.CreateTransfers, (ulong)done + 1, events.AsSpan(0, count * 128), 128, results.AsSpan(0, count));
+            _log.AppendBatch(++batch, BatchOperation.CreateTransfers, (ulong)done + 1, events.AsMemory(0, count * 128), 128, results.AsMemory(0, count));
         }
 
         for (long i = 0; i < Size; i++)

@@ -259,11 +259,11 @@ public sealed partial class LedgerEngine
 
         batch.Staging.CopyResultCodes(count, _resultCodes);
         int eventSize = batch.Operation!.EventSize;
-        ReadOnlySpan<byte> events = batch.Encoded.AsSpan(batch.EncodedOffset + CommitBatchHeader.Size, count * eventSize);
+        ReadOnlyMemory<byte> events = batch.Encoded.AsMemory(batch.EncodedOffset + CommitBatchHeader.Size, count * eventSize);
 
         // Event i carries the batch's start plus i; the ledger's clock ends at the last event's (or at the start, for an empty batch).
         ulong first = count == 0 ? _ledger.LastTimestamp : _ledger.LastTimestamp - (ulong)(count - 1);
-        _audit!.AppendBatch(batch.BatchNumber, batch.Operation.Code, first, events, eventSize, _resultCodes.AsSpan(0, count));
+        _audit!.AppendBatch(batch.BatchNumber, batch.Operation.Code, first, events, eventSize, _resultCodes.AsMemory(0, count));
         _audit.GetCurrentRoot(batch.AuditRoot);
         batch.AuditSize = _audit.Size;
     }
