@@ -80,6 +80,35 @@ public sealed class AuditEngineTests() : TemporaryDirectoryTest("mp-audit-engine
     }
 
     [Fact]
+    public async Task A_receipt_can_require_witnesses_cosignatures()
+    {
+        using SigningKey witnessKey = SigningKey.Import(Convert.FromHexString("0303030303030303030303030303030303030303030303030303030303030303"), SigningKeyFormat.RawSeed);
+        using SigningKey otherKey = SigningKey.Import(Convert.FromHexString("0404040404040404040404040404040404040404040404040404040404040404"), SigningKeyFormat.RawSeed);
+        var witness = CosignerKey.Create("witness.example", witnessKey.VerificationKey);
+        var other = CosignerKey.Create("other.example", otherKey.VerificationKey);
+        await using LedgerEngine engine = await LedgerEngine.OpenAsync(Options());
+        await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]);
+        Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
+        Assert.Equal(ReceiptStatus.Ok, engine.TryGetReceipt((UInt128)10, out AuditReceipt? receipt));
+        NoteVerifierKey key = engine.AuditVerifierKey!;
+
+        // Without the witness's line the receipt is the ledger's word only.
+        Assert.Equal(ReceiptResult.TooFewCosignatures, ReceiptVerifier.Verify(receipt!, key, [witness], 1, out _));
+        Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(receipt!, key, [witness], 0, out _));
+
+        Assert.True(Checkpoint.TryParse(engine.LatestCheckpoint!.Checkpoint.ToText(), out Checkpoint? body, out _));
+        string cosigned = receipt!.CheckpointNote + Cosignature.SignatureLine(body!.ToText(), witness, witnessKey, 1_800_000_000);
+        AuditReceipt witnessed = receipt.WithCheckpointNote(cosigned);
+        Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(witnessed, key, [witness, other], 1, out AuditLeaf leaf));
+        Assert.True(leaf.IsOk);
+        Assert.Equal(ReceiptResult.TooFewCosignatures, ReceiptVerifier.Verify(witnessed, key, [witness, other], 2, out _));
+
+        // A cosignature by the witness's name and key id that does not verify (signed over another checkpoint) fails the receipt.
+        string forged = receipt.CheckpointNote + Cosignature.SignatureLine(Checkpoint.Create(body.Origin, body.Size + 1, new byte[32]).ToText(), witness, witnessKey, 1_800_000_000);
+        Assert.Equal(ReceiptResult.TooFewCosignatures, ReceiptVerifier.Verify(receipt.WithCheckpointNote(forged), key, [witness], 0, out _));
+    }
+
+    [Fact]
     public async Task Every_event_is_a_leaf_and_each_header_carries_the_root_after_its_batch()
     {
         await using (LedgerEngine engine = await LedgerEngine.OpenAsync(Options()))
