@@ -25,8 +25,8 @@ namespace Micropay.Core.Audit;
 /// <item><c>results.bin</c>: every leaf's result code (4 bytes each, leaf i at <c>4 * i</c>): what the journal does not hold.</item>
 /// <item><c>batches.bin</c>: one 40-byte record per journal batch, batch n at <c>(n - 1) * 40</c>: first leaf index (8),
 /// first event timestamp (8), the batch number (8), event count (4), event size (4), operation code (2), zeros (6).</item>
-/// <item><c>checkpoints.bin</c>: every signed checkpoint, each as length (4), the last batch it covers (8), then the
-/// signed note's UTF-8 bytes.</item>
+/// <item><c>checkpoints.bin</c>: every signed checkpoint, each as length n (4), the last batch it covers (8), the
+/// signed note's n UTF-8 bytes, then n again (4), so the latest is found from the end without reading the rest.</item>
 /// </list>
 /// <para>One writer (the engine's apply thread) appends; any thread reads below the published size. The files are
 /// made durable (<see cref="Flush"/>) before every snapshot, which is what lets the journal before a snapshot be
@@ -455,10 +455,11 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
     public void AppendCheckpoint(ulong batchNumber, string note)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(note);
-        byte[] record = new byte[12 + bytes.Length];
+        byte[] record = new byte[CheckpointFraming + bytes.Length];
         BinaryPrimitives.WriteInt32LittleEndian(record, bytes.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(4), batchNumber);
         bytes.CopyTo(record, 12);
+        BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(12 + bytes.Length), bytes.Length);
         lock (_checkpoints)
         {
             _checkpoints.Write(record, _checkpointsLength);
@@ -466,49 +467,86 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
         }
     }
 
-    /// <summary>The checkpoints recovered from checkpoints.bin at <see cref="Restore"/> (last batch covered, note), oldest first.</summary>
-    public IReadOnlyList<(ulong BatchNumber, string Note)> RecoveredCheckpoints { get; private set; } = [];
+    /// <summary>The latest complete checkpoint in checkpoints.bin when <see cref="Restore"/> ran (last batch covered, note), or null.</summary>
+    public (ulong BatchNumber, string Note)? RecoveredCheckpoint { get; private set; }
 
-    /// <summary>Every complete checkpoint record in a checkpoints file's bytes, and where the complete records end.</summary>
+    /// <summary>The bytes a checkpoint record adds to its note: length, batch number, length.</summary>
+    public const int CheckpointFraming = 16;
+
+    /// <summary>Every complete checkpoint record in a checkpoints file's bytes, oldest first, and where the complete records end.</summary>
     public static List<(ulong BatchNumber, string Note)> ReadCheckpointRecords(ReadOnlySpan<byte> file, out long end)
     {
         var found = new List<(ulong, string)>();
-        long at = 0;
-        while (file.Length - at >= 12)
+        int at = 0;
+        while (TryReadCheckpointRecord(file[at..], out ulong batch, out ReadOnlySpan<byte> note))
         {
-            int length = BinaryPrimitives.ReadInt32LittleEndian(file[(int)at..]);
-            if (length <= 0 || length > SignedNote.MaxNoteBytes || file.Length - at - 12 < length)
-            {
-                break;
-            }
-
-            found.Add((BinaryPrimitives.ReadUInt64LittleEndian(file[(int)(at + 4)..]), Encoding.UTF8.GetString(file.Slice((int)(at + 12), length))));
-            at += 12 + length;
+            found.Add((batch, Encoding.UTF8.GetString(note)));
+            at += CheckpointFraming + note.Length;
         }
 
         end = at;
         return found;
     }
 
+    // One record at the start of bytes: its length at both ends must agree and fit.
+    private static bool TryReadCheckpointRecord(ReadOnlySpan<byte> bytes, out ulong batchNumber, out ReadOnlySpan<byte> note)
+    {
+        batchNumber = 0;
+        note = default;
+        if (bytes.Length < CheckpointFraming)
+        {
+            return false;
+        }
+
+        int length = BinaryPrimitives.ReadInt32LittleEndian(bytes);
+        if (length <= 0 || length > SignedNote.MaxNoteBytes || bytes.Length - CheckpointFraming < length ||
+            BinaryPrimitives.ReadInt32LittleEndian(bytes[(12 + length)..]) != length)
+        {
+            return false;
+        }
+
+        batchNumber = BinaryPrimitives.ReadUInt64LittleEndian(bytes[4..]);
+        note = bytes.Slice(12, length);
+        return true;
+    }
+
+    // Finds the latest checkpoint from the file's end (its trailing length says where it starts). A torn last record
+    // (a crash during its write: it was never durable, and is signed again later) makes the end unreadable; then, and
+    // only then, the file is scanned from the start and cut after its last complete record.
     private void LoadCheckpoints()
     {
         long length = _checkpoints.Length;
+        RecoveredCheckpoint = null;
+        if (length >= CheckpointFraming)
+        {
+            Span<byte> tail = stackalloc byte[4];
+            ReadExactly(_checkpoints, tail, length - 4);
+            int noteLength = BinaryPrimitives.ReadInt32LittleEndian(tail);
+            if (noteLength > 0 && noteLength <= SignedNote.MaxNoteBytes && noteLength + CheckpointFraming <= length)
+            {
+                byte[] record = new byte[noteLength + CheckpointFraming];
+                ReadExactly(_checkpoints, record, length - record.Length);
+                if (TryReadCheckpointRecord(record, out ulong batch, out ReadOnlySpan<byte> note))
+                {
+                    RecoveredCheckpoint = (batch, Encoding.UTF8.GetString(note));
+                    _checkpointsLength = length;
+                    return;
+                }
+            }
+        }
+
         if (length > int.MaxValue)
         {
-            throw new AuditLogException($"The audit log's checkpoints.bin in '{_directory}' is over 2 GiB.");
+            throw new AuditLogException($"The audit log's checkpoints.bin in '{_directory}' ends in a damaged record and is over 2 GiB, too large to scan for its last good one.");
         }
 
         byte[] bytes = new byte[length];
         ReadExactly(_checkpoints, bytes, 0);
-        RecoveredCheckpoints = ReadCheckpointRecords(bytes, out long end);
-
-        // A torn last record (a crash during its write) is cut: it was never made durable, and it is signed again later.
+        List<(ulong BatchNumber, string Note)> all = ReadCheckpointRecords(bytes, out long end);
+        RecoveredCheckpoint = all.Count == 0 ? null : all[^1];
         _checkpoints.SetLength(end);
         _checkpointsLength = end;
     }
-
-    /// <summary>Drops checkpoints over more leaves than the recovered tree (they cannot be: checkpoints cover durable batches only; a sign of a replaced journal).</summary>
-    public long CheckpointsLength => _checkpointsLength;
 
     /// <inheritdoc />
     public void Perfect(int height, long index, Span<byte> destination)
@@ -699,7 +737,7 @@ internal readonly record struct AuditSnapshotState(long TreeSize, ulong BatchCou
 internal readonly record struct LeafLocation(ulong BatchNumber, int EventIndex, BatchOperation Operation, int EventSize, ulong Timestamp, uint Result);
 
 /// <summary>The audit log's files do not hold what the journal or the snapshot says they must.</summary>
-public sealed class AuditLogException : Exception
+public sealed class AuditLogException : MicropayException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is wrong, and where.</param>

@@ -263,7 +263,17 @@ public sealed partial class LedgerEngine
 
         // Event i carries the batch's start plus i; the ledger's clock ends at the last event's (or at the start, for an empty batch).
         ulong first = count == 0 ? _ledger.LastTimestamp : _ledger.LastTimestamp - (ulong)(count - 1);
-        _audit!.AppendBatch(batch.BatchNumber, batch.Operation.Code, first, events, eventSize, _resultCodes.AsMemory(0, count));
+        try
+        {
+            _audit!.AppendBatch(batch.BatchNumber, batch.Operation.Code, first, events, eventSize, _resultCodes.AsMemory(0, count));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LedgerEngineException(
+                $"Writing the audit log in '{_auditOptions!.Directory}' failed after batch {batch.BatchNumber} was applied, so the engine stopped; reopening " +
+                "recovers the journal's state and rebuilds the audit files from the last snapshot.", e);
+        }
+
         _audit.GetCurrentRoot(batch.AuditRoot);
         batch.AuditSize = _audit.Size;
     }
@@ -354,14 +364,16 @@ public sealed partial class LedgerEngine
 
         var verifier = NoteVerifierKey.Create(origin, _options.OperatorKey.VerificationKey);
         Span<byte> root = stackalloc byte[MerkleHashes.Size];
-        foreach ((ulong batchNumber, string note) in _audit.RecoveredCheckpoints)
+        if (_audit.RecoveredCheckpoint is (ulong batchNumber, string note))
         {
-            // Each stored checkpoint must be this ledger's and agree with the tree the journal rebuilt: a checkpoint the
-            // tree contradicts means the journal (or the tiles) changed after it was signed.
+            // The latest stored checkpoint must be this ledger's and agree with the tree the journal rebuilt: one the tree
+            // contradicts means the journal (or the tiles) changed after it was signed. Only the latest is checked here (an
+            // open must not grow with the log's age); AuditVerifier checks them all.
             if (SignedNote.TryOpen(System.Text.Encoding.UTF8.GetBytes(note), [verifier], out string? text, out _) != NoteResult.Ok ||
                 !Audit.Checkpoint.TryParse(text, out Audit.Checkpoint? body, out _) || body.Size > _audit.Size)
             {
-                throw new AuditLogException($"A stored checkpoint (batch {batchNumber}) does not verify under the ledger's key {verifier}, or covers more than the journal holds.");
+                throw new AuditLogException(
+                    $"The latest stored checkpoint (batch {batchNumber}) does not verify under the ledger's key {verifier}, or covers more than the journal holds.");
             }
 
             _audit.GetRoot(body.Size, root);

@@ -109,6 +109,45 @@ public sealed class AuditEngineTests() : TemporaryDirectoryTest("mp-audit-engine
     }
 
     [Fact]
+    public async Task A_stored_checkpoint_the_rebuilt_tree_contradicts_stops_the_open_and_a_torn_one_is_cut()
+    {
+        string origin;
+        long size;
+        await using (LedgerEngine engine = await LedgerEngine.OpenAsync(Options()))
+        {
+            await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]);
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
+            SignedCheckpoint checkpoint = engine.Checkpoint();
+            origin = checkpoint.Checkpoint.Origin;
+            size = checkpoint.Size;
+        }
+
+        string file = Path.Combine(Tiles, "checkpoints.bin");
+        byte[] good = await File.ReadAllBytesAsync(file);
+
+        // A torn last record (half written when the power went) is cut; the one before it is the latest.
+        await File.WriteAllBytesAsync(file, [.. good, .. good.AsSpan(0, good.Length / 2).ToArray()]);
+        await using (LedgerEngine reopened = await LedgerEngine.OpenAsync(Options()))
+        {
+            Assert.Equal(size, reopened.LatestCheckpoint!.Size);
+        }
+
+        Assert.Equal(good.Length, new FileInfo(file).Length);
+
+        // A checkpoint the operator signed over another root at the same size: the journal's history is not the one signed.
+        string forged = SignedNote.Sign(Checkpoint.Create(origin, size, new byte[32]).ToText(), origin, Operator);
+        byte[] note = System.Text.Encoding.UTF8.GetBytes(forged);
+        byte[] record = new byte[16 + note.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record, note.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(4), 1);
+        note.CopyTo(record, 12);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(12 + note.Length), note.Length);
+        await File.WriteAllBytesAsync(file, [.. good, .. record]);
+        AuditLogException refused = await Assert.ThrowsAsync<AuditLogException>(async () => await LedgerEngine.OpenAsync(Options()));
+        Assert.Contains("history was rewritten", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_event_is_a_leaf_and_each_header_carries_the_root_after_its_batch()
     {
         await using (LedgerEngine engine = await LedgerEngine.OpenAsync(Options()))
