@@ -292,16 +292,38 @@ public sealed partial class LedgerEngine
         AuditOptions options = _auditOptions!;
         if ((options.CheckpointEveryBatches > 0 && _batchesSinceCheckpoint >= options.CheckpointEveryBatches) || CheckpointIntervalPassed())
         {
-            SignCheckpoint();
+            SignCheckpointOrStop();
         }
     }
 
     /// <summary>Publisher, while no batch arrives: durable batches that have waited the interval get their checkpoint.</summary>
     private void IdleCheckpoint()
     {
-        if (_batchesSinceCheckpoint > 0 && CheckpointIntervalPassed())
+        if (_batchesSinceCheckpoint > 0 && CheckpointIntervalPassed() && Volatile.Read(ref _fault) is null)
+        {
+            try
+            {
+                SignCheckpointOrStop();
+            }
+            catch (LedgerEngineException e)
+            {
+                // No batch is in hand to carry the failure: stop the engine here, as the append path would.
+                Fault(e);
+            }
+        }
+    }
+
+    // The publisher's periodic checkpoint: a write failure of checkpoints.bin stops the engine, like the apply loop's
+    // failure to write the tiles (the audit directory is failing), with a message that names it.
+    private void SignCheckpointOrStop()
+    {
+        try
         {
             SignCheckpoint();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LedgerEngineException($"Writing a checkpoint to the audit log in '{_auditOptions!.Directory}' failed, so the engine stopped.", e);
         }
     }
 
