@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -23,8 +24,10 @@ namespace Micropay.Core.Audit;
 /// <item><c>batches.bin</c>: one 40-byte record per journal batch, batch n at <c>(n - 1) * 40</c>: first leaf index (8),
 /// first event timestamp (8), offset of its first leaf in entries.bin (8), event count (4), event size (4), operation
 /// code (2), zeros (6).</item>
-/// <item><c>checkpoints.bin</c>: every signed checkpoint, each as length (4), the last batch it covers (8), then the
-/// signed note's UTF-8 bytes.</item>
+/// <item><c>checkpoints.bin</c>: every signed checkpoint, each as length (4), the last batch it covers (8), the
+/// signed note's UTF-8 bytes, then the CRC-32C (4) of everything before it in the record. Records appended since the
+/// last flush may come back from a power cut with any of their sectors lost (zeros) and later ones kept: the CRC tells
+/// such a torn record from a written one, and recovery cuts the file at the first torn record.</item>
 /// </list>
 /// <para>One writer (the engine's apply thread) appends; any thread reads below the published size. The files are
 /// made durable (<see cref="Flush"/>) before every snapshot, which is what lets the journal before a snapshot be
@@ -409,10 +412,11 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
     public void AppendCheckpoint(ulong batchNumber, string note)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(note);
-        byte[] record = new byte[12 + bytes.Length];
+        byte[] record = new byte[12 + bytes.Length + 4];
         BinaryPrimitives.WriteInt32LittleEndian(record, bytes.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(4), batchNumber);
         bytes.CopyTo(record, 12);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12 + bytes.Length), Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, record.AsSpan(0, 12 + bytes.Length)));
         lock (_checkpoints)
         {
             _checkpoints.Write(record, _checkpointsLength);
@@ -423,21 +427,27 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
     /// <summary>The checkpoints recovered from checkpoints.bin at <see cref="Restore"/> (last batch covered, note), oldest first.</summary>
     public IReadOnlyList<(ulong BatchNumber, string Note)> RecoveredCheckpoints { get; private set; } = [];
 
-    /// <summary>Every complete checkpoint record in a checkpoints file's bytes, and where the complete records end.</summary>
+    /// <summary>Every checkpoint record in a checkpoints file's bytes up to the first torn one (cut short, or failing its CRC), and where they end.</summary>
     public static List<(ulong BatchNumber, string Note)> ReadCheckpointRecords(ReadOnlySpan<byte> file, out long end)
     {
         var found = new List<(ulong, string)>();
         long at = 0;
-        while (file.Length - at >= 12)
+        while (file.Length - at >= 16)
         {
             int length = BinaryPrimitives.ReadInt32LittleEndian(file[(int)at..]);
-            if (length <= 0 || length > SignedNote.MaxNoteBytes || file.Length - at - 12 < length)
+            if (length <= 0 || length > SignedNote.MaxNoteBytes || file.Length - at - 16 < length)
             {
                 break;
             }
 
-            found.Add((BinaryPrimitives.ReadUInt64LittleEndian(file[(int)(at + 4)..]), Encoding.UTF8.GetString(file.Slice((int)(at + 12), length))));
-            at += 12 + length;
+            ReadOnlySpan<byte> record = file.Slice((int)at, 12 + length);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(file[(int)(at + 12 + length)..]) != Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, record))
+            {
+                break;
+            }
+
+            found.Add((BinaryPrimitives.ReadUInt64LittleEndian(record[4..]), Encoding.UTF8.GetString(record[12..])));
+            at += 12 + length + 4;
         }
 
         end = at;
@@ -456,7 +466,8 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
         ReadExactly(_checkpoints, bytes, 0);
         RecoveredCheckpoints = ReadCheckpointRecords(bytes, out long end);
 
-        // A torn last record (a crash during its write) is cut: it was never made durable, and it is signed again later.
+        // Torn records (appended since the last flush, then cut by a crash) are cut with everything after them: none was
+        // made durable, and a lost checkpoint is signed again later.
         _checkpoints.SetLength(end);
         _checkpointsLength = end;
     }

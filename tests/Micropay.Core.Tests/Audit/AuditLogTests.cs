@@ -530,7 +530,16 @@ public sealed class AuditLogTests() : TemporaryDirectoryTest("mp-audit-log-")
         Assert.Equal(2, AuditLog.ReadCheckpointRecords(torn, out long tornEnd).Count);
         Assert.Equal(bytes.Length, tornEnd);
         Assert.Equal(2, AuditLog.ReadCheckpointRecords([.. bytes, 9, 0], out _).Count);
-        Assert.Equal(2, AuditLog.ReadCheckpointRecords([.. bytes, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0], out _).Count);
+        Assert.Equal(2, AuditLog.ReadCheckpointRecords([.. bytes, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], out _).Count);
+
+        // A record whose CRC does not match its bytes ends them too (a lost sector), and so does each byte of a record changed.
+        for (int at = 0; at < bytes.Length / 2; at++)
+        {
+            byte[] changed = [.. bytes];
+            changed[at] ^= 0x20;
+            Assert.Empty(AuditLog.ReadCheckpointRecords(changed, out long changedEnd));
+            Assert.Equal(0, changedEnd);
+        }
 
         File.WriteAllBytes(file, torn);
         using AuditLog reopened = AuditLog.Open(twin.Directory, StoreFileSystem.Os);
@@ -538,6 +547,58 @@ public sealed class AuditLogTests() : TemporaryDirectoryTest("mp-audit-log-")
         Assert.Equal(2, reopened.RecoveredCheckpoints.Count);
         Assert.Equal(bytes.Length, reopened.CheckpointsLength);
         Assert.Equal(bytes.Length, new FileInfo(file).Length);
+    }
+
+    [Fact]
+    public void Restore_ACheckpointRecordWithALostSectorInItsNote_IsCutWithEverythingAfterIt()
+    {
+        // Found by AuditPowerLossTests (seed 0): records appended after the last flush are not durable, and a power cut
+        // keeps or loses each of their sectors, so a record can keep its length field and lose part of its note (zeros),
+        // with intact records after it. Such a record must be cut like a short one, not recovered as a note that then
+        // fails to verify and stops the ledger from opening.
+        using AuditLogTwin twin = Twin(79);
+        twin.GrowTo(10);
+        twin.Log.AppendCheckpoint(1, "durable\n");
+        twin.Log.Flush();
+        AuditSnapshotState state = twin.Log.CaptureState();
+        long durable = twin.Log.CheckpointsLength;
+        twin.Log.AppendCheckpoint(2, "torn " + new string('x', 600) + "\n");
+        twin.Log.AppendCheckpoint(3, "kept after the torn one\n");
+        twin.Log.Dispose();
+
+        string file = Path.Combine(twin.Directory, "checkpoints.bin");
+        byte[] bytes = File.ReadAllBytes(file);
+        Array.Clear(bytes, (int)durable + 100, 50);
+        File.WriteAllBytes(file, bytes);
+
+        using AuditLog reopened = AuditLog.Open(twin.Directory, StoreFileSystem.Os);
+        reopened.Restore(state);
+        Assert.Equal(new List<(ulong, string)> { (1UL, "durable\n") }, reopened.RecoveredCheckpoints);
+        Assert.Equal(durable, reopened.CheckpointsLength);
+        Assert.Equal(durable, new FileInfo(file).Length);
+    }
+
+    [Fact]
+    public void Restore_ACheckpointRecordWithAStaleBatchNumber_IsCut()
+    {
+        // The record's first bytes (length, batch) and its note can lie in different sectors: a lost batch number with
+        // the note kept must not give a checkpoint that names the wrong batch.
+        using AuditLogTwin twin = Twin(83);
+        twin.GrowTo(10);
+        twin.Log.Flush();
+        AuditSnapshotState state = twin.Log.CaptureState();
+        twin.Log.AppendCheckpoint(0x0102030405060708, "a note\n");
+        twin.Log.Dispose();
+
+        string file = Path.Combine(twin.Directory, "checkpoints.bin");
+        byte[] bytes = File.ReadAllBytes(file);
+        Array.Clear(bytes, 4, 8);
+        File.WriteAllBytes(file, bytes);
+
+        using AuditLog reopened = AuditLog.Open(twin.Directory, StoreFileSystem.Os);
+        reopened.Restore(state);
+        Assert.Empty(reopened.RecoveredCheckpoints);
+        Assert.Equal(0, reopened.CheckpointsLength);
     }
 
     [Fact]
