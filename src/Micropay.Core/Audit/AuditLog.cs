@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -26,7 +27,10 @@ namespace Micropay.Core.Audit;
 /// <item><c>batches.bin</c>: one 40-byte record per journal batch, batch n at <c>(n - 1) * 40</c>: first leaf index (8),
 /// first event timestamp (8), the batch number (8), event count (4), event size (4), operation code (2), zeros (6).</item>
 /// <item><c>checkpoints.bin</c>: every signed checkpoint, each as length n (4), the last batch it covers (8), the
-/// signed note's n UTF-8 bytes, then n again (4), so the latest is found from the end without reading the rest.</item>
+/// signed note's n UTF-8 bytes, the CRC-32C of those (4), then n again (4), so the latest is found from the end. Records
+/// appended since the last flush may come back from a power cut with any of their sectors lost (zeros) and later ones
+/// kept: the CRC tells such a torn record from a written one, and recovery cuts the file at the first torn record after
+/// the snapshot's durable end of the file.</item>
 /// </list>
 /// <para>One writer (the engine's apply thread) appends; any thread reads below the published size. The files are
 /// made durable (<see cref="Flush"/>) before every snapshot, which is what lets the journal before a snapshot be
@@ -182,7 +186,7 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
         _results.SetLength(_size * sizeof(uint));
         _batches.SetLength((long)_batchCount * BatchRecordSize);
         Publish();
-        LoadCheckpoints();
+        LoadCheckpoints(state.CheckpointsLength);
     }
 
     /// <summary>The state a snapshot taken now records (the frontier's hashes, largest subtree first).</summary>
@@ -199,7 +203,13 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
             }
         }
 
-        return new AuditSnapshotState(_size, _batchCount, frontier);
+        long checkpoints;
+        lock (_checkpoints)
+        {
+            checkpoints = _checkpointsLength;
+        }
+
+        return new AuditSnapshotState(_size, _batchCount, checkpoints, frontier);
     }
 
     /// <summary>
@@ -459,7 +469,8 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(record, bytes.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(4), batchNumber);
         bytes.CopyTo(record, 12);
-        BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(12 + bytes.Length), bytes.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12 + bytes.Length), Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, record.AsSpan(0, 12 + bytes.Length)));
+        BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(16 + bytes.Length), bytes.Length);
         lock (_checkpoints)
         {
             _checkpoints.Write(record, _checkpointsLength);
@@ -467,13 +478,25 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
         }
     }
 
-    /// <summary>The latest complete checkpoint in checkpoints.bin when <see cref="Restore"/> ran (last batch covered, note), or null.</summary>
+    /// <summary>The length of checkpoints.bin's complete records (what a snapshot taken now records as durable once flushed).</summary>
+    public long CheckpointsLength
+    {
+        get
+        {
+            lock (_checkpoints)
+            {
+                return _checkpointsLength;
+            }
+        }
+    }
+
+    /// <summary>The latest intact checkpoint in checkpoints.bin when <see cref="Restore"/> ran (last batch covered, note), or null.</summary>
     public (ulong BatchNumber, string Note)? RecoveredCheckpoint { get; private set; }
 
-    /// <summary>The bytes a checkpoint record adds to its note: length, batch number, length.</summary>
-    public const int CheckpointFraming = 16;
+    /// <summary>The bytes a checkpoint record adds to its note: length, batch number, CRC-32C, length.</summary>
+    public const int CheckpointFraming = 20;
 
-    /// <summary>Every complete checkpoint record in a checkpoints file's bytes, oldest first, and where the complete records end.</summary>
+    /// <summary>Every checkpoint record in a checkpoints file's bytes up to the first torn one (cut short, or failing its CRC), oldest first, and where they end.</summary>
     public static List<(ulong BatchNumber, string Note)> ReadCheckpointRecords(ReadOnlySpan<byte> file, out long end)
     {
         var found = new List<(ulong, string)>();
@@ -488,7 +511,7 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
         return found;
     }
 
-    // One record at the start of bytes: its length at both ends must agree and fit.
+    // One record at the start of bytes: its lengths agree and fit, and its CRC holds.
     private static bool TryReadCheckpointRecord(ReadOnlySpan<byte> bytes, out ulong batchNumber, out ReadOnlySpan<byte> note)
     {
         batchNumber = 0;
@@ -500,7 +523,8 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
 
         int length = BinaryPrimitives.ReadInt32LittleEndian(bytes);
         if (length <= 0 || length > SignedNote.MaxNoteBytes || bytes.Length - CheckpointFraming < length ||
-            BinaryPrimitives.ReadInt32LittleEndian(bytes[(12 + length)..]) != length)
+            BinaryPrimitives.ReadInt32LittleEndian(bytes[(16 + length)..]) != length ||
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[(12 + length)..]) != Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, bytes[..(12 + length)]))
         {
             return false;
         }
@@ -510,42 +534,57 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
         return true;
     }
 
-    // Finds the latest checkpoint from the file's end (its trailing length says where it starts). A torn last record
-    // (a crash during its write: it was never durable, and is signed again later) makes the end unreadable; then, and
-    // only then, the file is scanned from the start and cut after its last complete record.
-    private void LoadCheckpoints()
+    // Recovers checkpoints.bin. Below durableEnd (its length when the snapshot was taken; flushed before the snapshot was
+    // written) the records are durable: only the last one is read, from its trailing length. After it, records appended
+    // since may be torn by a power cut (any sector lost), so they are read one by one and the file is cut at the first
+    // torn one: none of those was durable, and a lost checkpoint is signed again identically. The scan is bounded by
+    // the checkpoints signed since the snapshot, so an open does not grow with the log's age.
+    private void LoadCheckpoints(long durableEnd)
     {
         long length = _checkpoints.Length;
+        if (durableEnd > length)
+        {
+            throw new AuditLogException(
+                $"The audit log's checkpoints.bin in '{_directory}' holds {length} bytes, but the snapshot recorded {durableEnd} durable ones: it was cut or replaced.");
+        }
+
+        if (length - durableEnd > int.MaxValue)
+        {
+            throw new AuditLogException($"The audit log's checkpoints.bin in '{_directory}' holds over 2 GiB since the last snapshot.");
+        }
+
         RecoveredCheckpoint = null;
-        if (length >= CheckpointFraming)
+        if (durableEnd > 0)
         {
             Span<byte> tail = stackalloc byte[4];
-            ReadExactly(_checkpoints, tail, length - 4);
+            ReadExactly(_checkpoints, tail, durableEnd - 4);
             int noteLength = BinaryPrimitives.ReadInt32LittleEndian(tail);
-            if (noteLength > 0 && noteLength <= SignedNote.MaxNoteBytes && noteLength + CheckpointFraming <= length)
+            byte[] last = noteLength > 0 && noteLength <= SignedNote.MaxNoteBytes && noteLength + CheckpointFraming <= durableEnd
+                ? new byte[noteLength + CheckpointFraming]
+                : [];
+            if (last.Length != 0)
             {
-                byte[] record = new byte[noteLength + CheckpointFraming];
-                ReadExactly(_checkpoints, record, length - record.Length);
-                if (TryReadCheckpointRecord(record, out ulong batch, out ReadOnlySpan<byte> note))
-                {
-                    RecoveredCheckpoint = (batch, Encoding.UTF8.GetString(note));
-                    _checkpointsLength = length;
-                    return;
-                }
+                ReadExactly(_checkpoints, last, durableEnd - last.Length);
             }
+
+            if (!TryReadCheckpointRecord(last, out ulong batch, out ReadOnlySpan<byte> note))
+            {
+                throw new AuditLogException($"The last durable checkpoint in '{_directory}' (ending at byte {durableEnd} of checkpoints.bin) is damaged.");
+            }
+
+            RecoveredCheckpoint = (batch, Encoding.UTF8.GetString(note));
         }
 
-        if (length > int.MaxValue)
+        byte[] recent = new byte[length - durableEnd];
+        ReadExactly(_checkpoints, recent, durableEnd);
+        List<(ulong BatchNumber, string Note)> after = ReadCheckpointRecords(recent, out long end);
+        if (after.Count != 0)
         {
-            throw new AuditLogException($"The audit log's checkpoints.bin in '{_directory}' ends in a damaged record and is over 2 GiB, too large to scan for its last good one.");
+            RecoveredCheckpoint = after[^1];
         }
 
-        byte[] bytes = new byte[length];
-        ReadExactly(_checkpoints, bytes, 0);
-        List<(ulong BatchNumber, string Note)> all = ReadCheckpointRecords(bytes, out long end);
-        RecoveredCheckpoint = all.Count == 0 ? null : all[^1];
-        _checkpoints.SetLength(end);
-        _checkpointsLength = end;
+        _checkpoints.SetLength(durableEnd + end);
+        _checkpointsLength = durableEnd + end;
     }
 
     /// <inheritdoc />
@@ -728,9 +767,9 @@ internal sealed class AuditLog : ISubtreeHashes, IDisposable
 }
 
 /// <summary>What a snapshot records of the audit log: the tree's size and frontier (largest complete subtree first), and the files' extent.</summary>
-internal readonly record struct AuditSnapshotState(long TreeSize, ulong BatchCount, ReadOnlyMemory<byte> Frontier)
+internal readonly record struct AuditSnapshotState(long TreeSize, ulong BatchCount, long CheckpointsLength, ReadOnlyMemory<byte> Frontier)
 {
-    public static AuditSnapshotState Empty => new(0, 0, ReadOnlyMemory<byte>.Empty);
+    public static AuditSnapshotState Empty => new(0, 0, 0, ReadOnlyMemory<byte>.Empty);
 }
 
 /// <summary>Where a leaf's event is in the journal, with what the audit log holds of it (its operation, timestamp and result).</summary>

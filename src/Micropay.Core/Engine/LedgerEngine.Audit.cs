@@ -427,8 +427,9 @@ public sealed partial class LedgerEngine
 ///     16   32 BatchHash     SHA-256 of that batch's encoded bytes (filled in by the publisher, which alone knows it)
 ///     48    8 TreeSize      leaves
 ///     56    8 BatchCount    batch records in batches.bin
-///     64   32 Root          the tree's root (checked against the frontier)
-///     96 32*k Frontier      k = popcount(TreeSize) hashes of complete subtrees, largest (leftmost) first
+///     64    8 Checkpoints   bytes of checkpoints.bin made durable with the snapshot
+///     72   32 Root          the tree's root (checked against the frontier)
+///    104 32*k Frontier      k = popcount(TreeSize) hashes of complete subtrees, largest (leftmost) first
 /// </code>
 /// <para>"audit" sorts first in the envelope, so the batch hash sits at a fixed offset of the snapshot's first bytes
 /// (<see cref="BatchHashOffset"/>), where the publisher writes it before handing the snapshot to the store.</para>
@@ -440,7 +441,7 @@ internal sealed class AuditSnapshotSection(Func<(ulong BatchNumber, AuditLog? Lo
     /// <summary>Where the batch hash lies in the whole envelope: its header (16), the section's frame, then 16 bytes in.</summary>
     public const int BatchHashOffset = 16 + 2 + 5 + 8 + 16;
 
-    private const int FixedSize = 96;
+    private const int FixedSize = 104;
     private const uint Version = 1;
 
     private AuditSnapshotState? _captured;
@@ -469,7 +470,8 @@ internal sealed class AuditSnapshotSection(Func<(ulong BatchNumber, AuditLog? Lo
         {
             BinaryPrimitives.WriteInt64LittleEndian(p[48..], captured.TreeSize);
             BinaryPrimitives.WriteUInt64LittleEndian(p[56..], captured.BatchCount);
-            log.GetCurrentRoot(p.Slice(64, MerkleHashes.Size));
+            BinaryPrimitives.WriteInt64LittleEndian(p[64..], captured.CheckpointsLength);
+            log.GetCurrentRoot(p.Slice(72, MerkleHashes.Size));
             captured.Frontier.Span.CopyTo(p[FixedSize..]);
         }
 
@@ -511,13 +513,19 @@ internal sealed class AuditSnapshotSection(Func<(ulong BatchNumber, AuditLog? Lo
             throw new LedgerSnapshotException(4, $"the \"{SectionName}\" section's flags or tree fields are inconsistent");
         }
 
-        var state = new AuditSnapshotState(treeSize, BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(56)), p.AsMemory(FixedSize));
+        long checkpoints = BinaryPrimitives.ReadInt64LittleEndian(p.AsSpan(64));
+        if (checkpoints < 0)
+        {
+            throw new LedgerSnapshotException(64, $"the \"{SectionName}\" section's checkpoints length is negative");
+        }
+
+        var state = new AuditSnapshotState(treeSize, BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(56)), checkpoints, p.AsMemory(FixedSize));
         return new Parsed(
             BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(8)),
             new BatchHash(p.AsSpan(16, BatchHash.Size)),
             flags == 1,
             state,
-            p.AsMemory(64, MerkleHashes.Size));
+            p.AsMemory(72, MerkleHashes.Size));
     }
 
     public readonly record struct Parsed(ulong BatchNumber, BatchHash BatchHash, bool HasTree, AuditSnapshotState Tree, ReadOnlyMemory<byte> Root);

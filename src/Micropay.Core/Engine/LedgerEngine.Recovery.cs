@@ -467,7 +467,7 @@ public sealed partial class LedgerEngine
         audit.GetCurrentRoot(root);
         if (!root.SequenceEqual(withTree.Root.Span))
         {
-            throw new LedgerSnapshotException(64, "the audit section's root is not its frontier's");
+            throw new LedgerSnapshotException(72, "the audit section's root is not its frontier's");
         }
     }
 }

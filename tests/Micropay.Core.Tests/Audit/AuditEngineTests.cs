@@ -137,11 +137,13 @@ public sealed class AuditEngineTests() : TemporaryDirectoryTest("mp-audit-engine
         // A checkpoint the operator signed over another root at the same size: the journal's history is not the one signed.
         string forged = SignedNote.Sign(Checkpoint.Create(origin, size, new byte[32]).ToText(), origin, Operator);
         byte[] note = System.Text.Encoding.UTF8.GetBytes(forged);
-        byte[] record = new byte[16 + note.Length];
+        byte[] record = new byte[20 + note.Length];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record, note.Length);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(4), 1);
         note.CopyTo(record, 12);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(12 + note.Length), note.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(
+            record.AsSpan(12 + note.Length), System.IO.Hashing.Crc32.HashToUInt32(System.IO.Hashing.Crc32ParameterSet.Crc32C, record.AsSpan(0, 12 + note.Length)));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(16 + note.Length), note.Length);
         await File.WriteAllBytesAsync(file, [.. good, .. record]);
         AuditLogException refused = await Assert.ThrowsAsync<AuditLogException>(async () => await LedgerEngine.OpenAsync(Options()));
         Assert.Contains("history was rewritten", refused.Message, StringComparison.Ordinal);
