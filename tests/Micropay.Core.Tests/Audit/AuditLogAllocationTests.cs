@@ -29,8 +29,8 @@ public sealed class AuditLogAllocationTests() : TemporaryDirectoryTest("mp-audit
             timestamp += BatchSize;
         }
 
-        // 100 measured batches after 300 warm ones (after 20, a run under a loaded full suite once measured an allocation:
-        // the JIT's tiers settle late there): 100,000 leaves, crossing level-1 tile hashes and a level-2 hash (5 x 65,536).
+        // 100 measured batches after 300 warm ones (after 20, a loaded full suite run once measured an allocation, not reproduced
+        // alone; most likely late tier-up, not verified): 100,000 leaves, crossing level-1 tile hashes and a level-2 hash (5 x 65,536).
         long allocated = Allocations.OnDedicatedThread(Append, 300, Append, 100);
 
         Assert.Equal(400L * BatchSize, log.Size);
