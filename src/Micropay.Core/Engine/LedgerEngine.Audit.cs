@@ -390,7 +390,7 @@ public sealed partial class LedgerEngine
         {
             // The latest stored checkpoint must be this ledger's and agree with the tree the journal rebuilt: one the tree
             // contradicts means the journal (or the tiles) changed after it was signed. Only the latest is checked here (an
-            // open must not grow with the log's age); AuditVerifier checks them all.
+            // open must not grow with the log's age).
             if (SignedNote.TryOpen(System.Text.Encoding.UTF8.GetBytes(note), [verifier], out string? text, out _) != NoteResult.Ok ||
                 !Audit.Checkpoint.TryParse(text, out Audit.Checkpoint? body, out _) || body.Size > _audit.Size)
             {
