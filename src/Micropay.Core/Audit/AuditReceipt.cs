@@ -68,6 +68,14 @@ public sealed class AuditReceipt
     /// <summary>The ledger's signed checkpoint of the tree the proof is for.</summary>
     public string CheckpointNote { get; }
 
+    /// <summary>
+    /// The same receipt under another note of the same checkpoint: the ledger's note with witnesses' cosignature lines
+    /// added (a witness co-signs the checkpoint's text; the ledger's signature and the proof stay valid).
+    /// </summary>
+    /// <param name="checkpointNote">The signed note.</param>
+    /// <returns>The receipt with that note.</returns>
+    public AuditReceipt WithCheckpointNote(string checkpointNote) => new(LeafIndex, _leaf, _proof, checkpointNote);
+
     /// <summary>The leaf, read (a receipt whose leaf does not parse never verifies).</summary>
     /// <param name="leaf">The leaf.</param>
     /// <returns>Whether the leaf bytes parse.</returns>

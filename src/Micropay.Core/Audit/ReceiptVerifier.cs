@@ -25,6 +25,9 @@ public enum ReceiptResult : byte
 
     /// <summary>The inclusion proof does not lead from the leaf to the checkpoint's root: the leaf or the proof was altered.</summary>
     ProofInvalid = 6,
+
+    /// <summary>Fewer of the trusted witnesses than required co-signed the checkpoint (C2SP tlog-cosignature), or one's cosignature does not verify.</summary>
+    TooFewCosignatures = 7,
 }
 
 /// <summary>
@@ -49,6 +52,53 @@ public static class ReceiptVerifier
     /// <param name="ledgerKey">The ledger's checkpoint verifier key (its name is the log's origin).</param>
     /// <returns>The outcome.</returns>
     public static ReceiptResult Verify(AuditReceipt receipt, NoteVerifierKey ledgerKey) => Verify(receipt, ledgerKey, out _);
+
+    /// <summary>
+    /// Checks a receipt whose checkpoint must also be co-signed by at least <paramref name="required"/> of
+    /// <paramref name="witnesses"/> (C2SP tlog-cosignature): witnesses vouch that the ledger showed them the same tree, so
+    /// it cannot give this payer a history it hides from others. A witness's bad cosignature fails the receipt.
+    /// </summary>
+    /// <param name="receipt">The receipt (its checkpoint note with the witnesses' lines: <see cref="AuditReceipt.WithCheckpointNote"/>).</param>
+    /// <param name="ledgerKey">The ledger's checkpoint verifier key.</param>
+    /// <param name="witnesses">The witnesses the caller trusts.</param>
+    /// <param name="required">How many of them must have co-signed.</param>
+    /// <param name="leaf">The verified leaf, when the result is <see cref="ReceiptResult.Ok"/>.</param>
+    /// <returns>The outcome.</returns>
+    public static ReceiptResult Verify(AuditReceipt receipt, NoteVerifierKey ledgerKey, IReadOnlyList<CosignerKey> witnesses, int required, out AuditLeaf leaf)
+    {
+        ArgumentNullException.ThrowIfNull(witnesses);
+        ArgumentOutOfRangeException.ThrowIfNegative(required);
+        ReceiptResult result = Verify(receipt, ledgerKey, out leaf);
+        if (result != ReceiptResult.Ok)
+        {
+            return result;
+        }
+
+        byte[] note = Encoding.UTF8.GetBytes(receipt.CheckpointNote);
+        int cosigned = 0;
+        foreach (CosignerKey witness in witnesses)
+        {
+            switch (Cosignature.TryVerify(note, witness, out _))
+            {
+                case CosignatureResult.Ok:
+                    cosigned++;
+                    break;
+                case CosignatureResult.NotCosigned:
+                    break;
+                default:
+                    leaf = default;
+                    return ReceiptResult.TooFewCosignatures;
+            }
+        }
+
+        if (cosigned < required)
+        {
+            leaf = default;
+            return ReceiptResult.TooFewCosignatures;
+        }
+
+        return ReceiptResult.Ok;
+    }
 
     /// <summary>Checks a receipt.</summary>
     /// <param name="receipt">The receipt.</param>

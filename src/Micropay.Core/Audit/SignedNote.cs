@@ -23,7 +23,7 @@ public static class SignedNote
     internal const string Dash = "\u2014 ";
 
     /// <summary>Signs <paramref name="text"/> with <paramref name="key"/> under <paramref name="name"/>, as a note with one signature.</summary>
-    /// <param name="text">Non-empty text ending in "\n", without a blank line or control characters other than newlines.</param>
+    /// <param name="text">Non-empty text ending in "\n", without ASCII control characters other than newlines.</param>
     /// <param name="name">The key name.</param>
     /// <param name="key">The signing key.</param>
     /// <returns>The signed note.</returns>
@@ -34,7 +34,7 @@ public static class SignedNote
         ArgumentNullException.ThrowIfNull(key);
         if (!IsValidText(text))
         {
-            throw new ArgumentException("A note's text is non-empty, ends in a newline, has no blank line and no control character but newlines.", nameof(text));
+            throw new ArgumentException("A note's text is non-empty, ends in a newline, and has no ASCII control character but newlines.", nameof(text));
         }
 
         NoteVerifierKey verifier = NoteVerifierKey.Create(name, key.VerificationKey);
@@ -217,8 +217,9 @@ public static class SignedNote
         return true;
     }
 
-    // Non-empty, ends in a newline, no blank line, no control characters but newlines.
+    // C2SP signed-note: non-empty, ends in a newline, no ASCII control character but the newline. The text may hold
+    // empty lines (the split at the last blank line keeps it unambiguous), and characters from DEL up are text, as Go's
+    // note package reads them (checked against it: tests/Micropay.Core.Interop).
     private static bool IsValidText(string text) =>
-        text.Length != 0 && text.EndsWith('\n') && !text.Contains("\n\n", StringComparison.Ordinal) &&
-        !text.Any(c => c != '\n' && char.IsControl(c));
+        text.Length != 0 && text.EndsWith('\n') && !text.Any(c => c < ' ' && c != '\n');
 }

@@ -26,7 +26,7 @@ public enum AuditFindingKind : byte
     /// <summary>A version 2 batch header's audit tree size or root is not what replaying the journal gives.</summary>
     HeaderRootMismatch = 5,
 
-    /// <summary>A leaf in entries.bin is not the leaf the replay gives (event record, result, timestamp, place), or the file is shorter or longer than the journal's leaves.</summary>
+    /// <summary>A result in results.bin is not the result replaying the journal gives (what a receipt would then prove wrongly), or the file is shorter or longer than the journal's leaves.</summary>
     LeafMismatch = 6,
 
     /// <summary>A batch record in batches.bin is not what the replay gives (first leaf, first timestamp, offset, count, event size, operation), or the file is shorter or longer.</summary>

@@ -4,7 +4,8 @@ namespace Micropay.Core.Engine;
 /// <remarks>
 /// The verifier reads the journal twice: once to check every record's framing, checksum and order, once to replay it in
 /// batch order. <see cref="BytesTotal"/> counts both reads, so <see cref="BytesDone"/> / <see cref="BytesTotal"/> is the
-/// fraction done.
+/// fraction done. For a damaged journal the last report may stay below the total: the second pass skips what the first
+/// found unsound.
 /// </remarks>
 public readonly struct AuditProgress
 {

@@ -218,7 +218,7 @@ public static partial class AuditVerifier
 
         private AuditFiles(StoreFileSystem fs, string directory)
         {
-            Entries = FileReader.Open(fs, System.IO.Path.Combine(directory, "entries.bin"));
+            Results = FileReader.Open(fs, System.IO.Path.Combine(directory, "results.bin"));
             Batches = FileReader.Open(fs, System.IO.Path.Combine(directory, "batches.bin"));
             Checkpoints = FileReader.Open(fs, System.IO.Path.Combine(directory, "checkpoints.bin"));
             for (int level = 0; level < Levels; level++)
@@ -227,7 +227,7 @@ public static partial class AuditVerifier
             }
         }
 
-        public FileReader Entries { get; }
+        public FileReader Results { get; }
 
         public FileReader Batches { get; }
 
@@ -239,7 +239,7 @@ public static partial class AuditVerifier
 
         public void Dispose()
         {
-            Entries.Dispose();
+            Results.Dispose();
             Batches.Dispose();
             Checkpoints.Dispose();
             foreach (FileReader level in Hashes)

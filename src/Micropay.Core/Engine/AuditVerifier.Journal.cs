@@ -83,6 +83,7 @@ public static partial class AuditVerifier
                         continue;
                     }
 
+                    Advance(FileLedgerStore.FileHeaderSize, batchDone: false);
                     if (first != nameFirst)
                     {
                         Report(AuditFindingKind.RecordDamaged, nameFirst, path, 16, $"The segment's header says its first batch is {first}, its file name says {nameFirst}.");
@@ -287,10 +288,11 @@ public static partial class AuditVerifier
             ulong b = from;
             while (b <= to)
             {
-                (ulong From, ulong To)? damage = _damaged.Find(d => d.From <= b && b <= d.To);
-                if (damage is { } d)
+                // FindIndex, not Find: Find returns a default (0, 0) for no match, which would read as damage.
+                int damage = _damaged.FindIndex(d => d.From <= b && b <= d.To);
+                if (damage >= 0)
                 {
-                    b = d.To + 1;
+                    b = _damaged[damage].To + 1;
                     continue;
                 }
 
@@ -322,6 +324,7 @@ public static partial class AuditVerifier
                     _reader = null;
                     _readerSegment = stored.Segment;
                     _reader = FileReader.Open(_fs, path);
+                    Advance(FileLedgerStore.FileHeaderSize, batchDone: false);
                 }
 
                 if (_payload.Length < stored.PayloadLength)

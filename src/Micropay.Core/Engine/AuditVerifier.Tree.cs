@@ -5,7 +5,7 @@ using Micropay.Core.Storage;
 
 namespace Micropay.Core.Engine;
 
-// The audit log: the replay's leaves against entries.bin and batches.bin, the tree rebuilt as a compact range (its
+// The audit log: the replay's results and batch records against results.bin and batches.bin, its leaf hashes against hashes-0.bin, the tree rebuilt as a compact range (its
 // complete subtrees against every level of tiles as they complete), and every stored checkpoint against the tree at its
 // size. Independent of AuditLog's own tree code: the files are checked by other code than the code that wrote them.
 public static partial class AuditVerifier
@@ -19,11 +19,10 @@ public static partial class AuditVerifier
         private readonly List<StoredCheckpoint> _checkpoints = [];
         private List<StoredCheckpoint> _checkpointsByBatch = [];
         private AuditFiles _files = null!;
-        private long _entriesCursor;
-        private bool _entriesBroken;
+        private bool _resultsBroken;
         private bool _batchesBroken;
         private byte[] _leaves = [];
-        private byte[] _storedLeaves = [];
+        private byte[] _storedResults = [];
         private ulong _tileBatch;
         private int _nextBySize;
         private int _nextByBatch;
@@ -48,17 +47,7 @@ public static partial class AuditVerifier
                 return;
             }
 
-            List<(long Offset, ulong BatchNumber, string Note)> records = AuditLog.ReadCheckpointRecords(bytes, out long end);
-            if (end < bytes.Length)
-            {
-                Report(
-                    AuditFindingKind.CheckpointInvalid,
-                    records.Count > 0 ? records[^1].BatchNumber : 0,
-                    file.Path,
-                    end,
-                    $"The {bytes.Length - end} bytes after the last whole checkpoint record are not one: a crash's torn write (the engine cuts it when it next opens) or damage.");
-            }
-
+            List<(long Offset, ulong BatchNumber, string Note)> records = ReadCheckpointRecords(bytes, file.Path);
             foreach ((long offset, ulong batch, string note) in records)
             {
                 NoteResult opened = SignedNote.TryOpen(Encoding.UTF8.GetBytes(note), [key], out string? text, out _);
@@ -83,7 +72,59 @@ public static partial class AuditVerifier
             CheckCheckpointsAt(0);
         }
 
-        /// <summary>Appends a replayed batch's leaves: checks them and its batch record against the files, then adds them to the tree.</summary>
+        /// <summary>
+        /// The records of checkpoints.bin, read as an auditor must: unlike the engine's recovery (which cuts the file at the
+        /// first torn record), a record whose framing holds (its two lengths agree) but whose CRC does not is reported and
+        /// passed over, so one changed byte does not hide every later checkpoint. Where the framing breaks the rest is
+        /// reported as one damaged tail.
+        /// </summary>
+        private List<(long Offset, ulong BatchNumber, string Note)> ReadCheckpointRecords(ReadOnlySpan<byte> bytes, string path)
+        {
+            var records = new List<(long Offset, ulong BatchNumber, string Note)>();
+            int at = 0;
+            while (at < bytes.Length)
+            {
+                List<(long Offset, ulong BatchNumber, string Note)> sound = AuditLog.ReadCheckpointRecords(bytes[at..], out long end);
+                foreach ((long offset, ulong batch, string note) in sound)
+                {
+                    records.Add((at + offset, batch, note));
+                }
+
+                at += (int)end;
+                if (at == bytes.Length)
+                {
+                    break;
+                }
+
+                ReadOnlySpan<byte> rest = bytes[at..];
+                int length = rest.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(rest) : -1;
+                ulong named = rest.Length >= 12 ? BinaryPrimitives.ReadUInt64LittleEndian(rest[4..]) : 0;
+                if (length > 0 && length <= rest.Length - AuditLog.CheckpointFraming &&
+                    BinaryPrimitives.ReadInt32LittleEndian(rest[(16 + length)..]) == length)
+                {
+                    Report(
+                        AuditFindingKind.CheckpointInvalid,
+                        named,
+                        path,
+                        at,
+                        $"The checkpoint record here (naming batch {named}) fails its CRC-32C: its bytes were changed after it was written.");
+                    at += AuditLog.CheckpointFraming + length;
+                    continue;
+                }
+
+                Report(
+                    AuditFindingKind.CheckpointInvalid,
+                    records.Count > 0 ? records[^1].BatchNumber : 0,
+                    path,
+                    at,
+                    $"The {rest.Length} bytes from here hold no whole checkpoint record: a crash's torn write (the engine cuts it when it next opens) or damage.");
+                break;
+            }
+
+            return records;
+        }
+
+        /// <summary>Appends a replayed batch's leaves: checks its batch record and results against the files, then adds the leaves to the tree (whose sink checks their hashes against the tiles).</summary>
         private void AppendLeaves(ulong b, BatchOperation operation, ulong firstTimestamp, ReadOnlySpan<byte> events, int eventSize, ReadOnlySpan<uint> results)
         {
             int count = results.Length;
@@ -103,9 +144,8 @@ public static partial class AuditVerifier
             }
 
             CompareBatchRecord(b, firstTimestamp, count, eventSize, operation);
-            CompareLeaves(b, leaves, entrySize);
+            CompareResults(b, results);
             AppendHashes(b, leaves, count, entrySize);
-            _entriesCursor += total;
         }
 
         private void AppendHashes(ulong b, ReadOnlySpan<byte> leaves, int count, int entrySize)
@@ -133,7 +173,7 @@ public static partial class AuditVerifier
             expected.Clear();
             BinaryPrimitives.WriteInt64LittleEndian(expected, _tree.Size);
             BinaryPrimitives.WriteUInt64LittleEndian(expected[8..], firstTimestamp);
-            BinaryPrimitives.WriteInt64LittleEndian(expected[16..], _entriesCursor);
+            BinaryPrimitives.WriteUInt64LittleEndian(expected[16..], b);
             BinaryPrimitives.WriteInt32LittleEndian(expected[24..], count);
             BinaryPrimitives.WriteInt32LittleEndian(expected[28..], eventSize);
             BinaryPrimitives.WriteUInt16LittleEndian(expected[32..], (ushort)operation);
@@ -156,49 +196,46 @@ public static partial class AuditVerifier
             }
         }
 
-        private void CompareLeaves(ulong b, ReadOnlySpan<byte> leaves, int entrySize)
+        /// <summary>The results the replay decided against results.bin, which is what receipts prove.</summary>
+        private void CompareResults(ulong b, ReadOnlySpan<uint> results)
         {
-            if (_entriesBroken || leaves.IsEmpty)
+            if (_resultsBroken || results.IsEmpty)
             {
                 return;
             }
 
-            FileReader file = _files.Entries;
-            if (_storedLeaves.Length < leaves.Length)
+            FileReader file = _files.Results;
+            int length = results.Length * sizeof(uint);
+            if (_storedResults.Length < length)
             {
-                _storedLeaves = new byte[leaves.Length];
+                _storedResults = new byte[length];
             }
 
-            Span<byte> stored = _storedLeaves.AsSpan(0, leaves.Length);
-            if (!file.TryRead(_entriesCursor, stored))
+            Span<byte> stored = _storedResults.AsSpan(0, length);
+            long at = _tree.Size * sizeof(uint);
+            if (!file.TryRead(at, stored))
             {
                 Report(
                     AuditFindingKind.LeafMismatch,
                     b,
                     file.Path,
-                    Math.Min(_entriesCursor, file.Length),
-                    $"entries.bin ends before the leaves of batch {b} ({file.Error ?? $"{file.Length} bytes; they start at {_entriesCursor}"}).");
-                _entriesBroken = true;
+                    Math.Min(at, file.Length),
+                    $"results.bin ends before the results of batch {b} ({file.Error ?? $"{file.Length} bytes; they start at {at}"}).");
+                _resultsBroken = true;
                 return;
             }
 
-            if (stored.SequenceEqual(leaves))
+            for (int i = 0; i < results.Length; i++)
             {
-                return;
-            }
-
-            for (int i = 0; i * entrySize < leaves.Length; i++)
-            {
-                ReadOnlySpan<byte> want = leaves.Slice(i * entrySize, entrySize);
-                ReadOnlySpan<byte> have = stored.Slice(i * entrySize, entrySize);
-                if (!want.SequenceEqual(have))
+                uint have = BinaryPrimitives.ReadUInt32LittleEndian(stored[(i * sizeof(uint))..]);
+                if (have != results[i])
                 {
                     Report(
                         AuditFindingKind.LeafMismatch,
                         b,
                         file.Path,
-                        _entriesCursor + ((long)i * entrySize),
-                        $"Leaf {_tree.Size + i} (batch {b}, event {i}) in entries.bin differs from the journal's: {DescribeLeafDifference(want, have)}.");
+                        at + ((long)i * sizeof(uint)),
+                        $"Leaf {_tree.Size + i} (batch {b}, event {i}) has result {have} in results.bin, but replaying the journal gives {results[i]}.");
                 }
             }
         }
@@ -233,7 +270,9 @@ public static partial class AuditVerifier
                     _tileBatch,
                     file.Path,
                     at,
-                    $"Hash {index} of level {level} (tile {level}/{index >> AuditLog.TileHeight}) is {Convert.ToHexStringLower(stored)}, but the leaves under it hash to {Convert.ToHexStringLower(hash)}.");
+                    level == 0
+                        ? $"Leaf {index}'s hash (tile 0/{index >> AuditLog.TileHeight}) is {Convert.ToHexStringLower(stored)}, but the leaf the journal gives hashes to {Convert.ToHexStringLower(hash)}."
+                        : $"Hash {index} of level {level} (tile {level}/{index >> AuditLog.TileHeight}) is {Convert.ToHexStringLower(stored)}, but the leaves under it hash to {Convert.ToHexStringLower(hash)}.");
             }
         }
 
@@ -297,15 +336,17 @@ public static partial class AuditVerifier
         }
 
         /// <summary>
-        /// For a replay that starts from the snapshot of batch <paramref name="snapshotBatch"/>: the leaves before it come
-        /// from the audit files alone. Each batch record must follow the one before, each leaf parse and name its batch,
-        /// index, operation and timestamp, and the tree they make must be the snapshot's; the tiles and checkpoints over
-        /// them are checked as the leaves go in. Where that fails, the tree continues from the snapshot's.
+        /// For a replay that starts from the snapshot of batch <paramref name="snapshotBatch"/>: the journal before it is
+        /// gone, so the leaves before it are checked from the audit files alone. Each batch record must follow the one
+        /// before and name its batch; the leaf hashes (hashes-0.bin) are folded into the tree, whose higher tiles and
+        /// checkpoints are checked as they complete, and the tree they make must be the snapshot's. Where that fails, the
+        /// tree continues from the snapshot's frontier.
         /// </summary>
         private void CheckLeavesBeforeSnapshot(ulong snapshotBatch, AuditSnapshotSection.Parsed snapshot, string snapshotPath)
         {
             bool sound = true;
             Span<byte> record = stackalloc byte[BatchRecordSize];
+            Span<byte> hash = stackalloc byte[MerkleHashes.Size];
             for (ulong b = 1; b <= snapshotBatch && sound; b++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -324,78 +365,57 @@ public static partial class AuditVerifier
                 }
 
                 long firstLeaf = BinaryPrimitives.ReadInt64LittleEndian(record);
-                ulong firstTimestamp = BinaryPrimitives.ReadUInt64LittleEndian(record[8..]);
-                long offset = BinaryPrimitives.ReadInt64LittleEndian(record[16..]);
+                ulong batchNumber = BinaryPrimitives.ReadUInt64LittleEndian(record[16..]);
                 int count = BinaryPrimitives.ReadInt32LittleEndian(record[24..]);
                 int eventSize = BinaryPrimitives.ReadInt32LittleEndian(record[28..]);
                 var operation = (BatchOperation)BinaryPrimitives.ReadUInt16LittleEndian(record[32..]);
-                long total = (long)count * (AuditLeaf.HeaderSize + (long)eventSize);
-                if (firstLeaf != _tree.Size || offset != _entriesCursor || count < 0 || eventSize is < 8 or > CommitBatchHeader.MaxEventSize || eventSize % 8 != 0 ||
-                    operation == BatchOperation.None || total > CommitBatch.MaxEventsLength + ((long)CommitBatch.MaxEventCount * AuditLeaf.HeaderSize))
+                if (firstLeaf != _tree.Size || batchNumber != b || count is < 0 or > CommitBatch.MaxEventCount || eventSize is < 8 or > CommitBatchHeader.MaxEventSize ||
+                    eventSize % 8 != 0 || operation == BatchOperation.None)
                 {
                     Report(
                         AuditFindingKind.BatchIndexMismatch,
                         b,
                         _files.Batches.Path,
                         at,
-                        $"The record of batch {b} in batches.bin is {DescribeBatchRecord(record)}, which does not follow the batch before it (first leaf {_tree.Size}, offset {_entriesCursor}).");
+                        $"The record of batch {b} in batches.bin is {DescribeBatchRecord(record)}, which does not follow the batch before it (first leaf {_tree.Size}, batch {b}).");
                     sound = false;
                     break;
                 }
 
-                int entrySize = AuditLeaf.HeaderSize + eventSize;
-                if (_leaves.Length < total)
+                _tileBatch = b;
+                for (int i = 0; i < count && sound; i++)
                 {
-                    _leaves = new byte[total];
-                }
-
-                Memory<byte> leaves = _leaves.AsMemory(0, (int)total);
-                if (!_files.Entries.TryRead(_entriesCursor, leaves.Span))
-                {
-                    Report(
-                        AuditFindingKind.LeafMismatch,
-                        b,
-                        _files.Entries.Path,
-                        Math.Min(_entriesCursor, _files.Entries.Length),
-                        $"entries.bin ends before the leaves of batch {b}, which the snapshot of batch {snapshotBatch} covers ({_files.Entries.Error ?? $"{_files.Entries.Length} bytes"}).");
-                    _entriesBroken = true;
-                    sound = false;
-                    break;
-                }
-
-                for (int i = 0; i < count; i++)
-                {
-                    string? problem = AuditLeaf.TryParse(leaves.Slice(i * entrySize, entrySize), out AuditLeaf leaf, out string? error) ? null : error;
-                    problem ??= leaf.BatchNumber != b || leaf.EventIndex != i ? $"it names batch {leaf.BatchNumber} event {leaf.EventIndex}"
-                        : leaf.Operation != operation ? $"its operation is {leaf.Operation}, its batch record's {operation}"
-                        : leaf.Timestamp != firstTimestamp + (ulong)i ? $"its timestamp is {leaf.Timestamp}, its batch record's start plus its index is {firstTimestamp + (ulong)i}"
-                        : null;
-                    if (problem is not null)
+                    long leaf = _tree.Size;
+                    if (!_files.Hashes[0].TryRead(leaf * MerkleHashes.Size, hash))
                     {
                         Report(
-                            AuditFindingKind.LeafMismatch,
+                            AuditFindingKind.TileMismatch,
                             b,
-                            _files.Entries.Path,
-                            _entriesCursor + ((long)i * entrySize),
-                            $"Leaf {_tree.Size + i} (batch {b}, event {i}, before the snapshot) is not sound: {problem}.");
+                            _files.Hashes[0].Path,
+                            Math.Min(leaf * MerkleHashes.Size, _files.Hashes[0].Length),
+                            $"hashes-0.bin ends before leaf {leaf} (batch {b}), which the snapshot of batch {snapshotBatch} covers ({_files.Hashes[0].Error ?? $"{_files.Hashes[0].Length} bytes"}).");
+                        _levelBroken[0] = true;
+                        sound = false;
+                        break;
                     }
+
+                    _tree.Append(hash, this);
+                    CheckCheckpointsAt(b);
                 }
 
-                AppendHashes(b, leaves.Span, count, entrySize);
-                _entriesCursor += total;
                 CheckCheckpointBatch(b);
             }
 
             Span<byte> root = stackalloc byte[MerkleHashes.Size];
             _tree.GetRoot(root);
-            if (sound && (_tree.Size != snapshot.Tree.TreeSize || _entriesCursor != snapshot.Tree.EntriesLength || !root.SequenceEqual(snapshot.Root.Span)))
+            if (sound && (_tree.Size != snapshot.Tree.TreeSize || !root.SequenceEqual(snapshot.Root.Span)))
             {
                 Report(
-                    AuditFindingKind.LeafMismatch,
+                    AuditFindingKind.TileMismatch,
                     snapshotBatch,
                     snapshotPath,
                     0,
-                    $"The audit files' leaves of batches 1 to {snapshotBatch} make a tree of {_tree.Size} leaves with root {Convert.ToHexStringLower(root)}, " +
+                    $"The audit files' leaf hashes of batches 1 to {snapshotBatch} make a tree of {_tree.Size} leaves with root {Convert.ToHexStringLower(root)}, " +
                     $"but the snapshot of batch {snapshotBatch} records {snapshot.Tree.TreeSize} leaves with root {Convert.ToHexStringLower(snapshot.Root.Span)}.");
                 sound = false;
             }
@@ -404,11 +424,10 @@ public static partial class AuditVerifier
             {
                 // The journal after the snapshot continues the snapshot's tree (the engine checked the tiles against it).
                 _tree.Seed(snapshot.Tree.TreeSize, snapshot.Tree.Frontier.Span);
-                _entriesCursor = snapshot.Tree.EntriesLength;
                 _tree.GetRoot(root);
                 if (!root.SequenceEqual(snapshot.Root.Span))
                 {
-                    Report(AuditFindingKind.LeafMismatch, snapshotBatch, snapshotPath, 0, $"The snapshot of batch {snapshotBatch} records a root that is not its own frontier's.");
+                    Report(AuditFindingKind.TileMismatch, snapshotBatch, snapshotPath, 0, $"The snapshot of batch {snapshotBatch} records a root that is not its own frontier's.");
                 }
 
                 CheckCheckpointsAt(snapshotBatch);
@@ -443,14 +462,15 @@ public static partial class AuditVerifier
                     $"(through batch {_lastBatch}): batches it covered were removed, or the journal was replaced.");
             }
 
-            if (_files.Entries.Exists && !_entriesBroken && _files.Entries.Length > _entriesCursor)
+            long resultsLength = _tree.Size * sizeof(uint);
+            if (_files.Results.Exists && !_resultsBroken && _files.Results.Length > resultsLength)
             {
                 Report(
                     AuditFindingKind.LeafMismatch,
                     0,
-                    _files.Entries.Path,
-                    _entriesCursor,
-                    $"entries.bin holds {_files.Entries.Length - _entriesCursor} bytes past the journal's last leaf: leaves of batches the journal does not hold (a crash before the engine reopened, or a journal cut short).");
+                    _files.Results.Path,
+                    resultsLength,
+                    $"results.bin holds {(_files.Results.Length - resultsLength) / sizeof(uint)} results past the journal's last leaf: leaves of batches the journal does not hold (a crash before the engine reopened, or a journal cut short).");
             }
 
             long batchesLength = (long)_lastBatch * BatchRecordSize;
@@ -482,46 +502,8 @@ public static partial class AuditVerifier
 
         private static string DescribeBatchRecord(ReadOnlySpan<byte> r) =>
             $"(first leaf {BinaryPrimitives.ReadInt64LittleEndian(r)}, first timestamp {BinaryPrimitives.ReadUInt64LittleEndian(r[8..])}, " +
-            $"offset {BinaryPrimitives.ReadInt64LittleEndian(r[16..])}, {BinaryPrimitives.ReadInt32LittleEndian(r[24..])} events of {BinaryPrimitives.ReadInt32LittleEndian(r[28..])} bytes, " +
+            $"batch {BinaryPrimitives.ReadUInt64LittleEndian(r[16..])}, {BinaryPrimitives.ReadInt32LittleEndian(r[24..])} events of {BinaryPrimitives.ReadInt32LittleEndian(r[28..])} bytes, " +
             $"operation {BinaryPrimitives.ReadUInt16LittleEndian(r[32..])}{(r[34..].ContainsAnyExcept((byte)0) ? ", reserved bytes not zero" : "")})";
-
-        /// <summary>Which fields of two encoded leaves of one size differ (the first is the replay's).</summary>
-        private static string DescribeLeafDifference(ReadOnlySpan<byte> replayed, ReadOnlySpan<byte> stored)
-        {
-            var differences = new List<string>();
-            AddDifference(differences, "version", replayed, stored, 0, 2);
-            AddDifference(differences, "operation", replayed, stored, 2, 2);
-            AddDifference(differences, "result", replayed, stored, 4, 4);
-            AddDifference(differences, "timestamp", replayed, stored, 8, 8);
-            AddDifference(differences, "batch", replayed, stored, 16, 8);
-            AddDifference(differences, "event index", replayed, stored, 24, 4);
-            AddDifference(differences, "event size", replayed, stored, 28, 4);
-            int at = replayed[AuditLeaf.HeaderSize..].CommonPrefixLength(stored[AuditLeaf.HeaderSize..]);
-            if (AuditLeaf.HeaderSize + at < replayed.Length)
-            {
-                differences.Add($"another event record (from its byte {at} on)");
-            }
-
-            return "it holds " + string.Join(", ", differences);
-        }
-
-        private static void AddDifference(List<string> differences, string name, ReadOnlySpan<byte> replayed, ReadOnlySpan<byte> stored, int offset, int size)
-        {
-            ReadOnlySpan<byte> want = replayed.Slice(offset, size);
-            ReadOnlySpan<byte> have = stored.Slice(offset, size);
-            if (want.SequenceEqual(have))
-            {
-                return;
-            }
-
-            (ulong h, ulong w) = size switch
-            {
-                8 => (BinaryPrimitives.ReadUInt64LittleEndian(have), BinaryPrimitives.ReadUInt64LittleEndian(want)),
-                4 => (BinaryPrimitives.ReadUInt32LittleEndian(have), BinaryPrimitives.ReadUInt32LittleEndian(want)),
-                _ => ((ulong)BinaryPrimitives.ReadUInt16LittleEndian(have), (ulong)BinaryPrimitives.ReadUInt16LittleEndian(want)),
-            };
-            differences.Add($"{name} {h} (the replay gives {w})");
-        }
     }
 
     /// <summary>A checkpoint whose note verified: where its record lies, the last batch it covers, its tree's size and root.</summary>

@@ -8,7 +8,7 @@ namespace Micropay.Core.Engine;
 /// <summary>
 /// Audits a ledger's journal and audit log offline, reading only: re-derives every batch hash and the hash chain,
 /// replays every batch through this build's operation descriptions to recompute every leaf and the Merkle tree, compares
-/// them with each version 2 header's root, with the audit files (entries.bin, batches.bin, every level of tiles), checks
+/// them with each version 2 header's root, with the audit files (results.bin, batches.bin, every level of tiles), checks
 /// every stored checkpoint against the ledger's key and the recomputed tree, and re-verifies every signature the journal
 /// holds with the edge's own checks. Everything wrong is reported with its batch, file and offset; damaged input never
 /// throws.

@@ -48,7 +48,8 @@ public sealed partial class LedgerEngine
                 // change, see Apply). Stop as after a store failure: the ledger's memory may be ahead of the journal, so
                 // the publisher fails this batch's members (the fault is set before it sees the batch) and Gather fails
                 // every later submission until disposal; reopening recovers the durable state.
-                Fault(new InvalidOperationException(
+                // An I/O failure of the audit log arrives as a LedgerEngineException that says so; anything else is a bug.
+                Fault(e as LedgerEngineException ?? (Exception)new InvalidOperationException(
                     "The ledger engine's apply loop failed; the ledger's memory may be ahead of the journal, so the engine stopped. This is a bug in Micropay.Core.", e));
             }
 

@@ -26,6 +26,13 @@ public enum ReceiptStatus : byte
 
     /// <summary>The transfer was made by the ledger itself (a channel's settlement or refund), not by a journaled event of its own: ask for the receipt of the operation that made it.</summary>
     NotAnEvent = 4,
+
+    /// <summary>
+    /// The event's batch was compacted out of the journal: its leaf is still provable
+    /// (<see cref="LedgerEngine.GetInclusionProof"/>, from the tiles), but its record is gone, so only someone who kept it
+    /// (the payer, or an earlier receipt) can show the leaf.
+    /// </summary>
+    Compacted = 5,
 }
 
 // The audit log: the apply loop appends each batch's leaves (after encoding its events) and puts the root in the
@@ -139,7 +146,11 @@ public sealed partial class LedgerEngine
             return ReceiptStatus.NotDurableYet;
         }
 
-        byte[] leafBytes = _audit.ReadLeaf(leafIndex);
+        if (ReadLeaf(leafIndex) is not { } leafBytes)
+        {
+            return ReceiptStatus.Compacted;
+        }
+
         if (!AuditLeaf.TryParse(leafBytes, out AuditLeaf leaf, out _) || !EventCreated(leaf, transferId))
         {
             // The timestamp belongs to another event: the transfer was made by the ledger inside that event (a channel's settlement).
@@ -168,7 +179,52 @@ public sealed partial class LedgerEngine
             return ReceiptStatus.NotFound;
         }
 
-        return leafIndex >= DurableAuditTreeSize ? ReceiptStatus.NotDurableYet : ReceiptFor(leafIndex, _audit.ReadLeaf(leafIndex), out receipt);
+        if (leafIndex >= DurableAuditTreeSize)
+        {
+            return ReceiptStatus.NotDurableYet;
+        }
+
+        return ReadLeaf(leafIndex) is { } leafBytes ? ReceiptFor(leafIndex, leafBytes, out receipt) : ReceiptStatus.Compacted;
+    }
+
+    /// <summary>The inclusion proof (RFC 9162 2.1.3) of a leaf in the tree of <paramref name="treeSize"/> leaves (a checkpoint's size), from the tiles: also for compacted events.</summary>
+    /// <param name="leafIndex">The leaf.</param>
+    /// <param name="treeSize">The tree's size, at most <see cref="DurableAuditTreeSize"/>.</param>
+    /// <returns>The proof's hashes, concatenated.</returns>
+    /// <exception cref="InvalidOperationException">The engine has no audit log.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size or index is out of range.</exception>
+    public byte[] GetInclusionProof(long leafIndex, long treeSize)
+    {
+        AuditLog audit = _audit ?? throw new InvalidOperationException("The engine has no audit log (LedgerEngineOptions.Audit is null).");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(treeSize, DurableAuditTreeSize);
+        return audit.GetInclusionProof(leafIndex, treeSize);
+    }
+
+    /// <summary>A leaf's bytes: its record read back from the journal, with what the audit log keeps; null when its batch was compacted away.</summary>
+    private byte[]? ReadLeaf(long leafIndex)
+    {
+        LeafLocation location = _audit!.LocateLeaf(leafIndex);
+        IAsyncEnumerator<CommitBatch> batches = _store!.ReadBatchesAsync(location.BatchNumber).GetAsyncEnumerator();
+        try
+        {
+            // The stores read synchronously underneath; a store that does not is waited for (receipts are not a hot path).
+            ValueTask<bool> next = batches.MoveNextAsync();
+            if (!(next.IsCompletedSuccessfully ? next.Result : next.AsTask().GetAwaiter().GetResult()) || batches.Current.BatchNumber != location.BatchNumber)
+            {
+                return null;
+            }
+
+            CommitBatch batch = batches.Current;
+            return AuditLog.BuildLeaf(location, batch.Events.Span.Slice(location.EventIndex * location.EventSize, location.EventSize));
+        }
+        finally
+        {
+            ValueTask disposed = batches.DisposeAsync();
+            if (!disposed.IsCompletedSuccessfully)
+            {
+                disposed.AsTask().GetAwaiter().GetResult();
+            }
+        }
     }
 
     private ReceiptStatus ReceiptFor(long leafIndex, byte[] leafBytes, out AuditReceipt? receipt)
@@ -203,11 +259,21 @@ public sealed partial class LedgerEngine
 
         batch.Staging.CopyResultCodes(count, _resultCodes);
         int eventSize = batch.Operation!.EventSize;
-        ReadOnlySpan<byte> events = batch.Encoded.AsSpan(batch.EncodedOffset + CommitBatchHeader.Size, count * eventSize);
+        ReadOnlyMemory<byte> events = batch.Encoded.AsMemory(batch.EncodedOffset + CommitBatchHeader.Size, count * eventSize);
 
         // Event i carries the batch's start plus i; the ledger's clock ends at the last event's (or at the start, for an empty batch).
         ulong first = count == 0 ? _ledger.LastTimestamp : _ledger.LastTimestamp - (ulong)(count - 1);
-        _audit!.AppendBatch(batch.BatchNumber, batch.Operation.Code, first, events, eventSize, _resultCodes.AsSpan(0, count));
+        try
+        {
+            _audit!.AppendBatch(batch.BatchNumber, batch.Operation.Code, first, events, eventSize, _resultCodes.AsMemory(0, count));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LedgerEngineException(
+                $"Writing the audit log in '{_auditOptions!.Directory}' failed after batch {batch.BatchNumber} was applied, so the engine stopped; reopening " +
+                "recovers the journal's state and rebuilds the audit files from the last snapshot.", e);
+        }
+
         _audit.GetCurrentRoot(batch.AuditRoot);
         batch.AuditSize = _audit.Size;
     }
@@ -226,16 +292,38 @@ public sealed partial class LedgerEngine
         AuditOptions options = _auditOptions!;
         if ((options.CheckpointEveryBatches > 0 && _batchesSinceCheckpoint >= options.CheckpointEveryBatches) || CheckpointIntervalPassed())
         {
-            SignCheckpoint();
+            SignCheckpointOrStop();
         }
     }
 
     /// <summary>Publisher, while no batch arrives: durable batches that have waited the interval get their checkpoint.</summary>
     private void IdleCheckpoint()
     {
-        if (_batchesSinceCheckpoint > 0 && CheckpointIntervalPassed())
+        if (_batchesSinceCheckpoint > 0 && CheckpointIntervalPassed() && Volatile.Read(ref _fault) is null)
+        {
+            try
+            {
+                SignCheckpointOrStop();
+            }
+            catch (LedgerEngineException e)
+            {
+                // No batch is in hand to carry the failure: stop the engine here, as the append path would.
+                Fault(e);
+            }
+        }
+    }
+
+    // The publisher's periodic checkpoint: a write failure of checkpoints.bin stops the engine, like the apply loop's
+    // failure to write the tiles (the audit directory is failing), with a message that names it.
+    private void SignCheckpointOrStop()
+    {
+        try
         {
             SignCheckpoint();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LedgerEngineException($"Writing a checkpoint to the audit log in '{_auditOptions!.Directory}' failed, so the engine stopped.", e);
         }
     }
 
@@ -298,14 +386,16 @@ public sealed partial class LedgerEngine
 
         var verifier = NoteVerifierKey.Create(origin, _options.OperatorKey.VerificationKey);
         Span<byte> root = stackalloc byte[MerkleHashes.Size];
-        foreach ((ulong batchNumber, string note) in _audit.RecoveredCheckpoints)
+        if (_audit.RecoveredCheckpoint is (ulong batchNumber, string note))
         {
-            // Each stored checkpoint must be this ledger's and agree with the tree the journal rebuilt: a checkpoint the
-            // tree contradicts means the journal (or the tiles) changed after it was signed.
+            // The latest stored checkpoint must be this ledger's and agree with the tree the journal rebuilt: one the tree
+            // contradicts means the journal (or the tiles) changed after it was signed. Only the latest is checked here (an
+            // open must not grow with the log's age).
             if (SignedNote.TryOpen(System.Text.Encoding.UTF8.GetBytes(note), [verifier], out string? text, out _) != NoteResult.Ok ||
                 !Audit.Checkpoint.TryParse(text, out Audit.Checkpoint? body, out _) || body.Size > _audit.Size)
             {
-                throw new AuditLogException($"A stored checkpoint (batch {batchNumber}) does not verify under the ledger's key {verifier}, or covers more than the journal holds.");
+                throw new AuditLogException(
+                    $"The latest stored checkpoint (batch {batchNumber}) does not verify under the ledger's key {verifier}, or covers more than the journal holds.");
             }
 
             _audit.GetRoot(body.Size, root);
@@ -336,8 +426,8 @@ public sealed partial class LedgerEngine
 ///      8    8 BatchNumber   the batch the snapshot follows
 ///     16   32 BatchHash     SHA-256 of that batch's encoded bytes (filled in by the publisher, which alone knows it)
 ///     48    8 TreeSize      leaves
-///     56    8 EntriesLength bytes of leaves in entries.bin
-///     64    8 BatchCount    batch records in batches.bin
+///     56    8 BatchCount    batch records in batches.bin
+///     64    8 Checkpoints   bytes of checkpoints.bin made durable with the snapshot
 ///     72   32 Root          the tree's root (checked against the frontier)
 ///    104 32*k Frontier      k = popcount(TreeSize) hashes of complete subtrees, largest (leftmost) first
 /// </code>
@@ -379,8 +469,8 @@ internal sealed class AuditSnapshotSection(Func<(ulong BatchNumber, AuditLog? Lo
         if (log is not null)
         {
             BinaryPrimitives.WriteInt64LittleEndian(p[48..], captured.TreeSize);
-            BinaryPrimitives.WriteInt64LittleEndian(p[56..], captured.EntriesLength);
-            BinaryPrimitives.WriteUInt64LittleEndian(p[64..], captured.BatchCount);
+            BinaryPrimitives.WriteUInt64LittleEndian(p[56..], captured.BatchCount);
+            BinaryPrimitives.WriteInt64LittleEndian(p[64..], captured.CheckpointsLength);
             log.GetCurrentRoot(p.Slice(72, MerkleHashes.Size));
             captured.Frontier.Span.CopyTo(p[FixedSize..]);
         }
@@ -423,7 +513,13 @@ internal sealed class AuditSnapshotSection(Func<(ulong BatchNumber, AuditLog? Lo
             throw new LedgerSnapshotException(4, $"the \"{SectionName}\" section's flags or tree fields are inconsistent");
         }
 
-        var state = new AuditSnapshotState(treeSize, BinaryPrimitives.ReadInt64LittleEndian(p.AsSpan(56)), BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(64)), p.AsMemory(FixedSize));
+        long checkpoints = BinaryPrimitives.ReadInt64LittleEndian(p.AsSpan(64));
+        if (checkpoints < 0)
+        {
+            throw new LedgerSnapshotException(64, $"the \"{SectionName}\" section's checkpoints length is negative");
+        }
+
+        var state = new AuditSnapshotState(treeSize, BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(56)), checkpoints, p.AsMemory(FixedSize));
         return new Parsed(
             BinaryPrimitives.ReadUInt64LittleEndian(p.AsSpan(8)),
             new BatchHash(p.AsSpan(16, BatchHash.Size)),

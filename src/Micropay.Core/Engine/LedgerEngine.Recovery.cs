@@ -413,7 +413,7 @@ public sealed partial class LedgerEngine
 
                 staging.CopyResultCodes(count, resultCodes);
                 ulong first = count == 0 ? ledger.LastTimestamp : ledger.LastTimestamp - (ulong)(count - 1);
-                audit.AppendBatch(batch.BatchNumber, header.Operation, first, batch.Events.Span, header.EventSize, resultCodes.AsSpan(0, count));
+                audit.AppendBatch(batch.BatchNumber, header.Operation, first, batch.Events, header.EventSize, resultCodes.AsMemory(0, count));
                 audit.GetCurrentRoot(root);
                 if (header.Version == CommitBatchHeader.Version2 &&
                     (header.AuditTreeSize != (ulong)audit.Size || header.AuditRoot != new BatchHash(root)))
@@ -481,7 +481,7 @@ public sealed partial class LedgerEngine
 
         if (withTree.Tree.BatchCount != snapshotBatch)
         {
-            throw new LedgerSnapshotException(64, $"the snapshot of batch {snapshotBatch} says its audit log holds {withTree.Tree.BatchCount} batches");
+            throw new LedgerSnapshotException(56, $"the snapshot of batch {snapshotBatch} says its audit log holds {withTree.Tree.BatchCount} batches");
         }
 
         audit.Restore(withTree.Tree);

@@ -80,6 +80,76 @@ public sealed class AuditEngineTests() : TemporaryDirectoryTest("mp-audit-engine
     }
 
     [Fact]
+    public async Task A_receipt_can_require_witnesses_cosignatures()
+    {
+        using SigningKey witnessKey = SigningKey.Import(Convert.FromHexString("0303030303030303030303030303030303030303030303030303030303030303"), SigningKeyFormat.RawSeed);
+        using SigningKey otherKey = SigningKey.Import(Convert.FromHexString("0404040404040404040404040404040404040404040404040404040404040404"), SigningKeyFormat.RawSeed);
+        var witness = CosignerKey.Create("witness.example", witnessKey.VerificationKey);
+        var other = CosignerKey.Create("other.example", otherKey.VerificationKey);
+        await using LedgerEngine engine = await LedgerEngine.OpenAsync(Options());
+        await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]);
+        Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
+        Assert.Equal(ReceiptStatus.Ok, engine.TryGetReceipt((UInt128)10, out AuditReceipt? receipt));
+        NoteVerifierKey key = engine.AuditVerifierKey!;
+
+        // Without the witness's line the receipt is the ledger's word only.
+        Assert.Equal(ReceiptResult.TooFewCosignatures, ReceiptVerifier.Verify(receipt!, key, [witness], 1, out _));
+        Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(receipt!, key, [witness], 0, out _));
+
+        Assert.True(Checkpoint.TryParse(engine.LatestCheckpoint!.Checkpoint.ToText(), out Checkpoint? body, out _));
+        string cosigned = receipt!.CheckpointNote + Cosignature.SignatureLine(body!.ToText(), witness, witnessKey, 1_800_000_000);
+        AuditReceipt witnessed = receipt.WithCheckpointNote(cosigned);
+        Assert.Equal(ReceiptResult.Ok, ReceiptVerifier.Verify(witnessed, key, [witness, other], 1, out AuditLeaf leaf));
+        Assert.True(leaf.IsOk);
+        Assert.Equal(ReceiptResult.TooFewCosignatures, ReceiptVerifier.Verify(witnessed, key, [witness, other], 2, out _));
+
+        // A cosignature by the witness's name and key id that does not verify (signed over another checkpoint) fails the receipt.
+        string forged = receipt.CheckpointNote + Cosignature.SignatureLine(Checkpoint.Create(body.Origin, body.Size + 1, new byte[32]).ToText(), witness, witnessKey, 1_800_000_000);
+        Assert.Equal(ReceiptResult.TooFewCosignatures, ReceiptVerifier.Verify(receipt.WithCheckpointNote(forged), key, [witness], 0, out _));
+    }
+
+    [Fact]
+    public async Task A_stored_checkpoint_the_rebuilt_tree_contradicts_stops_the_open_and_a_torn_one_is_cut()
+    {
+        string origin;
+        long size;
+        await using (LedgerEngine engine = await LedgerEngine.OpenAsync(Options()))
+        {
+            await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2) }, new CreateAccountResult[2]);
+            Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
+            SignedCheckpoint checkpoint = engine.Checkpoint();
+            origin = checkpoint.Checkpoint.Origin;
+            size = checkpoint.Size;
+        }
+
+        string file = Path.Combine(Tiles, "checkpoints.bin");
+        byte[] good = await File.ReadAllBytesAsync(file);
+
+        // A torn last record (half written when the power went) is cut; the one before it is the latest.
+        await File.WriteAllBytesAsync(file, [.. good, .. good.AsSpan(0, good.Length / 2).ToArray()]);
+        await using (LedgerEngine reopened = await LedgerEngine.OpenAsync(Options()))
+        {
+            Assert.Equal(size, reopened.LatestCheckpoint!.Size);
+        }
+
+        Assert.Equal(good.Length, new FileInfo(file).Length);
+
+        // A checkpoint the operator signed over another root at the same size: the journal's history is not the one signed.
+        string forged = SignedNote.Sign(Checkpoint.Create(origin, size, new byte[32]).ToText(), origin, Operator);
+        byte[] note = System.Text.Encoding.UTF8.GetBytes(forged);
+        byte[] record = new byte[20 + note.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record, note.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(4), 1);
+        note.CopyTo(record, 12);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(
+            record.AsSpan(12 + note.Length), System.IO.Hashing.Crc32.HashToUInt32(System.IO.Hashing.Crc32ParameterSet.Crc32C, record.AsSpan(0, 12 + note.Length)));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(16 + note.Length), note.Length);
+        await File.WriteAllBytesAsync(file, [.. good, .. record]);
+        AuditLogException refused = await Assert.ThrowsAsync<AuditLogException>(async () => await LedgerEngine.OpenAsync(Options()));
+        Assert.Contains("history was rewritten", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_event_is_a_leaf_and_each_header_carries_the_root_after_its_batch()
     {
         await using (LedgerEngine engine = await LedgerEngine.OpenAsync(Options()))

@@ -185,10 +185,13 @@ public sealed class AuditVerifierTests() : TemporaryDirectoryTest("mp-audit-veri
 
         AuditFinding chain = Assert.Single(report.Findings, f => f.Kind == AuditFindingKind.ChainBroken);
         Assert.Equal(batch + 1, chain.BatchNumber);
-        AuditFinding leaf = Assert.Single(report.Findings, f => f.Kind == AuditFindingKind.LeafMismatch);
+        Assert.DoesNotContain(report.Findings, f => f.Kind == AuditFindingKind.LeafMismatch);
+        long leafIndex = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(
+            (await File.ReadAllBytesAsync(Path.Combine(Tiles, "batches.bin"))).AsSpan((int)(batch - 1) * AuditLog.BatchRecordSize));
+        AuditFinding leaf = Assert.Single(report.Findings, f => f.Kind == AuditFindingKind.TileMismatch && Path.GetFileName(f.Location) == "hashes-0.bin");
         Assert.Equal(batch, leaf.BatchNumber);
-        Assert.Contains("another event record", leaf.Message, StringComparison.Ordinal);
-        Assert.Contains(report.Findings, f => f.Kind == AuditFindingKind.TileMismatch && f.BatchNumber == batch && Path.GetFileName(f.Location) == "hashes-0.bin");
+        Assert.Equal(leafIndex * 32, leaf.Offset);
+        Assert.StartsWith($"Leaf {leafIndex}'s hash", leaf.Message, StringComparison.Ordinal);
         Assert.Equal(batch, report.Findings.First(f => f.Kind == AuditFindingKind.HeaderRootMismatch).BatchNumber);
         Assert.Contains(report.Findings, f => f.Kind == AuditFindingKind.CheckpointContradicted);
     }
@@ -245,7 +248,7 @@ public sealed class AuditVerifierTests() : TemporaryDirectoryTest("mp-audit-veri
     public async Task VerifyAsync_ChangedLeafAndBatchRecordAndCheckpoint_AreEachReported()
     {
         Built built = await BuildAsync();
-        await FlipByteAsync(Path.Combine(Tiles, "entries.bin"), 4);
+        await FlipByteAsync(Path.Combine(Tiles, "results.bin"), 0);
         await FlipByteAsync(Path.Combine(Tiles, "batches.bin"), (3 * AuditLog.BatchRecordSize) + 8);
         string checkpoints = Path.Combine(Tiles, "checkpoints.bin");
         (long Offset, ulong Batch, string Note) first = AuditLog.ReadCheckpointRecords(await File.ReadAllBytesAsync(checkpoints), out _)[0];
@@ -255,7 +258,8 @@ public sealed class AuditVerifierTests() : TemporaryDirectoryTest("mp-audit-veri
 
         AuditFinding leaf = Assert.Single(report.Findings, f => f.Kind == AuditFindingKind.LeafMismatch);
         Assert.Equal(1UL, leaf.BatchNumber);
-        Assert.Contains("result", leaf.Message, StringComparison.Ordinal);
+        Assert.Equal(0, leaf.Offset);
+        Assert.Contains("has result", leaf.Message, StringComparison.Ordinal);
         Assert.Equal(4UL, Assert.Single(report.Findings, f => f.Kind == AuditFindingKind.BatchIndexMismatch).BatchNumber);
         AuditFinding checkpoint = Assert.Single(report.Findings, f => f.Kind == AuditFindingKind.CheckpointInvalid);
         Assert.Equal(first.Offset, checkpoint.Offset);
@@ -309,11 +313,18 @@ public sealed class AuditVerifierTests() : TemporaryDirectoryTest("mp-audit-veri
         Assert.Equal(built.Leaves, report.Leaves);
         Assert.Equal(built.Checkpoints, report.CheckpointsVerified);
 
-        // The leaves before the snapshot come from the audit files: a changed one is still caught.
-        await FlipByteAsync(Path.Combine(Tiles, "entries.bin"), 8);
+        // The leaves before the snapshot come from the audit files' leaf hashes: a changed one is still caught, by the
+        // tile above it, the snapshot's root and the checkpoints over it.
+        await FlipByteAsync(Path.Combine(Tiles, "hashes-0.bin"), 8);
         AuditReport changed = await AuditVerifier.VerifyAsync(Journal, Tiles, built.Key);
-        Assert.Contains(changed.Findings, f => f.Kind == AuditFindingKind.LeafMismatch && f.BatchNumber == 1);
-        Assert.Contains(changed.Findings, f => f.Kind == AuditFindingKind.CheckpointContradicted);
+        AuditFinding snapshotRoot = Assert.Single(changed.Findings, f => f.Kind == AuditFindingKind.TileMismatch);
+        Assert.Contains("but the snapshot of batch", snapshotRoot.Message, StringComparison.Ordinal);
+        List<(long Offset, ulong Batch, string Note)> checkpoints = AuditLog.ReadCheckpointRecords(await File.ReadAllBytesAsync(Path.Combine(Tiles, "checkpoints.bin")), out _);
+        int beforeSnapshot = checkpoints.Count(c => c.Batch <= snapshotRoot.BatchNumber);
+        Assert.Equal(beforeSnapshot, changed.Findings.Count(f => f.Kind == AuditFindingKind.CheckpointContradicted));
+        Assert.Equal(0, changed.Findings.Single(f => f.Kind == AuditFindingKind.CheckpointContradicted && f.BatchNumber == checkpoints[0].Batch).Offset);
+        Assert.Equal(built.Checkpoints - beforeSnapshot, changed.CheckpointsVerified);
+        Assert.Equal(beforeSnapshot + 1, changed.Findings.Count);
     }
 
     [Fact]
@@ -622,8 +633,8 @@ public sealed class AuditVerifierTests() : TemporaryDirectoryTest("mp-audit-veri
     private static class Tamper
     {
         /// <summary>
-        /// Edits event <paramref name="eventIndex"/> of batch <paramref name="batchNumber"/> in the journal and in entries.bin,
-        /// then recomputes the tree's roots in every later version 2 header, the hash chain from there on, every record's
+        /// Edits event <paramref name="eventIndex"/> of batch <paramref name="batchNumber"/> in the journal, recomputes its
+        /// leaf's hash, then the tree's roots in every later version 2 header, the hash chain from there on, every record's
         /// checksum, and every level of tiles. Only checkpoints.bin (signed by the ledger's key) is left as it was.
         /// </summary>
         public static void RewriteEvent(string segmentPath, string auditDirectory, ulong batchNumber, int eventIndex, Action<Span<byte>> edit)
@@ -633,29 +644,21 @@ public sealed class AuditVerifierTests() : TemporaryDirectoryTest("mp-audit-veri
             CommitBatchHeader header = Header(target.Payload);
             edit(target.Payload.AsSpan(CommitBatchHeader.Size + (eventIndex * header.EventSize), header.EventSize));
 
-            // The leaf: batches.bin says where the batch's leaves lie in entries.bin.
-            string entriesPath = Path.Combine(auditDirectory, "entries.bin");
-            byte[] entries = File.ReadAllBytes(entriesPath);
+            // The leaf: its prefix from the batch record and results.bin, then the edited event; its hash replaces the old one in hashes-0.bin.
             byte[] batches = File.ReadAllBytes(Path.Combine(auditDirectory, "batches.bin"));
-            long entriesOffset = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(batches.AsSpan((int)((batchNumber - 1) * AuditLog.BatchRecordSize) + 16));
-            int entrySize = AuditLeaf.HeaderSize + header.EventSize;
-            edit(entries.AsSpan((int)entriesOffset + (eventIndex * entrySize) + AuditLeaf.HeaderSize, header.EventSize));
-            File.WriteAllBytes(entriesPath, entries);
-
-            // Every leaf's hash, from entries.bin (one entry size per batch, as batches.bin records).
+            ReadOnlySpan<byte> batchRecord = batches.AsSpan((int)((batchNumber - 1) * AuditLog.BatchRecordSize), AuditLog.BatchRecordSize);
+            long leafIndex = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(batchRecord) + eventIndex;
+            ulong timestamp = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(batchRecord[8..]) + (ulong)eventIndex;
+            uint result = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(Path.Combine(auditDirectory, "results.bin")).AsSpan((int)(leafIndex * 4)));
+            byte[] leaf = new byte[AuditLeaf.HeaderSize + header.EventSize];
+            AuditLeaf.WriteHeader(leaf, header.Operation, result, timestamp, batchNumber, eventIndex, header.EventSize);
+            target.Payload.AsSpan(CommitBatchHeader.Size + (eventIndex * header.EventSize), header.EventSize).CopyTo(leaf.AsSpan(AuditLeaf.HeaderSize));
+            byte[] level0 = File.ReadAllBytes(Path.Combine(auditDirectory, "hashes-0.bin"));
+            MerkleHashes.Leaf(leaf, level0.AsSpan((int)(leafIndex * 32), 32));
             var leafHashes = new List<byte[]>();
-            for (int b = 0; b < batches.Length / AuditLog.BatchRecordSize; b++)
+            for (int i = 0; i < level0.Length / 32; i++)
             {
-                ReadOnlySpan<byte> record = batches.AsSpan(b * AuditLog.BatchRecordSize, AuditLog.BatchRecordSize);
-                long offset = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(record[16..]);
-                int count = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(record[24..]);
-                int size = AuditLeaf.HeaderSize + System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(record[28..]);
-                for (int i = 0; i < count; i++)
-                {
-                    byte[] hash = new byte[32];
-                    MerkleHashes.Leaf(entries.AsSpan((int)offset + (i * size), size), hash);
-                    leafHashes.Add(hash);
-                }
+                leafHashes.Add(level0[(i * 32)..((i + 1) * 32)]);
             }
 
             var log = new MerkleLog();

@@ -4,10 +4,14 @@ namespace Micropay.Core.Tests.Audit;
 
 /// <summary>
 /// The RFC 9162 Merkle tree against the test data every Certificate Transparency implementation shares (the eight leaves
-/// of certificate-transparency's merkle_tree_test and their roots and proofs), and exhaustively on small trees.
+/// of certificate-transparency's merkle_tree_test and their roots and proofs), and exhaustively on small trees against
+/// <see cref="Rfc9162Reference"/>, the RFC's recursive definitions written out.
 /// </summary>
 public sealed class MerkleLogTests
 {
+    // Every leaf and every pair of sizes up to this many leaves is checked (issue 14: up to 64).
+    private const int Exhaustive = 64;
+
     private static readonly string[] Leaves = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
 
     // The roots of the first n leaves, n = 0 to 8.
@@ -84,11 +88,11 @@ public sealed class MerkleLogTests
     }
 
     [Fact]
-    public void Proofs_EveryLeafAndPairOfSizesUpTo40_VerifyAndEveryTamperingFails()
+    public void Proofs_EveryLeafAndPairOfSizesUpTo64_VerifyAndEveryTamperingFails()
     {
         var log = new MerkleLog();
         var leaves = new List<byte[]>();
-        for (int i = 0; i < 40; i++)
+        for (int i = 0; i < Exhaustive; i++)
         {
             byte[] hash = new byte[MerkleHashes.Size];
             MerkleHashes.Leaf(BitConverter.GetBytes(i * 7919), hash);
@@ -96,20 +100,20 @@ public sealed class MerkleLogTests
             log.AppendLeafHash(hash);
         }
 
-        var roots = new byte[41][];
-        for (int n = 0; n <= 40; n++)
+        var roots = new byte[Exhaustive + 1][];
+        for (int n = 0; n <= Exhaustive; n++)
         {
             roots[n] = new byte[MerkleHashes.Size];
             log.GetRoot(n, roots[n]);
         }
 
-        for (int n = 1; n <= 40; n++)
+        for (int n = 1; n <= Exhaustive; n++)
         {
             for (int i = 0; i < n; i++)
             {
                 byte[] proof = log.GetInclusionProof(i, n);
                 Assert.True(MerkleProofs.VerifyInclusion(i, n, leaves[i], proof, roots[n]), $"leaf {i} of {n}");
-                Assert.False(MerkleProofs.VerifyInclusion(i, n, leaves[(i + 1) % 40], proof, roots[n]), $"another leaf at {i} of {n}");
+                Assert.False(MerkleProofs.VerifyInclusion(i, n, leaves[(i + 1) % Exhaustive], proof, roots[n]), $"another leaf at {i} of {n}");
                 if ((i ^ 1) < n)
                 {
                     Assert.False(MerkleProofs.VerifyInclusion(i ^ 1, n, leaves[i], proof, roots[n]), $"leaf {i} of {n} claimed at {i ^ 1}");
@@ -133,6 +137,57 @@ public sealed class MerkleLogTests
                     proof[0] ^= 1;
                     Assert.False(MerkleProofs.VerifyConsistency(m, n, roots[m], roots[n], proof), $"tampered {m} to {n}");
                 }
+            }
+        }
+    }
+
+    [Fact]
+    public void Rfc9162Reference_TheCertificateTransparencyLeaves_GivesTheirRootsAndProofs()
+    {
+        // The reference is itself checked against the shared vectors before it judges anything.
+        byte[][] leaves = [.. Leaves.Select(Convert.FromHexString)];
+        for (int n = 0; n <= leaves.Length; n++)
+        {
+            Assert.Equal(Roots[n], Convert.ToHexStringLower(Rfc9162Reference.Root(leaves, n)));
+        }
+
+        foreach (object[] vector in InclusionVectors)
+        {
+            Assert.Equal((string)vector[2], Convert.ToHexStringLower(Rfc9162Reference.Path(leaves, (int)(long)vector[0], (int)(long)vector[1])));
+        }
+
+        foreach (object[] vector in ConsistencyVectors)
+        {
+            Assert.Equal((string)vector[2], Convert.ToHexStringLower(Rfc9162Reference.Proof(leaves, (int)(long)vector[0], (int)(long)vector[1])));
+        }
+    }
+
+    [Fact]
+    public void Proofs_EveryLeafAndPairOfSizesUpTo64_AreTheRecursiveDefinitionsBytes()
+    {
+        var leaves = new List<byte[]>();
+        var log = new MerkleLog();
+        for (int i = 0; i < Exhaustive; i++)
+        {
+            // Leaves of varied lengths, the empty one included.
+            byte[] leaf = [.. Enumerable.Range(0, i % 37).Select(b => unchecked((byte)((b * 31) + i)))];
+            leaves.Add(leaf);
+            log.AppendLeaf(leaf);
+        }
+
+        byte[] root = new byte[MerkleHashes.Size];
+        for (int n = 0; n <= Exhaustive; n++)
+        {
+            log.GetRoot(n, root);
+            Assert.Equal(Rfc9162Reference.Root(leaves, n), root);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(Rfc9162Reference.Path(leaves, i, n), log.GetInclusionProof(i, n));
+            }
+
+            for (int m = 0; m <= n; m++)
+            {
+                Assert.Equal(Rfc9162Reference.Proof(leaves, m, n), log.GetConsistencyProof(m, n));
             }
         }
     }

@@ -43,6 +43,23 @@ public sealed class SignedNoteTests
     }
 
     [Fact]
+    public void A_text_with_empty_lines_and_characters_from_DEL_up_is_a_note_as_in_Go()
+    {
+        // C2SP signed-note forbids only ASCII control characters other than the newline; Go's note package signs and
+        // opens such texts (found by tests/Micropay.Core.Interop), and the split at the last blank line stays unambiguous.
+        Assert.True(NoteSignerKey.TryParse(PeterSignerKey, out NoteSignerKey? signer, out _));
+        using (signer)
+        {
+            string text = "first\n\nafter an empty line \u007f\u0085\n";
+            string note = SignedNote.Sign(text, signer!.Name, signer.SigningKey);
+            Assert.Equal(NoteResult.Ok, SignedNote.TryOpen(System.Text.Encoding.UTF8.GetBytes(note), [signer.VerifierKey], out string? opened, out int verified));
+            Assert.Equal(text, opened);
+            Assert.Equal(1, verified);
+            Assert.Throws<ArgumentException>(() => SignedNote.Sign("tab\there\n", signer.Name, signer.SigningKey));
+        }
+    }
+
+    [Fact]
     public void TryOpen_TheReferenceNote_VerifiesWithItsKey()
     {
         Assert.True(NoteVerifierKey.TryParse(PeterVerifierKey, out NoteVerifierKey? peter, out _));
