@@ -20,6 +20,7 @@ public static partial class AuditVerifier
         private ulong _replayed;
         private ulong? _stoppedAt;
         private string? _stopReason;
+        private readonly List<(int Index, string Refusal)> _refusals = [];
         private long _signaturesVerified;
 
         /// <summary>Replays one batch, checks its signatures and leaves; stops the replay when it cannot be applied.</summary>
@@ -99,63 +100,27 @@ public static partial class AuditVerifier
             Stop(batch, $"batch {batch} cannot be replayed");
         }
 
-        /// <summary>Re-verifies every signed event of a decoded batch with the edge's checks (<see cref="EdgeVerification"/>).</summary>
+        /// <summary>Re-verifies every signed event of a decoded batch with the edge's checks (each operation's <see cref="Operation{TEvent, TResult}.RecheckEdge"/>).</summary>
         private void VerifySignatures(ulong b, OperationStaging staging, int count, Operation operation, string path, long eventsOffset)
         {
-            if (!VerifiesSignaturesOf(staging))
+            if (!operation.CarriesSignatures)
             {
                 return;
             }
 
             LedgerStateMachine ledger = _ledger!;
-            UInt128 instance = ledger.InstanceId;
-            var keys = new BookKeyLookup(IdentityBook.Find(ledger));
-            var channels = new BookChannelLookup(ChannelBook.Find(ledger));
-            for (int i = 0; i < count; i++)
+            var edge = new JournalEdge(ledger.InstanceId, new BookKeyLookup(IdentityBook.Find(ledger)), new BookChannelLookup(ChannelBook.Find(ledger)));
+            _refusals.Clear();
+            _signaturesVerified += staging.RecheckEdge(count, edge, _refusals);
+            foreach ((int i, string refusal) in _refusals)
             {
-                bool signed = true;
-                string? refused;
-                switch (staging)
-                {
-                    case OperationStaging<PaymentOrder, OrderResult> orders:
-                        refused = Refusal(EdgeVerification.VerifyOrder(orders.Events[i], instance, keys));
-                        break;
-                    case OperationStaging<ChannelOpenRequest, ChannelResult> opens:
-                        refused = Refusal(EdgeVerification.VerifyOpen(opens.Events[i], instance, keys));
-                        break;
-                    case OperationStaging<VoucherRedemption, ChannelResult> vouchers:
-                        refused = Refusal(EdgeVerification.VerifyVoucher(vouchers.Events[i].Voucher, instance, channels));
-                        break;
-                    case OperationStaging<Tick, ChannelResult> ticks:
-                        refused = Refusal(EdgeVerification.VerifyTick(ticks.Events[i], channels));
-                        break;
-                    case OperationStaging<ChannelClose, ChannelResult> closes:
-                        // A cooperative close carries no signature (the payee's, through the operator); its channel is still checked.
-                        signed = closes.Events[i].Kind != ChannelCloseKind.Cooperative;
-                        refused = Refusal(EdgeVerification.VerifyClose(closes.Events[i], instance, channels));
-                        break;
-                    default:
-                        return;
-                }
-
-                if (refused is not null)
-                {
-                    Report(
-                        AuditFindingKind.SignatureInvalid,
-                        b,
-                        path,
-                        eventsOffset + ((long)i * operation.EventSize),
-                        $"Event {i} of batch {b} ({operation.Name}) fails the edge's checks ({refused}): the edge never lets such an event into the journal.");
-                }
-                else if (signed)
-                {
-                    _signaturesVerified++;
-                }
+                Report(
+                    AuditFindingKind.SignatureInvalid,
+                    b,
+                    path,
+                    eventsOffset + ((long)i * operation.EventSize),
+                    $"Event {i} of batch {b} ({operation.Name}) fails the edge's checks ({refusal}): the edge never lets such an event into the journal.");
             }
         }
-
-        private static string? Refusal(OrderResult result) => result == OrderResult.Ok ? null : result.ToString();
-
-        private static string? Refusal(ChannelResult result) => result == ChannelResult.Ok ? null : result.ToString();
     }
 }

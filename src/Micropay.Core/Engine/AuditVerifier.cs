@@ -66,14 +66,6 @@ public static partial class AuditVerifier
         return new ValueTask<AuditReport>(Task.Run(verification.Run, cancellationToken));
     }
 
-    /// <summary>Whether the verifier re-checks the signatures of an operation's events (the others carry none).</summary>
-    internal static bool VerifiesSignaturesOf(OperationStaging staging) => staging is
-        OperationStaging<Identity.PaymentOrder, Identity.OrderResult> or
-        OperationStaging<Channels.ChannelOpenRequest, Channels.ChannelResult> or
-        OperationStaging<Channels.VoucherRedemption, Channels.ChannelResult> or
-        OperationStaging<Channels.Tick, Channels.ChannelResult> or
-        OperationStaging<Channels.ChannelClose, Channels.ChannelResult>;
-
     /// <summary>One audit: its inputs, its findings, and the state of its passes (one thread).</summary>
     private sealed partial class Verification(string journal, string audit, NoteVerifierKey key, IProgress<AuditProgress>? progress, CancellationToken cancellationToken)
     {

@@ -112,6 +112,14 @@ internal abstract class ChannelOperation<TEvent>(BatchOperation code, string nam
 /// <summary>Opening channels: 256-byte <see cref="ChannelOpenRequest"/> records.</summary>
 internal sealed class OpenChannelsOperation() : ChannelOperation<ChannelOpenRequest>(BatchOperation.OpenChannels, "OpenChannels", ChannelOpenRequest.Size)
 {
+    public override bool CarriesSignatures => true;
+
+    public override string? RecheckEdge(in ChannelOpenRequest e, in JournalEdge edge, out bool signed)
+    {
+        signed = true;
+        return JournalEdge.Refusal(EdgeVerification.VerifyOpen(e, edge.InstanceId, edge.Keys));
+    }
+
     protected override ChannelResult Apply(ChannelBook book, in ChannelOpenRequest e, ulong timestamp) => book.Open(e, timestamp);
 
     protected override void EncodeRecord(in ChannelOpenRequest e, Span<byte> record) => e.Encode(record);
@@ -126,6 +134,14 @@ internal sealed class OpenChannelsOperation() : ChannelOperation<ChannelOpenRequ
 /// </summary>
 internal sealed class OpenCoSignedChannelsOperation() : ChannelOperation<ChannelOpenRequest>(BatchOperation.OpenCoSignedChannels, "OpenCoSignedChannels", ChannelOpenRequest.CoSignedSize)
 {
+    public override bool CarriesSignatures => true;
+
+    public override string? RecheckEdge(in ChannelOpenRequest e, in JournalEdge edge, out bool signed)
+    {
+        signed = true;
+        return JournalEdge.Refusal(EdgeVerification.VerifyOpen(e, edge.InstanceId, edge.Keys));
+    }
+
     protected override ChannelResult Apply(ChannelBook book, in ChannelOpenRequest e, ulong timestamp) => book.Open(e, timestamp);
 
     protected override void EncodeRecord(in ChannelOpenRequest e, Span<byte> record) => e.EncodeRecord(record, ChannelOpenRequest.CoSignedSize);
@@ -152,6 +168,14 @@ internal sealed class TopUpChannelsOperation() : ChannelOperation<ChannelTopUp>(
 /// </summary>
 internal sealed class RedeemVouchersOperation() : ChannelOperation<VoucherRedemption>(BatchOperation.RedeemVouchers, "RedeemVouchers", Voucher.Size)
 {
+    public override bool CarriesSignatures => true;
+
+    public override string? RecheckEdge(in VoucherRedemption e, in JournalEdge edge, out bool signed)
+    {
+        signed = true;
+        return JournalEdge.Refusal(EdgeVerification.VerifyVoucher(e.Voucher, edge.InstanceId, edge.Channels));
+    }
+
     protected override ChannelResult Apply(ChannelBook book, in VoucherRedemption e, ulong timestamp) => book.Redeem(e, timestamp);
 
     protected override void EncodeRecord(in VoucherRedemption e, Span<byte> record) => e.Voucher.Encode(record);
@@ -170,6 +194,14 @@ internal sealed class RedeemVouchersOperation() : ChannelOperation<VoucherRedemp
 /// </summary>
 internal sealed class RedeemTicksOperation() : ChannelOperation<Tick>(BatchOperation.RedeemTicks, "RedeemTicks", RecordSize)
 {
+    public override bool CarriesSignatures => true;
+
+    public override string? RecheckEdge(in Tick e, in JournalEdge edge, out bool signed)
+    {
+        signed = true;
+        return JournalEdge.Refusal(EdgeVerification.VerifyTick(e, edge.Channels));
+    }
+
     private const int RecordSize = 128;
 
     protected override ChannelResult Apply(ChannelBook book, in Tick e, ulong timestamp) => book.RedeemTick(e, timestamp);
@@ -196,6 +228,15 @@ internal sealed class RedeemTicksOperation() : ChannelOperation<Tick>(BatchOpera
 /// <summary>Closing channels: 128-byte <see cref="ChannelClose"/> records.</summary>
 internal sealed class CloseChannelsOperation() : ChannelOperation<ChannelClose>(BatchOperation.CloseChannels, "CloseChannels", ChannelClose.Size)
 {
+    public override bool CarriesSignatures => true;
+
+    public override string? RecheckEdge(in ChannelClose e, in JournalEdge edge, out bool signed)
+    {
+        // A cooperative close carries no signature (the payee's, through the operator); its channel is still checked.
+        signed = e.Kind != ChannelCloseKind.Cooperative;
+        return JournalEdge.Refusal(EdgeVerification.VerifyClose(e, edge.InstanceId, edge.Channels));
+    }
+
     protected override ChannelResult Apply(ChannelBook book, in ChannelClose e, ulong timestamp) => book.Close(e, timestamp);
 
     protected override void EncodeRecord(in ChannelClose e, Span<byte> record) => e.Encode(record);

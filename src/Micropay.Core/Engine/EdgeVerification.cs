@@ -145,6 +145,20 @@ internal static class EdgeVerification
     }
 }
 
+/// <summary>What the edge knew, for a journaled event's recheck: the ledger's instance, and the keys and channels a replay applied before its batch.</summary>
+internal readonly struct JournalEdge(UInt128 instanceId, BookKeyLookup keys, BookChannelLookup channels)
+{
+    public UInt128 InstanceId { get; } = instanceId;
+
+    public BookKeyLookup Keys { get; } = keys;
+
+    public BookChannelLookup Channels { get; } = channels;
+
+    /// <summary>An edge result as a refusal: null for Ok (0 in every checked result enum), else its name.</summary>
+    public static string? Refusal<TResult>(TResult result)
+        where TResult : unmanaged, Enum => EqualityComparer<TResult>.Default.Equals(result, default) ? null : result.ToString();
+}
+
 /// <summary>Finds a registered key by id (its immutable members only are read: id, public key or credential).</summary>
 internal interface IKeyLookup
 {

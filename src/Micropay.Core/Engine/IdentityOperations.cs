@@ -30,6 +30,14 @@ internal sealed class ExecuteOrdersOperation(BatchOperation code, string name, i
     public override int Apply(LedgerStateMachine ledger, ulong timestamp, ReadOnlySpan<PaymentOrder> events, Span<OrderResult> results) =>
         IdentityBook.Of(ledger).Execute(timestamp, events, results);
 
+    public override bool CarriesSignatures => true;
+
+    public override string? RecheckEdge(in PaymentOrder e, in JournalEdge edge, out bool signed)
+    {
+        signed = true;
+        return JournalEdge.Refusal(EdgeVerification.VerifyOrder(e, edge.InstanceId, edge.Keys));
+    }
+
     protected override void EncodeRecord(in PaymentOrder e, Span<byte> record) => e.EncodeRecord(record, EventSize);
 
     protected override bool TryDecodeRecord(ReadOnlySpan<byte> record, out PaymentOrder e, out string? error)

@@ -42,6 +42,13 @@ internal abstract class Operation
     /// </summary>
     public virtual bool ReleasedOnlyWhenDurable => false;
 
+    /// <summary>
+    /// Whether its events carry signatures the edge checks (orders, channel opens, vouchers, ticks, closes): such a kind
+    /// overrides <see cref="Operation{TEvent, TResult}.RecheckEdge"/> too, so <see cref="AuditVerifier"/> re-verifies its
+    /// journaled events.
+    /// </summary>
+    public virtual bool CarriesSignatures => false;
+
     /// <summary>The operation's place in <see cref="OperationRegistry.All"/>, which indexes per-operation arrays.</summary>
     public int Index { get; internal set; } = -1;
 
@@ -84,6 +91,18 @@ internal abstract class Operation<TEvent, TResult> : Operation
 
     /// <summary>The result an outcome word holds (the inverse of <see cref="ToOutcome"/>).</summary>
     public abstract TResult FromOutcome(long outcome);
+
+    /// <summary>
+    /// The edge's checks of one journaled event again, for <see cref="AuditVerifier"/>: against the keys and channels a
+    /// replay applied before the event's batch, which is what the edge knew when it let the event through. Null when the
+    /// edge would pass it, else its refusal; <paramref name="signed"/> says whether the event carried a signature of its
+    /// own (a cooperative close does not). Kinds without signatures keep this default.
+    /// </summary>
+    public virtual string? RecheckEdge(in TEvent e, in JournalEdge edge, out bool signed)
+    {
+        signed = false;
+        return null;
+    }
 
     public sealed override OperationStaging CreateStaging(int capacity) => new OperationStaging<TEvent, TResult>(this, capacity);
 

@@ -27,6 +27,9 @@ internal abstract class OperationStaging
 
     /// <summary>Copies the batch's first <paramref name="count"/> results as numbers (the audit log's leaves carry them).</summary>
     public abstract void CopyResultCodes(int count, Span<uint> destination);
+
+    /// <summary>Rechecks each decoded event at the edge (<see cref="Operation{TEvent, TResult}.RecheckEdge"/>), adding each refusal; returns how many signed events passed.</summary>
+    public abstract int RecheckEdge(int count, in JournalEdge edge, List<(int Index, string Refusal)> refusals);
 }
 
 /// <inheritdoc cref="OperationStaging"/>
@@ -62,6 +65,25 @@ internal sealed class OperationStaging<TEvent, TResult>(Operation<TEvent, TResul
     }
 
     public override void Clear() => Direct = default;
+
+    public override int RecheckEdge(int count, in JournalEdge edge, List<(int Index, string Refusal)> refusals)
+    {
+        int verified = 0;
+        ReadOnlySpan<TEvent> events = EventsOf(count);
+        for (int i = 0; i < events.Length; i++)
+        {
+            if (operation.RecheckEdge(events[i], edge, out bool signed) is { } refusal)
+            {
+                refusals.Add((i, refusal));
+            }
+            else if (signed)
+            {
+                verified++;
+            }
+        }
+
+        return verified;
+    }
 
     public override void CopyResultCodes(int count, Span<uint> destination)
     {
