@@ -12,7 +12,8 @@
 //   the payer:           holds a receipt and the ledger's verifier key (a line of text, published by the operator);
 //   a witness:           an independent party with its own key that co-signs checkpoints it has seen (C2SP
 //                        tlog-cosignature), so the operator cannot show different histories to different people;
-//   an auditor:          compares two checkpoints with a consistency proof: the newer tree extends the older one.
+//   an auditor:          compares two checkpoints with a consistency proof: the newer tree extends the older one;
+//                        and, given the ledger's files, re-derives the whole journal, tree and checkpoints offline.
 //
 // Every result is checked. CI runs this program: any unexpected result makes it exit with code 1.
 // Amounts are integers in the ledger's smallest unit, 1/1000 of a cent ("millicent"), as in the other samples.
@@ -112,6 +113,22 @@ try
         Check(ledger.TryGetReceipt(paymentId, out AuditReceipt? again) == ReceiptStatus.Ok && ReceiptVerifier.Verify(again!, ledgerKey!) == ReceiptResult.Ok, "new receipt");
         Console.WriteLine("The old receipt still verifies, and so does a new one for the same payment.");
     }
+
+    // -----------------------------------------------------------------------------------------------------
+    // 5. With the ledger closed, an auditor checks the whole journal and audit log offline.
+    // -----------------------------------------------------------------------------------------------------
+    AuditReport audit = await AuditVerifier.VerifyAsync(Path.Combine(directory, "journal"), Path.Combine(directory, "audit"), ledgerKey!);
+    Check(audit.IsIntact, "audit: " + string.Join("; ", audit.Findings));
+    Console.WriteLine($"Offline audit of the journal: {audit}.");
+
+    // One changed byte in the journal's first segment (inside a batch, past the segment's header) is found and located.
+    string segment = Directory.GetFiles(Path.Combine(directory, "journal"), "*.seg").Order().First();
+    byte[] segmentBytes = await File.ReadAllBytesAsync(segment);
+    segmentBytes[segmentBytes.Length / 2] ^= 1;
+    await File.WriteAllBytesAsync(segment, segmentBytes);
+    AuditReport damaged = await AuditVerifier.VerifyAsync(Path.Combine(directory, "journal"), Path.Combine(directory, "audit"), ledgerKey!);
+    Check(!damaged.IsIntact, "damaged audit");
+    Console.WriteLine($"After one byte of the journal is flipped: {damaged.Findings[0]}");
 }
 finally
 {
