@@ -37,6 +37,12 @@ public sealed partial class LedgerEngine
     /// <returns>The accounts.</returns>
     public Account[] ReadAllAccounts() => _accounts.ReadAll();
 
+    /// <summary>
+    /// The transfers as of released batches: those created by events and those the ledger made itself (channel
+    /// settlements and refunds). Lock-free; a count for reports (the tool's <c>ledger info</c>), as of the latest release.
+    /// </summary>
+    public int TransferCount => Volatile.Read(ref _releasedTransferCount);
+
     /// <summary>Reads one transfer from a released batch. Lock-free.</summary>
     /// <param name="id">The transfer's id.</param>
     /// <param name="transfer">The transfer as stored (timestamp set; posts and voids carry their pending transfer's accounts).</param>
