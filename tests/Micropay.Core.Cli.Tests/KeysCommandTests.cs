@@ -92,9 +92,10 @@ public sealed class KeysCommandTests : IDisposable
         CliResult created = await CliProcess.RunAsync(_directory, "keys", "new", "--out", file);
         string vkey = created.Stdout.Trim();
 
-        // Another hash for the same name and key: the hash check refuses it.
-        string[] parts = vkey.Split('+');
-        string wrongHash = $"{parts[0]}+{(parts[1] == "00000000" ? "00000001" : "00000000")}+{parts[2]}";
+        // Another hash for the same name and key: the hash check refuses it. (Split by position: the base64 may hold '+'.)
+        int plus = vkey.IndexOf('+', StringComparison.Ordinal);
+        string hash = vkey.Substring(plus + 1, 8);
+        string wrongHash = $"{vkey[..plus]}+{(hash == "00000000" ? "00000001" : "00000000")}+{vkey[(plus + 10)..]}";
         CliResult result = await CliProcess.RunAsync(_directory, "keys", "show", wrongHash);
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("hash does not match", result.Stderr, StringComparison.Ordinal);

@@ -40,6 +40,9 @@ public sealed class LedgerFixture : IAsyncLifetime
 
     public ulong LastBatch { get; private set; }
 
+    /// <summary>The audit tree's leaves: one per journaled event (the new ledger's instance id, two accounts, three payments).</summary>
+    public long TreeSize { get; private set; }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Root);
@@ -78,6 +81,8 @@ public sealed class LedgerFixture : IAsyncLifetime
             LedgerVerifierKey = engine.AuditVerifierKey!.ToString();
             InstanceId = engine.InstanceId;
             LastBatch = engine.ReleasedBatchNumber;
+            TreeSize = engine.DurableAuditTreeSize;
+            Assert.Equal(6, TreeSize);
         }
     }
 
