@@ -30,6 +30,7 @@ public sealed class LedgerEngineTests : EngineTestKit
         Assert.NotEqual(0UL, transfer.Timestamp);
         Assert.False(engine.TryGetAccount(3, out _));
         Assert.False(engine.TryGetTransfer(11, out _));
+        Assert.Equal(1, engine.TransferCount);
     }
 
     [Fact]
@@ -56,6 +57,9 @@ public sealed class LedgerEngineTests : EngineTestKit
         Assert.Equal((UInt128)5, all[1].CreditsPosted);
         Assert.Equal((UInt128)4, all[2].CreditsPosted);
         Assert.True(reopened.TryGetTransfer(11, out _));
+
+        // The failed attempt is no transfer; the recovered count is the released one.
+        Assert.Equal(2, reopened.TransferCount);
         Assert.Equal(CreateTransferResult.IdAlreadyFailed, await reopened.CreateTransferAsync(Tr(12, 1, 99, 1)));
         Assert.Equal(CreateTransferResult.Exists, await reopened.CreateTransferAsync(Tr(10, 1, 2, 5)));
     }
