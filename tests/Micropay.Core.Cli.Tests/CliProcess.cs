@@ -2,16 +2,9 @@ using System.Diagnostics;
 
 namespace Micropay.Core.Cli.Tests;
 
-/// <summary>What one run of the tool gave: its exit code and everything it printed.</summary>
-public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
-{
-    /// <summary>For assertion messages: the whole run.</summary>
-    public override string ToString() => $"exit code {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
-}
-
 /// <summary>
 /// Runs the tool (src/Micropay.Core.Cli, copied to cli/ beside the tests by the project's CopyCli target) as a child
-/// process through the dotnet host, exactly as `dotnet micropay.dll` or the installed tool runs: the tests see only
+/// process through the dotnet host, as the installed tool runs it (the tool shim starts the same dll): the tests see only
 /// its exit code, stdout and stderr.
 /// </summary>
 public static class CliProcess
