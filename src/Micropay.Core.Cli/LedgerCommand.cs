@@ -55,7 +55,9 @@ internal static class LedgerCommand
             if (engine.DiscardedTailAtOpen is { } tail)
             {
                 // The open cut a damaged or torn last record: after a clean shutdown that points at the disk (see LedgerEngine.DiscardedTailAtOpen).
-                o.WriteLine(Row("Cut at open", tail.ToString()));
+                o.WriteLine(Row(
+                    "Cut at open",
+                    FormattableString.Invariant($"{tail.Length} bytes at {tail.Location}:{tail.Offset} (batch {tail.BatchNumber?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}): {tail.Reason}")));
             }
 
             if (engine.AuditEnabled)
