@@ -1,3 +1,7 @@
+using Micropay.Core.Audit;
+using Micropay.Core.Engine;
+using Micropay.Core.Storage;
+
 namespace Micropay.Core.Cli.Tests;
 
 [Collection(LedgerCollection.Name)]
@@ -43,6 +47,30 @@ public sealed class CheckpointCommandTests(LedgerFixture ledger)
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("NOT VERIFIED", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("BadSignature", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckpointShow_LedgerWithoutCheckpoint_ExitsFour()
+    {
+        // A new ledger whose engine signs no checkpoint (neither by count nor by time) before it shuts down.
+        string root = Path.Combine(ledger.Root, "unsigned-" + Guid.NewGuid().ToString("N"));
+        Assert.True(NoteSignerKey.TryParse(File.ReadAllText(ledger.OperatorKeyFile).Trim(), out NoteSignerKey? key, out string? error), error);
+        using (key)
+        {
+            var options = new LedgerEngineOptions
+            {
+                Store = new FileLedgerStore(Path.Combine(root, "journal")),
+                OperatorKey = key.SigningKey,
+                Audit = new AuditOptions { Directory = Path.Combine(root, "audit"), CheckpointEveryBatches = 0, CheckpointInterval = TimeSpan.Zero },
+            };
+            await using LedgerEngine engine = await LedgerEngine.OpenAsync(options);
+            Assert.Null(engine.LatestCheckpoint);
+        }
+
+        CliResult result = await CliProcess.RunAsync(
+            null, "checkpoint", "show", Path.Combine(root, "journal"), "--audit", Path.Combine(root, "audit"), "--operator-key", ledger.OperatorKeyFile);
+        Assert.True(result.ExitCode == 4, result.ToString());
+        Assert.Contains("no signed checkpoint yet", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

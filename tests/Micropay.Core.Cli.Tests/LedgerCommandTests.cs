@@ -60,6 +60,23 @@ public sealed class LedgerCommandTests(LedgerFixture ledger)
     }
 
     [Fact]
+    public async Task LedgerInfo_TornLastRecord_SaysWhatTheOpenCut()
+    {
+        // Bytes after the last record, as an append a crash interrupted leaves them: the open cuts them and says so.
+        (string journal, _) = ledger.Copy();
+        string last = Directory.GetFiles(journal, "*.seg").Order(StringComparer.Ordinal).Last();
+        await using (FileStream segment = new(last, FileMode.Append))
+        {
+            segment.Write(new byte[40]);
+        }
+
+        CliResult result = await CliProcess.RunAsync(null, "ledger", "info", journal);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"Cut at open:       40 bytes at {last}:", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"Last batch:        {ledger.LastBatch}", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LedgerInfo_AuditWithoutOperatorKey_ExitsOne()
     {
         CliResult result = await CliProcess.RunAsync(null, "ledger", "info", ledger.Journal, "--audit", ledger.Audit);
