@@ -115,6 +115,20 @@ internal sealed class IngressRing
     /// <summary>Whether a producer has claimed a position the consumer has not taken yet (published or not). Consumer only.</summary>
     public bool HasClaims => Volatile.Read(ref _tail.Value) != _head.Value;
 
+    /// <summary>
+    /// Positions claimed and not yet taken, for monitoring; any thread. The two reads are not one snapshot, so it is
+    /// approximate while the ring moves (read head first: the count is never negative), and exact when it is still.
+    /// </summary>
+    public int ApproximateCount
+    {
+        get
+        {
+            long head = Volatile.Read(ref _head.Value);
+            long tail = Volatile.Read(ref _tail.Value);
+            return (int)Math.Clamp(tail - head, 0, _slots.Length);
+        }
+    }
+
     private struct Slot
     {
         public long Sequence;
