@@ -16,7 +16,9 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
     {
     }
 
-    public IReadOnlyList<LogEntry> WithId(int eventId) => [.. _entries.Where(e => e.EventId.Id == eventId)];
+    /// <summary>This package's entries with the id (the host's own events reuse small ids in other categories).</summary>
+    public IReadOnlyList<LogEntry> WithId(int eventId) =>
+        [.. _entries.Where(e => e.EventId.Id == eventId && e.Category.StartsWith("Micropay.Core.Hosting", StringComparison.Ordinal))];
 
     public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception, IReadOnlyList<KeyValuePair<string, object?>> State);
 
