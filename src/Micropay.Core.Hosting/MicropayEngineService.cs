@@ -47,7 +47,9 @@ internal sealed class MicropayEngineService : IHostedService, IAsyncDisposable
         LedgerEngine engine;
         try
         {
-            engine = await OpenAsync(options, cancellationToken).ConfigureAwait(false);
+            // The file store opens (checks and replays the journal) synchronously inside OpenAsync; on the thread pool it
+            // does not hold up the host's thread, nor hosted services that start concurrently with this one.
+            engine = await Task.Run(() => OpenAsync(options, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -82,7 +84,8 @@ internal sealed class MicropayEngineService : IHostedService, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _monitor.ConfigureAwait(false);
         long start = Stopwatch.GetTimestamp();
-        _disposal = engine.DisposeAsync().AsTask();
+        // Closing the store is synchronous file work; the thread pool does it, so the host's thread is not held.
+        _disposal = Task.Run(() => engine.DisposeAsync().AsTask(), CancellationToken.None);
         try
         {
             await _disposal.WaitAsync(cancellationToken).ConfigureAwait(false);
