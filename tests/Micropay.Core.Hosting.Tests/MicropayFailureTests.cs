@@ -70,6 +70,41 @@ public sealed class MicropayFailureTests : HostingTestKit
     }
 
     [Fact]
+    public async Task StoreStalls_SubmissionsQueueInTheRingAndTheGaugeShowsThem()
+    {
+        FailingLedgerStore? store = null;
+        using IHost host = BuildFailingHost(new CapturingLoggerProvider(), s => store = s, maxBatchSize: 1);
+        using var metrics = new MetricRecorder(host.Services.GetRequiredService<MicropayMetrics>().Meter);
+        await host.StartAsync();
+        LedgerEngine engine = host.Services.GetRequiredService<MicropayEngineProvider>().Engine;
+
+        // One event per batch, two batches in flight while the store stalls: the rest wait in the ring.
+        store!.Stall();
+        var pending = new Task<CreateAccountResult>[10];
+        for (int i = 0; i < pending.Length; i++)
+        {
+            pending[i] = engine.CreateAccountAsync(Acct((UInt128)(i + 1))).AsTask();
+        }
+
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            while (engine.IngressDepth < pending.Length - 3)
+            {
+                await Task.Delay(10, timeout.Token);
+            }
+        }
+
+        metrics.Observe();
+        Assert.InRange(metrics.Of(MicropayDiagnostics.IngressDepth)[^1].Value, pending.Length - 3, pending.Length);
+        Assert.All(pending, p => Assert.False(p.IsCompleted));
+
+        store.Release();
+        Assert.All(await Task.WhenAll(pending), r => Assert.Equal(CreateAccountResult.Ok, r));
+        Assert.Equal(0, engine.IngressDepth);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task MeteredStore_AppendFails_CountsTheFailureAndRethrows()
     {
         using IHost host = BuildHost(new CapturingLoggerProvider());
@@ -87,7 +122,7 @@ public sealed class MicropayFailureTests : HostingTestKit
         Assert.Empty(recorder.Of(MicropayDiagnostics.Transfers));
     }
 
-    private IHost BuildFailingHost(CapturingLoggerProvider logs, Action<FailingLedgerStore> created) =>
+    private IHost BuildFailingHost(CapturingLoggerProvider logs, Action<FailingLedgerStore> created, int maxBatchSize = LedgerEngineOptions.DefaultMaxBatchSize) =>
         BuildHost(
             logs,
             options =>
@@ -98,7 +133,7 @@ public sealed class MicropayFailureTests : HostingTestKit
                     // A store of the test's own, in a directory of its own: the one the service made goes unopened.
                     var store = new FailingLedgerStore(new FileLedgerStore(Path.Combine(Root, "failing")));
                     created(store);
-                    return new LedgerEngineOptions { Store = store, Durability = given.Durability, IngressCapacity = given.IngressCapacity };
+                    return new LedgerEngineOptions { Store = store, Durability = given.Durability, IngressCapacity = given.IngressCapacity, MaxBatchSize = maxBatchSize };
                 };
             },
             services => services.AddHealthChecks().AddMicropay(configure: thresholds =>
