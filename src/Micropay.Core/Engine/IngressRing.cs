@@ -32,7 +32,7 @@ internal sealed class IngressRing
     // Producers only (compare-and-swap). Padded away from _head so producers and consumer do not share a line.
     private PaddedLong _tail;
 
-    // Consumer only.
+    // Written by the consumer only (plain stores); also read, for monitoring only, by ApproximateCount on any thread.
     private PaddedLong _head;
 
     public IngressRing(int capacity)
@@ -117,7 +117,8 @@ internal sealed class IngressRing
 
     /// <summary>
     /// Positions claimed and not yet taken, for monitoring; any thread. The two reads are not one snapshot, so it is
-    /// approximate while the ring moves (read head first: the count is never negative), and exact when it is still.
+    /// approximate while the ring moves (head is read first, and the result is clamped to 0..capacity, so a stale or, on a
+    /// 32-bit process, torn read of the consumer's plain store stays in range), and exact when it is still.
     /// </summary>
     public int ApproximateCount
     {
