@@ -32,7 +32,7 @@ internal sealed class IngressRing
     // Producers only (compare-and-swap). Padded away from _head so producers and consumer do not share a line.
     private PaddedLong _tail;
 
-    // Consumer only.
+    // Written by the consumer only (plain stores); also read, for monitoring only, by ApproximateCount on any thread.
     private PaddedLong _head;
 
     public IngressRing(int capacity)
@@ -114,6 +114,21 @@ internal sealed class IngressRing
 
     /// <summary>Whether a producer has claimed a position the consumer has not taken yet (published or not). Consumer only.</summary>
     public bool HasClaims => Volatile.Read(ref _tail.Value) != _head.Value;
+
+    /// <summary>
+    /// Positions claimed and not yet taken, for monitoring; any thread. The two reads are not one snapshot, so it is
+    /// approximate while the ring moves (head is read first, and the result is clamped to 0..capacity, so a stale or, on a
+    /// 32-bit process, torn read of the consumer's plain store stays in range), and exact when it is still.
+    /// </summary>
+    public int ApproximateCount
+    {
+        get
+        {
+            long head = Volatile.Read(ref _head.Value);
+            long tail = Volatile.Read(ref _tail.Value);
+            return (int)Math.Clamp(tail - head, 0, _slots.Length);
+        }
+    }
 
     private struct Slot
     {

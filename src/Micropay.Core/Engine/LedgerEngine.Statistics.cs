@@ -1,0 +1,18 @@
+namespace Micropay.Core.Engine;
+
+/// <summary>Read-only state for monitoring (health checks, metrics); cheap enough to poll from any thread.</summary>
+public sealed partial class LedgerEngine
+{
+    /// <summary>
+    /// The failure that stopped the engine (its store failed, or an internal error), or <see langword="null"/> while it
+    /// runs. Once set it never clears: every later submission fails with a <see cref="LedgerEngineException"/> wrapping
+    /// it, and only disposing and reopening the engine recovers (to exactly the durable state).
+    /// </summary>
+    public Exception? Failure => Volatile.Read(ref _fault);
+
+    /// <summary>
+    /// Submissions waiting in the ingress ring for the apply loop (at most <see cref="LedgerEngineOptions.IngressCapacity"/>;
+    /// callers waiting for room in a full ring are not counted). Approximate while submissions arrive; for monitoring.
+    /// </summary>
+    public int IngressDepth => _ring.ApproximateCount;
+}
