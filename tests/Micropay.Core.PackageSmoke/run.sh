@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the packed Micropay.Core package the way a user would, into a fresh `dotnet new console` project, and runs
-# the smoke program against it: once as IL, once published with NativeAOT (trimming and AOT warnings are errors).
+# the smoke program against it: once as IL, once published with NativeAOT (trimming and AOT warnings are errors);
+# then installs the micropay tool from the same folder and runs it.
 # Usage: run.sh <folder with the .nupkg files> <version>
 set -euo pipefail
 packages=$(cd "$1" && pwd)
@@ -38,3 +39,15 @@ if grep -E "warning (IL|AOT)[0-9]+" "$work/publish.log"; then
     exit 1
 fi
 "$work/aot/Smoke"
+
+echo "--- the micropay tool, installed from the packed folder"
+rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/micropay.core.cli/$version"
+dotnet tool install --tool-path "$work/tool" --add-source "$packages" Micropay.Core.Cli --version "$version"
+"$work/tool/micropay" --help >/dev/null
+vkey=$("$work/tool/micropay" keys new --name smoke.example --out "$work/smoke.key")
+shown=$("$work/tool/micropay" keys show "$work/smoke.key")
+if [ "$vkey" != "$shown" ]; then
+    echo "micropay keys show printed '$shown', keys new printed '$vkey'" >&2
+    exit 1
+fi
+echo "micropay: installed, keys new/show agree ($vkey)"
