@@ -101,6 +101,24 @@ public sealed partial class PostgreSqlLedgerStore
     // For tests: the writer's server process id.
     internal int WriterProcessId => _writer?.ProcessID ?? 0;
 
+    // For tests: a setting as the writer's session sees it (synchronous_commit is per session, so another connection
+    // cannot tell what the writer uses).
+    internal async Task<string?> ReadWriterSettingAsync(string name)
+    {
+        await _writerGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ThrowIfNotOpen();
+            await using var command = new NpgsqlCommand("SELECT current_setting($1)", _writer!);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+            return (string?)await command.ExecuteScalarAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writerGate.Release();
+        }
+    }
+
     private async Task InsertAsync(ulong number, BatchHash hash, ReadOnlyMemory<byte> encoded)
     {
         NpgsqlConnection writer = _writer!;
