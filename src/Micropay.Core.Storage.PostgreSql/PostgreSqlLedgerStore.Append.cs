@@ -98,6 +98,10 @@ public sealed partial class PostgreSqlLedgerStore
         }
     }
 
+    // For tests: awaited inside every append transaction between its insert and its COMMIT (an append "in flight"),
+    // to show what a concurrent open does meanwhile. Null outside tests.
+    internal Func<Task>? BeforeCommitForTests { get; set; }
+
     // For tests: the writer's server process id.
     internal int WriterProcessId => _writer?.ProcessID ?? 0;
 
@@ -142,6 +146,11 @@ public sealed partial class PostgreSqlLedgerStore
                 {
                     _failNextCommit = false;
                     await TerminateBackendAsync(writer.ProcessID).ConfigureAwait(false);
+                }
+
+                if (BeforeCommitForTests is { } beforeCommit)
+                {
+                    await beforeCommit().ConfigureAwait(false);
                 }
 
                 await transaction.CommitAsync().ConfigureAwait(false);

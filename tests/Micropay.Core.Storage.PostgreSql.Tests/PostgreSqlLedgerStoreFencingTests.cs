@@ -108,6 +108,58 @@ public sealed class PostgreSqlLedgerStoreFencingTests : LedgerTestBase
     }
 
     [Fact]
+    public async Task OpenAsync_WhileTheOldStoresAppendIsBetweenInsertAndCommit_WaitsAndThenIncludesIt()
+    {
+        // The store's own append held between its insert and its COMMIT (a writer paused there): the new open must
+        // wait for it (the append holds the lease row) and then report the batch; the old writer then stays fenced.
+        // Fails if the append's insert does not lock the lease row: the open would read the journal without batch 2,
+        // and the old writer would commit batch 2 behind the new writer's back.
+        string ledger = NewLedger();
+        CommitBatch[] batches = TestBatches.Chain(3);
+        PostgreSqlLedgerStore old = await OpenAsync(ledger);
+        await old.AppendAsync(batches[0]);
+        var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        old.BeforeCommitForTests = async () =>
+        {
+            inFlight.SetResult();
+            await release.Task;
+        };
+        Task appending = old.AppendAsync(batches[1]).AsTask();
+        try
+        {
+            await inFlight.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await OpenWhileInFlightAsync(ledger, old, batches, appending, release);
+        }
+        finally
+        {
+            // Whatever failed, the paused append must finish, or disposing the old store would wait for it forever.
+            release.TrySetResult();
+        }
+    }
+
+    private async Task OpenWhileInFlightAsync(string ledger, PostgreSqlLedgerStore old, CommitBatch[] batches, Task appending, TaskCompletionSource release)
+    {
+
+        PostgreSqlLedgerStore newer = Store(ledger);
+        Task<LedgerStoreState> opening = newer.OpenAsync().AsTask();
+        await Task.Delay(500);
+        Assert.False(opening.IsCompleted, "the open did not wait for the append in flight");
+
+        release.TrySetResult();
+        await appending.WaitAsync(TimeSpan.FromSeconds(30)); // committed: acknowledged to the old writer's caller
+        old.BeforeCommitForTests = null;
+        LedgerStoreState state = await opening.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2UL, state.LastBatchNumber);
+        Assert.Equal(TestBatches.Hash(batches[1]), state.LastBatchHash);
+
+        LedgerStoreException fenced = await Assert.ThrowsAsync<LedgerStoreException>(async () => await old.AppendAsync(batches[2]));
+        Assert.Contains("Fenced", fenced.Message, StringComparison.Ordinal);
+        await newer.AppendAsync(batches[2]);
+        AssertSameBatches(batches, await ReadAllAsync(newer));
+    }
+
+    [Fact]
     public async Task OpenAsync_SeveralLedgersInOneDatabase_EachHasItsOwnJournalAndEpoch()
     {
         string a = NewLedger();
