@@ -144,6 +144,30 @@ public sealed class PostgreSqlLedgerStoreTests : LedgerTestBase
     }
 
     [Fact]
+    public async Task ReadBatchesAsync_EnumerationAbandonedMidPage_LaterReadsAndAppendsWork()
+    {
+        // Breaking out of a read leaves the rest of its page to drain and its transaction to roll back; the pooled
+        // connection must come back usable, again and again.
+        string ledger = NewLedger();
+        CommitBatch[] batches = TestBatches.Chain(50, eventCount: 64);
+        await WriteJournalAsync(ledger, batches);
+        PostgreSqlLedgerStore store = await OpenAsync(ledger);
+        for (int i = 0; i < 20; i++)
+        {
+            await foreach (CommitBatch batch in store.ReadBatchesAsync(1))
+            {
+                if (batch.BatchNumber == 3)
+                {
+                    break;
+                }
+            }
+        }
+
+        await store.AppendAsync(TestBatches.Chain(1, TestBatches.Hash(batches[^1]), firstBatchNumber: 51)[0]);
+        Assert.Equal(51, (await ReadAllAsync(store)).Count);
+    }
+
+    [Fact]
     public async Task WriteSnapshotAsync_StateLargerThanAChunk_IsStoredInChunkRowsAndReadBackInThoseSegments()
     {
         string ledger = NewLedger();

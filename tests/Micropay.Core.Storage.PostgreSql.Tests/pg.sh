@@ -103,7 +103,12 @@ start() {
   local bindir user datadir port
   bindir="$(ensure_binaries)"
   user="$(server_user)"
-  datadir="$(mktemp -d "${TMPDIR:-/tmp}/micropay-pg.XXXXXX")"
+  # As root the server's user must reach the directory: /tmp is open to all, a root TMPDIR may not be.
+  local parent="${TMPDIR:-/tmp}"
+  [ "$(id -u)" = 0 ] && parent=/tmp
+  datadir="$(mktemp -d "$parent/micropay-pg.XXXXXX")"
+  # A start that fails from here on leaves no data directory behind.
+  trap 'if [ ! -f "$STATE" ]; then rm -rf "$datadir"; fi' RETURN
   chown "$user" "$datadir"
   chmod 700 "$datadir"
   as_user "$user" "$bindir/initdb" -D "$datadir" -U postgres --auth=trust --encoding=UTF8 --no-locale >/dev/null
