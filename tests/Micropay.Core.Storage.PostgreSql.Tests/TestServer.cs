@@ -3,18 +3,16 @@ using Npgsql;
 namespace Micropay.Core.Storage.PostgreSql.Tests;
 
 /// <summary>
-/// The PostgreSQL server the tests run against: a real one, named by the environment variable
-/// <c>MICROPAY_PG_CONNECTION</c> (an Npgsql connection string), which <c>pg.sh start</c> beside this file prints.
+/// The PostgreSQL server the tests run against: a real one. The environment variable <c>MICROPAY_PG_CONNECTION</c> (an
+/// Npgsql connection string, as <c>pg.sh start</c> beside this file prints it) names one; without it, the first test
+/// that needs a server starts a throwaway one with <c>pg.sh start</c> (initdb in a temporary directory, listening on
+/// 127.0.0.1 only), which pg.sh stops and deletes once the test process has exited. So a plain <c>dotnet test</c> on a fresh
+/// clone needs nothing but the PostgreSQL binaries (pg.sh installs the Debian package when they are missing and it
+/// runs as root).
 /// </summary>
 /// <remarks>
-/// Without the variable every test here fails, saying how to start a server, in CI and locally alike: the conformance
-/// kit's facts are inherited <c>[Fact]</c>s that xUnit 2 cannot skip at run time, and a store that "passed" by skipping
-/// would prove nothing. Run the tests with:
-/// <code>
-/// eval "$(bash tests/Micropay.Core.Storage.PostgreSql.Tests/pg.sh start)"
-/// dotnet test tests/Micropay.Core.Storage.PostgreSql.Tests
-/// bash tests/Micropay.Core.Storage.PostgreSql.Tests/pg.sh stop
-/// </code>
+/// When no server can be started every test here fails, saying why: the conformance kit's facts are inherited
+/// <c>[Fact]</c>s that xUnit 2 cannot skip at run time, and a store that "passed" by skipping would prove nothing.
 /// Each test works on ledgers of its own (a fresh name), so test classes run in parallel on one database.
 /// </remarks>
 internal static class TestServer
@@ -23,17 +21,49 @@ internal static class TestServer
 
     private static readonly Lazy<NpgsqlDataSource> SharedDataSource = new(() => NpgsqlDataSource.Create(ConnectionString));
 
-    /// <summary>The connection string; fails the test, saying how to get one, when the variable is unset.</summary>
+    private static readonly Lazy<string> Started = new(StartServer);
+
+    /// <summary>The connection string: the variable's, or that of a server this process started; fails the test, saying why, when there is none.</summary>
     public static string ConnectionString =>
-        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException(
-                $"{Variable} is not set, so there is no PostgreSQL server to test against"
-                + (Environment.GetEnvironmentVariable("CI") == "true" ? " (CI must start one before the tests)" : string.Empty)
-                + ". Start one with: eval \"$(bash tests/Micropay.Core.Storage.PostgreSql.Tests/pg.sh start)\" (and stop it with pg.sh stop).");
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : Started.Value;
 
     /// <summary>One pool for the whole test run; stores given it leave it open.</summary>
     public static NpgsqlDataSource DataSource => SharedDataSource.Value;
+
+    // Runs pg.sh start with a state file of this process's own; pg.sh's watcher stops that server when this process has
+    // exited (a ProcessExit handler is not enough: the test host may be killed at the end of a run).
+    private static string StartServer()
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "pg.sh");
+        string state = Path.Combine(Path.GetTempPath(), $"micropay-pg-{Environment.ProcessId}.env");
+        (int code, string output, string error) = RunScript(script, "start", state);
+        const string Prefix = "export " + Variable + "='";
+        string? line = output.Split('\n').FirstOrDefault(l => l.StartsWith(Prefix, StringComparison.Ordinal));
+        if (code != 0 || line is null)
+        {
+            throw new InvalidOperationException(
+                $"{Variable} is not set and pg.sh could not start a PostgreSQL server (exit {code}): {error.Trim()} " +
+                "Install PostgreSQL's binaries (initdb, pg_ctl), or point the variable at a server.");
+        }
+
+        return line[Prefix.Length..].TrimEnd('\'', '\r');
+    }
+
+    private static (int Code, string Output, string Error) RunScript(string script, string command, string state)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash", [script, command])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["MICROPAY_PG_STATE"] = state;
+        start.Environment["MICROPAY_PG_OWNER_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error.Result);
+    }
 
     public static string NewLedgerName(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N");
 

@@ -12,6 +12,7 @@
 # default ${TMPDIR:-/tmp}/micropay-pg.env) that `stop` reads. Server settings are PostgreSQL's defaults where they
 # touch durability (fsync=on, synchronous_commit=on, full_page_writes=on): the tests check the store's durability,
 # so the server must not cheat.
+# With MICROPAY_PG_OWNER_PID set, start also leaves a detached watcher that runs stop once that process has exited.
 # stop: stop the server (fast shutdown) and delete the data directory and the state file. Safe to run when nothing is
 # running. Diagnostics go to stderr; stdout carries only the export line.
 set -euo pipefail
@@ -142,6 +143,12 @@ STATE_EOF
   local psql="$bindir/psql"
   [ -x "$psql" ] || psql="$(command -v psql)"
   "$psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $DATABASE" >&2
+  if [ -n "${MICROPAY_PG_OWNER_PID:-}" ]; then
+    # Started for a test process (TestServer): a detached watcher stops the server once that process is gone, however
+    # it ends (a test host may be killed rather than exit). Its output goes nowhere, so it holds no caller's pipe open.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; MICROPAY_PG_STATE="$2" bash "$3" stop' \
+      watcher "$MICROPAY_PG_OWNER_PID" "$STATE" "$0" </dev/null >/dev/null 2>&1 &
+  fi
   log "PostgreSQL listening on 127.0.0.1:$port, data in $datadir (state file $STATE)"
   echo "export MICROPAY_PG_CONNECTION='$connection'"
 }
