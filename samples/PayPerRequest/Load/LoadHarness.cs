@@ -49,6 +49,8 @@ public static class LoadHarness
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  vouchers  {report.VouchersPerSecond,10:N0} req/s   {report.VouchersOverBound:0.00} x bound (target >= 0.70)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  bound     {report.VoucherBound,10:N0} req/s   (sign + verify: {report.SignVerifyPerSecondPerCore:N0}/s on one thread x {report.Cores} cores)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  composed  {report.ComposedLimit,10:N0} req/s   1 / (1/unpaid + 1/bound): HTTP and crypto on the same cores; vouchers {report.VouchersPerSecond / report.ComposedLimit:0.00} x this"));
         return 0;
     }
 

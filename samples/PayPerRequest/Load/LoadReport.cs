@@ -16,6 +16,13 @@ public sealed record LoadReport(
     /// </summary>
     public double VoucherBound => SignVerifyPerSecondPerCore * Cores;
 
+    /// <summary>
+    /// What voucher-paid requests could reach if a request cost exactly an unpaid request plus its sign and verify:
+    /// 1 / (1 / unpaid + 1 / bound). The HTTP work and the crypto share the same cores, so this, not
+    /// <see cref="VoucherBound"/>, is the ceiling the voucher mode can approach.
+    /// </summary>
+    public double ComposedLimit => 1 / ((1 / UnpaidPerSecond) + (1 / VoucherBound));
+
     /// <summary>Tick-paid over unpaid throughput (target: at least 0.7).</summary>
     public double TicksOverUnpaid => TicksPerSecond / UnpaidPerSecond;
 
