@@ -199,6 +199,25 @@ public sealed class PaymentServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_OnceTheChannelIsWithinTheRedeemMarginOfItsExpiry_Returns402Expired_ForVouchersAndTicks()
+    {
+        var clock = new ShiftableClock();
+        await RestartAsync(new PaymentServerOptions { Price = Price, TimeProvider = clock });
+        ulong expiresAt = LedgerClock.Now(clock) + (20 * 60 * LedgerClock.Second);
+        SigningKey key = NewKey();
+        UInt128 payerId = await NewPayerAsync(key);
+        VoucherPayer vouchers = await VoucherPayer.OpenAsync(_http, _challenge, key, payerId, deposit: 1_000, salt: 1, expiresAt);
+        using TickPayer ticks = await TickPayer.OpenAsync(_http, _challenge, key, payerId, requests: 10, salt: 2, expiresAt);
+        Assert.True((await vouchers.GetAsync(Protected, lane: 0)).Served);
+        Assert.True((await ticks.GetAsync(Protected)).Served);
+
+        clock.Advance(TimeSpan.FromMinutes(16)); // 4 minutes left, inside the 5-minute redeem margin
+
+        Assert.Equal("expired", (await vouchers.GetAsync(Protected, lane: 0)).Reason);
+        Assert.Equal("expired", (await ticks.GetAsync(Protected)).Reason);
+    }
+
+    [Fact]
     public async Task OpenChannel_ForAnotherPayee_IsRefused()
     {
         SigningKey key = NewKey();
@@ -281,11 +300,7 @@ public sealed class PaymentServerTests : IAsyncLifetime
     [Fact]
     public async Task StopAsync_RedeemsWhatWasAcceptedSinceTheLastPass()
     {
-        await _server.DisposeAsync();
-        _server = await PaymentServer.StartAsync(new PaymentServerOptions { Price = Price, RedeemInterval = TimeSpan.FromHours(1) });
-        _http.Dispose();
-        _http = new HttpClient { BaseAddress = _server.BaseAddress };
-        _challenge = await PayPerRequestClient.FetchChallengeAsync(_http, Protected);
+        await RestartAsync(new PaymentServerOptions { Price = Price, RedeemInterval = TimeSpan.FromHours(1) });
         VoucherPayer payer = await OpenVoucherChannelAsync(deposit: 1_000);
         for (int i = 0; i < 3; i++)
         {
@@ -297,6 +312,15 @@ public sealed class PaymentServerTests : IAsyncLifetime
         await _server.StopAsync();
 
         Assert.Equal((UInt128)(3 * Price), Credits(_server.Options.PayeeAccountId));
+    }
+
+    private async Task RestartAsync(PaymentServerOptions options)
+    {
+        await _server.DisposeAsync();
+        _http.Dispose();
+        _server = await PaymentServer.StartAsync(options);
+        _http = new HttpClient { BaseAddress = _server.BaseAddress };
+        _challenge = await PayPerRequestClient.FetchChallengeAsync(_http, Protected);
     }
 
     private async Task<VoucherPayer> OpenVoucherChannelAsync(UInt128 deposit)
