@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Micropay.Core.Channels;
 using Micropay.Core.Crypto;
 using Micropay.Core.Engine;
+using Micropay.Core.Identity;
 
 namespace PayPerRequest.Server;
 
@@ -74,6 +75,15 @@ public sealed class ChannelOpenEndpoint
         if (request.Deposit < _gate.Price)
         {
             return Refuse("deposit_too_small", "The deposit must cover at least one request.");
+        }
+
+        // The open's signature proves only that the signer holds the key named in the config. The ledger ties that key to
+        // the payer account only when the account has registered keys; an account with none accepts any key (the
+        // library's rule for embedded callers that vouch for their own submissions). This endpoint is open to anyone, so it
+        // demands a registered key: otherwise whoever knows an account id could spend it into a channel.
+        if (!_engine.TryGetKey(KeyIds.Of(config.PayerKey), out KeyInfo key) || key.AccountId != config.PayerAccountId || key.Status != KeyStatus.Active)
+        {
+            return Refuse("payer_key_not_registered", "The channel's payer key must be registered, and active, on the payer account.");
         }
 
         ulong now = LedgerClock.Now(_time);

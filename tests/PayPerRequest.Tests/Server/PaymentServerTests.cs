@@ -233,7 +233,7 @@ public sealed class PaymentServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OpenChannel_SignedByAKeyNotRegisteredToThePayer_IsRefusedByTheLedger()
+    public async Task OpenChannel_SignedByAKeyNotRegisteredToThePayer_IsRefused()
     {
         SigningKey owner = NewKey();
         UInt128 payerId = await NewPayerAsync(owner);
@@ -244,7 +244,24 @@ public sealed class PaymentServerTests : IAsyncLifetime
         InvalidOperationException refused = await Assert.ThrowsAsync<InvalidOperationException>(
             () => PayPerRequestClient.OpenChannelAsync(_http, _challenge, ChannelOpenRequest.Sign(thief, config, deposit: 100)));
 
-        Assert.Contains("key_not_found", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("payer_key_not_registered", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenChannel_FromAnAccountWithNoRegisteredKey_IsRefused_AndTheAccountKeepsItsMoney()
+    {
+        // The bank has no registered key, so the ledger alone would accept an open from it signed by any key.
+        SigningKey thief = NewKey();
+        ChannelConfig config = ChannelConfig.CreateCumulative(
+            _server.Engine.InstanceId, _server.Options.BankAccountId, _server.Options.PayeeAccountId, 978, thief.VerificationKey, ExpiresAt(), settleDelay: 0, salt: 1);
+        Assert.True(_server.Engine.TryGetAccount(_server.Options.BankAccountId, out Account before));
+
+        InvalidOperationException refused = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => PayPerRequestClient.OpenChannelAsync(_http, _challenge, ChannelOpenRequest.Sign(thief, config, deposit: 100)));
+
+        Assert.Contains("payer_key_not_registered", refused.Message, StringComparison.Ordinal);
+        Assert.True(_server.Engine.TryGetAccount(_server.Options.BankAccountId, out Account after));
+        Assert.Equal(before.DebitsPosted, after.DebitsPosted);
     }
 
     [Fact]
