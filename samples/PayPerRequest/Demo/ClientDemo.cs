@@ -115,7 +115,7 @@ internal static class ClientDemo
         output.WriteLine($"Requests served: {paidRequests}   price {Price} millicents   earned {Money(earned)} millicents");
         output.WriteLine("402 answers by reason: " + string.Join(", ", Enum.GetValues<PaymentOutcome>().Where(o => o != PaymentOutcome.Accepted && server.Gate.Count(o) != 0)
             .Select(o => $"{PaymentEndpointFilter.ReasonName(o)} {server.Gate.Count(o)}")));
-        output.WriteLine($"Redemptions: {server.Redeemer.VouchersRedeemed} vouchers and {server.Redeemer.TicksRedeemed} ticks in {server.Redeemer.Batches} ledger batches, for {paidRequests} requests.");
+        output.WriteLine($"Redemptions: vouchers {server.Redeemer.VouchersRedeemed}, ticks {server.Redeemer.TicksRedeemed}, in {server.Redeemer.Batches} ledger batches, for {paidRequests} requests.");
         output.WriteLine("Balances (millicents; 100,000 = 1 EUR):");
         output.WriteLine($"  {"account",-8} {"before",14} {"after",14} {"change",8}");
         string[] names = ["bank", "payee", .. payers.Select(p => p.Name)];
