@@ -1,7 +1,7 @@
 namespace PayPerRequest.Load;
 
 /// <summary>What one <see cref="LoadHarness"/> run measured, on this machine, this run.</summary>
-/// <param name="UnpaidPerSecond">Requests served per second without payment (the same handler, no filter).</param>
+/// <param name="UnpaidPerSecond">Requests served per second without payment (the same handler, no filter): the higher of two runs, first and last.</param>
 /// <param name="TicksPerSecond">Requests served per second, each paid with a hash-chain tick.</param>
 /// <param name="VouchersPerSecond">Requests served per second, each paid with a signed voucher.</param>
 /// <param name="SignVerifyPerSecondPerCore">Voucher signatures plus verifications per second on one thread (one pair per request).</param>
