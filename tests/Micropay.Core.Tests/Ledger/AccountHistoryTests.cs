@@ -218,6 +218,41 @@ public sealed class AccountHistoryTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The build from rows looks rows up 8 and 16 ahead of the one it adds: over more rows than that, with unknown-free
+    /// random pairs of 50 accounts, it must give every account the history the writer kept.
+    /// </summary>
+    [Fact]
+    public void EnableAccountHistory_OverManyRows_MatchesTheHistoryKeptWhileApplying()
+    {
+        var kept = new Ledger();
+        kept.EnableAccountHistory();
+        var later = new Ledger();
+        Account[] accounts = [.. Enumerable.Range(1, 50).Select(i => Acct((UInt128)i))];
+        var random = new Random(15);
+        Transfer[] transfers = [.. Enumerable.Range(1, 1_000).Select(i =>
+        {
+            int debit = random.Next(1, 51);
+            int credit = (debit % 50) + 1 + random.Next(0, 49);
+            return Tr((UInt128)i, (UInt128)debit, (UInt128)(((credit - 1) % 50) + 1), 1);
+        })];
+        foreach (Ledger ledger in new[] { kept, later })
+        {
+            ledger.CreateAccounts(T0, accounts, new CreateAccountResult[accounts.Length]);
+            Assert.Equal(0, ledger.CreateTransfers(T0 + 1, transfers, new CreateTransferResult[transfers.Length]));
+        }
+
+        later.EnableAccountHistory();
+
+        for (UInt128 account = 1; account <= 50; account++)
+        {
+            AccountFilter all = Both(account, limit: 5_000);
+            UInt128[] expected = [.. transfers.Where(t => t.DebitAccountId == account || t.CreditAccountId == account).Select(t => t.Id)];
+            Assert.Equal(expected, Ids(kept.GetAccountTransfers(all)));
+            Assert.Equal(expected, Ids(later.GetAccountTransfers(all)));
+        }
+    }
+
+    /// <summary>
     /// Once an account's lists have room, applying transfers allocates nothing: the index allocates only when a list
     /// doubles. Two accounts, 1,100 transfers warm (each list grows to 2,048 entries at its 1,025th), then 900 more.
     /// </summary>
