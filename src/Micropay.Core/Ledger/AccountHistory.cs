@@ -51,17 +51,41 @@ internal sealed class AccountHistory
 
     private const int FirstListCapacity = 4;
 
+    // Arena chunks of 2^20 entries (4 MiB): a list's block never crosses one; a block larger than a chunk gets a chunk of
+    // its own.
+    private const int ChunkShift = 20;
+    private const int ChunkSize = 1 << ChunkShift;
+
     private struct Slot
     {
-        // Written by the writer (release, after the copy); read by readers (acquire, after Count).
-        public int[]? Items;
+        // (chunk << 32) | offset of the list's block. Written by the writer (release, after the copy and after the chunk
+        // directory that holds the chunk); read by readers (acquire, after Count).
+        public long Block;
 
         // Written by the writer (release, after the entry); read by readers (acquire).
         public int Count;
+
+        // Writer only: the block's length (0: no block yet).
+        public int Capacity;
     }
 
-    // By account row. Written by the writer only (release, once filled); read by readers (acquire).
+    // By account row. Written by the writer only (release, once filled); read by readers (acquire). No references: the
+    // GC neither traces nor card-marks it (a first version held an int[] per account; the GC copying a million live
+    // small arrays made the writer 6x slower).
     private Slot[] _slots;
+
+    // The arena: chunks are never moved or written outside live blocks; the directory is replaced (release) when it
+    // grows, after it is filled. Blocks a list outgrew are never reused, so a reader still holding one reads what it held.
+    private int[][] _chunks = [];
+
+    // Writer only: chunks in use; the chunk small blocks are cut from (-1: none yet) and how much of it is used.
+    private int _chunkCount;
+    private int _bumpChunk = -1;
+    private int _bumpUsed;
+    private int _nextChunkLength = 4096;
+
+    // Writer only: entries of the arena given to blocks (outgrown blocks included), for the memory figure.
+    private long _arenaUsed;
 
     // Writer only: total entries, for the memory figure.
     private long _entries;
@@ -74,24 +98,11 @@ internal sealed class AccountHistory
     /// <summary>Entries held (two per transfer).</summary>
     public long EntryCount => _entries;
 
-    /// <summary>Bytes the index holds: the directory and every list array with its object header (64-bit runtime), for the memory budget. Writer only.</summary>
-    public long MemoryBytes
-    {
-        get
-        {
-            const int ArrayOverhead = 24;
-            long bytes = ArrayOverhead + ((long)_slots.Length * Unsafe.SizeOf<Slot>());
-            foreach (Slot slot in _slots)
-            {
-                if (slot.Items is { } items)
-                {
-                    bytes += ArrayOverhead + ((long)items.Length * sizeof(int));
-                }
-            }
-
-            return bytes;
-        }
-    }
+    /// <summary>
+    /// Bytes the index uses, for the memory budget: the directory and every block cut from the arena, the outgrown ones
+    /// included (they are never reused); the unused tail of the newest chunk (at most 4 MiB) is not counted. Writer only.
+    /// </summary>
+    public long MemoryBytes => ((long)_slots.Length * Unsafe.SizeOf<Slot>()) + (_arenaUsed * sizeof(int));
 
     /// <summary>
     /// The entries of an account as last stored (both sides, including any not yet visible to a reader): an upper bound
@@ -123,29 +134,76 @@ internal sealed class AccountHistory
 
         ref Slot slot = ref slots[accountRow];
         int count = slot.Count;
-        int[]? items = slot.Items;
-        if (items is null || count == items.Length)
+        if (count == slot.Capacity)
         {
-            items = GrowList(ref slot, count);
+            Move(ref slot, count);
         }
 
-        items[count] = entry;
+        long block = slot.Block;
+        _chunks[ChunkOf(block)][OffsetOf(block) + count] = entry;
         Volatile.Write(ref slot.Count, count + 1);
         _entries++;
     }
 
+    /// <summary>Gives a full list a block twice as long (the first: 4 entries), its entries copied, then publishes it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int[] GrowList(ref Slot slot, int count)
+    private void Move(ref Slot slot, int count)
     {
-        // Doubling: amortised, the writer copies each entry about once, and a list wastes at most half its array.
-        int[] items = new int[count == 0 ? FirstListCapacity : checked(count * 2)];
+        // Doubling: amortised, the writer copies each entry about once. Moves happen only when the block is full, so the
+        // new block holds at least as many valid entries as any count a reader may have loaded before the move.
+        int capacity = count == 0 ? FirstListCapacity : checked(count * 2);
+        long block = Allocate(capacity);
         if (count != 0)
         {
-            Array.Copy(slot.Items!, items, count);
+            long old = slot.Block;
+            Array.Copy(_chunks[ChunkOf(old)], OffsetOf(old), _chunks[ChunkOf(block)], OffsetOf(block), count);
         }
 
-        Volatile.Write(ref slot.Items, items);
-        return items;
+        slot.Capacity = capacity;
+        Volatile.Write(ref slot.Block, block);
+    }
+
+    /// <summary>A block of <paramref name="capacity"/> entries from the arena. Writer only.</summary>
+    private long Allocate(int capacity)
+    {
+        if (capacity > ChunkSize)
+        {
+            // A list past a chunk's size gets a chunk of its own; bumping goes on in the current chunk.
+            _arenaUsed += capacity;
+            return (long)AddChunk(capacity) << 32;
+        }
+
+        if (_bumpChunk < 0 || capacity > _chunks[_bumpChunk].Length - _bumpUsed)
+        {
+            // A new chunk; the current one's tail stays unused. Chunks start small (a small ledger, or a test's, holds a
+            // few KiB) and double up to ChunkSize.
+            int length = Math.Min(ChunkSize, Math.Max(capacity, _nextChunkLength));
+            _nextChunkLength = Math.Min(ChunkSize, length * 2);
+            _bumpChunk = AddChunk(length);
+            _bumpUsed = 0;
+        }
+
+        long block = ((long)_bumpChunk << 32) | (uint)_bumpUsed;
+        _bumpUsed += capacity;
+        _arenaUsed += capacity;
+        return block;
+    }
+
+    /// <summary>Adds a chunk and returns its index. Writer only.</summary>
+    private int AddChunk(int length)
+    {
+        int[][] chunks = _chunks;
+        if (_chunkCount == chunks.Length)
+        {
+            // Filled before published: a reader that reaches a chunk through a block finds it.
+            int[][] grown = new int[Math.Max(8, chunks.Length * 2)][];
+            Array.Copy(chunks, grown, _chunkCount);
+            chunks = grown;
+        }
+
+        chunks[_chunkCount] = GC.AllocateUninitializedArray<int>(length);
+        Volatile.Write(ref _chunks, chunks);
+        return _chunkCount++;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -158,12 +216,18 @@ internal sealed class AccountHistory
         return slots;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ChunkOf(long block) => (int)(block >> 32);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int OffsetOf(long block) => unchecked((int)(uint)block);
+
     /// <summary>Removes the newest entry of an account (a rolled-back transfer, which is the newest row). Writer only.</summary>
     public void RemoveLast(int accountRow, int transferRow)
     {
         ref Slot slot = ref _slots[accountRow];
         int count = slot.Count;
-        Debug.Assert(count > 0 && (slot.Items![count - 1] & RowMask) == transferRow);
+        Debug.Assert(count > 0 && (_chunks[ChunkOf(slot.Block)][OffsetOf(slot.Block) + count - 1] & RowMask) == transferRow);
         Volatile.Write(ref slot.Count, count - 1);
         _entries--;
     }
@@ -184,14 +248,18 @@ internal sealed class AccountHistory
 
         ref Slot slot = ref slots[accountRow];
         int count = Volatile.Read(ref slot.Count);
-        int[]? items = Volatile.Read(ref slot.Items);
-        if (items is null || count == 0)
+        if (count == 0)
         {
             return 0;
         }
 
-        // Never past the array (the ordering above guarantees it; this keeps a broken guarantee from reading garbage).
-        count = Math.Min(count, items.Length);
+        long block = Volatile.Read(ref slot.Block);
+        int[] chunk = Volatile.Read(ref _chunks)[ChunkOf(block)];
+
+        // Never past the chunk (the ordering above guarantees the block holds count entries; this keeps a broken
+        // guarantee from reading out of bounds).
+        ReadOnlySpan<int> items = chunk.AsSpan(OffsetOf(block), Math.Min(count, chunk.Length - OffsetOf(block)));
+        count = items.Length;
 
         // The stable prefix: entries whose rows are visible. Past it every value read names a row at or above visibleRows.
         int end = LowerBoundRow(items, count, visibleRows);
@@ -243,7 +311,7 @@ internal sealed class AccountHistory
     private static int SideOf(int entry) => entry < 0 ? 2 : 1;
 
     /// <summary>The first index in [0, count) whose row is at or above <paramref name="row"/>.</summary>
-    private static int LowerBoundRow(int[] items, int count, int row)
+    private static int LowerBoundRow(ReadOnlySpan<int> items, int count, int row)
     {
         int lo = 0;
         int hi = count;
@@ -264,7 +332,7 @@ internal sealed class AccountHistory
     }
 
     /// <summary>The first index in [lo, hi) whose transfer's timestamp is at or above <paramref name="timestamp"/>.</summary>
-    private static int LowerBoundTimestamp(int[] items, int lo, int hi, ulong timestamp, TransferTable transfers)
+    private static int LowerBoundTimestamp(ReadOnlySpan<int> items, int lo, int hi, ulong timestamp, TransferTable transfers)
     {
         while (lo < hi)
         {
