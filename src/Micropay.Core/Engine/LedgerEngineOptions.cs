@@ -61,9 +61,10 @@ public sealed class LedgerEngineOptions
     /// <summary>
     /// Whether the engine keeps, per account, the transfers in which it appears, for
     /// <see cref="LedgerEngine.GetAccountTransfers(in Micropay.Core.Ledger.AccountFilter, Span{Micropay.Core.Ledger.Transfer})"/>;
-    /// <see langword="true"/> by default. It costs about 8 bytes per transfer (up to 16 right after a list grows) and
-    /// 16 per account, a few nanoseconds per transfer on the writer, and at open a pass over every transfer (it is
-    /// rebuilt, never stored in snapshots). Turn it off when nothing reads account histories.
+    /// <see langword="true"/> by default. It costs 16 to 32 bytes per transfer and 16 to 32 per account (see
+    /// <see cref="Micropay.Core.Ledger.LedgerStateMachine.EnableAccountHistory"/>), time on the writer for every transfer,
+    /// and at open a pass over every transfer (it is rebuilt, never stored in snapshots). Turn it off when nothing reads
+    /// account histories.
     /// </summary>
     public bool AccountHistory { get; init; } = true;
 

@@ -19,25 +19,28 @@ namespace Micropay.Core.Ledger;
 /// 2^31, <see cref="TransferTable.MaxCapacity"/>), so a one-sided filter skips the other side without reading rows.
 /// </para>
 /// <para>
-/// Invariants (at every store of a slot's <c>Count</c>): entries [0, Count) of the slot's <c>Items</c> are exactly the
-/// rows naming the account, ascending. Rows are appended in increasing order and removed only from the end (a rolled-back
+/// Invariants (at every store of a slot's <c>Count</c>): entries [0, Count) of the slot's block are exactly the rows
+/// naming the account, ascending. Rows are appended in increasing order and removed only from the end (a rolled-back
 /// chain), and row order is timestamp order (the ledger's timestamps strictly increase and rows are added in event
-/// order), so each list is sorted by timestamp too: range bounds are binary searches. An <c>Items</c> array only grows;
-/// a grown array holds a copy of the entries before it is published. The directory (<c>_slots</c>) only grows; a grown
-/// directory holds a copy of every slot before it is published, and the old one is never written again.
+/// order), so each list is sorted by timestamp too: range bounds are binary searches. A list moves to a new block (twice
+/// as long, cut from an arena of <c>int</c> chunks) only when its block is full, with its entries copied before the move
+/// is published; an outgrown block is never reused, and chunks are never moved. The directory (<c>_slots</c>) only grows;
+/// a grown directory holds a copy of every slot before it is published, and the old one is never written again.
 /// </para>
 /// <para>
-/// Memory ordering: the writer stores an entry, then release-stores <c>Count</c>; grown arrays and directories are
-/// release-stored before any count that needs them. A concurrent reader (the engine's) first acquire-loads the
-/// released transfer count <c>R</c> (the engine's publisher release-stores it after the writer finished those rows:
-/// writer, then the batch hand-off, then the publisher), then the directory, <c>Count</c> and <c>Items</c> with acquire
-/// loads, in that order. Entries naming rows below <c>R</c> form a prefix that never changes again (the batch that
-/// wrote them is finished, and rollback only touches the batch being applied, whose rows are all at or above any
-/// released count), and the reader sees them all because their count was stored before <c>R</c> was. Entries at or
-/// past that prefix may be changing (a rollback and a re-append), but any value read there names a row at or above
-/// <c>R</c>, so the reader, which keeps only rows below <c>R</c>, discards them: it never sees a torn, partial or
-/// rolled-back history. Reading <c>R</c> after <c>Count</c> would not do: a count read before a rollback could then
-/// cover an entry whose row number was reused by another transfer and released since.
+/// Memory ordering: the writer stores an entry, then release-stores <c>Count</c>; a new block is release-stored (after
+/// its copy, and after the chunk directory that holds its chunk) before any count that needs it; grown directories are
+/// release-stored before use. A concurrent reader (the engine's) first acquire-loads the released transfer count
+/// <c>R</c> (the engine's publisher release-stores it after the writer finished those rows: writer, then the batch
+/// hand-off, then the publisher), then the directory, <c>Count</c>, the block and the chunk directory with acquire
+/// loads, in that order. Entries naming rows below <c>R</c> form a prefix that never changes again (the batch that wrote
+/// them is finished, and rollback only touches the batch being applied, whose rows are all at or above any released
+/// count), and the reader sees them all because their count was stored before <c>R</c> was; the block it loads holds at
+/// least <c>Count</c> valid entries, because moves happen only when a block is full. Entries past that prefix may be
+/// changing (a rollback and a re-append), but any value read there names a row at or above <c>R</c>, so the reader,
+/// which keeps only rows below <c>R</c>, discards them: it never sees a torn, partial or rolled-back history. Reading
+/// <c>R</c> after <c>Count</c> would not do: a count read before a rollback could then cover an entry whose row number
+/// was reused by another transfer and released since.
 /// </para>
 /// <para>Linearization point of a read: the acquire load of <c>R</c> (the history is that of the released transfers).</para>
 /// </remarks>

@@ -19,9 +19,10 @@ public sealed partial class LedgerStateMachine
     /// </summary>
     /// <remarks>
     /// The index is derived state and is never part of a snapshot: enable it again after
-    /// <see cref="ReadSnapshot(ReadOnlySpan{byte})"/>. It costs about 8 bytes per transfer (a 4-byte row number under each
-    /// account), up to twice that just after a list grows, plus 16 bytes per account; building it looks up both accounts
-    /// of every transfer once.
+    /// <see cref="ReadSnapshot(ReadOnlySpan{byte})"/>. It holds a 4-byte row number under each account of a transfer (8
+    /// bytes per transfer); lists double in blocks that are never reused (so the engine's lock-free readers stay safe),
+    /// which makes 16 to 32 bytes per transfer in use, plus 16 bytes per account and a 16-byte first block per account
+    /// with transfers. Building it looks up both accounts of every transfer once.
     /// </remarks>
     public void EnableAccountHistory()
     {
