@@ -34,7 +34,7 @@ public class AccountHistoryQueryBenchmarks
     {
         _ledger = new CoreLedger(Accounts, Transfers);
         _ledger.EnableAccountHistory();
-        _engine = LedgerEngine.OpenAsync(new LedgerEngineOptions { Durability = DurabilityMode.InMemory, ClockPulses = false, AccountCapacity = Accounts, TransferCapacity = Transfers })
+        _engine = LedgerEngine.OpenAsync(new LedgerEngineOptions { Durability = DurabilityMode.InMemory, ClockPulses = false, AccountCapacity = Accounts, TransferCapacity = Transfers, AccountHistory = true })
             .AsTask().GetAwaiter().GetResult();
         var accounts = new Account[Accounts];
         for (int i = 0; i < Accounts; i++)

@@ -18,10 +18,19 @@ public sealed class AccountHistoryEngineTests : EngineTestKit
 
     private static UInt128[] Ids(IEnumerable<Transfer> transfers) => [.. transfers.Select(t => t.Id)];
 
+    // The history is opt-in (LedgerEngineOptions.AccountHistory); pulses off as in EngineTestKit.
+    private static ValueTask<LedgerEngine> OpenWithHistoryAsync(ILedgerStore? store) => LedgerEngine.OpenAsync(new LedgerEngineOptions
+    {
+        Store = store,
+        Durability = store is null ? DurabilityMode.InMemory : DurabilityMode.Durable,
+        ClockPulses = false,
+        AccountHistory = true,
+    });
+
     [Fact]
     public async Task GetAccountTransfers_InMemoryEngine_FiltersAsTigerBeetleDoes()
     {
-        await using LedgerEngine engine = await OpenInMemoryEngineAsync();
+        await using LedgerEngine engine = await OpenWithHistoryAsync(null);
         Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2), Acct(3) }, new CreateAccountResult[3]));
         Transfer[] transfers = [Tr(11, 1, 2, 10), Tr(12, 2, 1, 5), Pend(13, 1, 3, 1), Post(14, 13, 1), Tr(15, 3, 2, 1)];
         Assert.Equal(0, await engine.CreateTransfersAsync(transfers, new CreateTransferResult[transfers.Length]));
@@ -45,10 +54,10 @@ public sealed class AccountHistoryEngineTests : EngineTestKit
     }
 
     [Fact]
-    public async Task GetAccountTransfers_EngineOpenedWithoutHistory_Throws()
+    public async Task GetAccountTransfers_EngineOpenedWithDefaultOptions_ThrowsBecauseHistoryIsOptIn()
     {
         await using LedgerEngine engine = await LedgerEngine.OpenAsync(
-            new LedgerEngineOptions { Durability = DurabilityMode.InMemory, ClockPulses = false, AccountHistory = false });
+            new LedgerEngineOptions { Durability = DurabilityMode.InMemory, ClockPulses = false });
 
         Assert.Throws<InvalidOperationException>(() => engine.GetAccountTransfers(Both(1)));
         Assert.Throws<InvalidOperationException>(() => engine.GetAccountTransfers(Both(1), new Transfer[1]));
@@ -68,7 +77,7 @@ public sealed class AccountHistoryEngineTests : EngineTestKit
         const int PerBatch = 1_000;
         const ulong FailedChainIds = 1UL << 40;
         var store = new FileLedgerStore(Directory);
-        await using LedgerEngine engine = await OpenEngineAsync(store);
+        await using LedgerEngine engine = await OpenWithHistoryAsync(store);
         Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2), Acct(3), Acct(4) }, new CreateAccountResult[4]));
         ulong firstBatch = engine.ReleasedBatchNumber + 1;
         var batches = new Transfer[Batches][];
@@ -184,7 +193,7 @@ public sealed class AccountHistoryEngineTests : EngineTestKit
             }),
         ];
         List<UInt128[]> before = [];
-        await using (LedgerEngine engine = await OpenFileEngineAsync())
+        await using (LedgerEngine engine = await OpenWithHistoryAsync(new FileLedgerStore(Directory)))
         {
             Assert.Equal(0, await engine.CreateAccountsAsync(new[] { Acct(1), Acct(2), Acct(3) }, new CreateAccountResult[3]));
             Assert.Equal(CreateTransferResult.Ok, await engine.CreateTransferAsync(Tr(10, 1, 2, 5)));
@@ -204,7 +213,7 @@ public sealed class AccountHistoryEngineTests : EngineTestKit
         }
 
         Assert.Equal([10, 12, 14, 17], before[0]);
-        await using LedgerEngine reopened = await OpenFileEngineAsync();
+        await using LedgerEngine reopened = await OpenWithHistoryAsync(new FileLedgerStore(Directory));
         for (int i = 0; i < filters.Length; i++)
         {
             Assert.Equal(before[i], Ids(reopened.GetAccountTransfers(filters[i])));
