@@ -118,6 +118,9 @@ internal sealed unsafe class AccountMirror
         Volatile.Write(ref _sequence, _sequence + 1);
     }
 
+    /// <summary>The row of a published account (the ledger's row for it), or -1. Any thread.</summary>
+    public int FindRow(UInt128 id) => _index.Find(id, new RowIds(this));
+
     /// <summary>Reads one account; retries only while that row is being written. Any thread.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGet(UInt128 id, out Account account)

@@ -83,6 +83,45 @@ public sealed partial class LedgerEngine
         return found;
     }
 
+    /// <summary>
+    /// Reads the transfers of one account that <paramref name="filter"/> selects, from released batches (TigerBeetle's
+    /// <c>get_account_transfers</c>; see <see cref="AccountFilter"/>): oldest first unless the filter says
+    /// <see cref="AccountFilterFlags.Reversed"/>. Lock-free, concurrent with the writer: the result is the account's
+    /// history as of one released transfer count, whole and in timestamp order.
+    /// </summary>
+    /// <param name="filter">The account, sides, time range, order and limit. An invalid filter (<see cref="AccountFilter.IsValid"/>) matches nothing.</param>
+    /// <param name="results">Receives the transfers; at most the filter's limit and this span's length are written.</param>
+    /// <returns>How many transfers were written (0 for an invalid filter or an account not in a released batch).</returns>
+    /// <exception cref="InvalidOperationException">The engine was opened without <see cref="LedgerEngineOptions.AccountHistory"/>.</exception>
+    public int GetAccountTransfers(in AccountFilter filter, Span<Transfer> results)
+    {
+        // First: the history's entries below this count are complete and final (AccountHistory's ordering argument).
+        int visible = Volatile.Read(ref _releasedTransferCount);
+        if (!_ledger.AccountHistoryEnabled)
+        {
+            ThrowHelper.ThrowInvalidOperationException_HistoryDisabled();
+        }
+
+        int row = filter.IsValid ? _accounts.FindRow(filter.AccountId) : -1;
+        return row < 0 ? 0 : _ledger.ReadPublishedAccountTransfers(row, filter, visible, results);
+    }
+
+    /// <summary>As <see cref="GetAccountTransfers(in AccountFilter, Span{Transfer})"/>, into a new array of the transfers found.</summary>
+    /// <param name="filter">The account, sides, time range, order and limit.</param>
+    /// <returns>The transfers (empty for an invalid filter or an account not in a released batch).</returns>
+    /// <exception cref="InvalidOperationException">The engine was opened without <see cref="LedgerEngineOptions.AccountHistory"/>.</exception>
+    public Transfer[] GetAccountTransfers(in AccountFilter filter)
+    {
+        int visible = Volatile.Read(ref _releasedTransferCount);
+        if (!_ledger.AccountHistoryEnabled)
+        {
+            ThrowHelper.ThrowInvalidOperationException_HistoryDisabled();
+        }
+
+        int row = filter.IsValid ? _accounts.FindRow(filter.AccountId) : -1;
+        return row < 0 ? [] : _ledger.ReadPublishedAccountTransfers(row, filter, visible)!;
+    }
+
     private readonly struct TransferRowIds(LedgerStateMachine ledger) : IRowIds
     {
         // Transfer rows are written once, before their index entry is published (see PublishedIndex).

@@ -141,6 +141,13 @@ public sealed partial class LedgerEngine : IAsyncDisposable
         _releasedBatchNumber = storeState.LastBatchNumber;
         _latestSnapshotBatchNumber = _store is null ? 0 : storeState.LatestSnapshotBatchNumber;
         DiscardedTailAtOpen = _store is null ? null : storeState.DiscardedTail;
+        if (options.AccountHistory)
+        {
+            // Derived state, never in snapshots: built here from the recovered rows (snapshot and replay alike), then
+            // kept by the writer. Before the threads start, which publishes it to them and to readers.
+            ledger.EnableAccountHistory();
+        }
+
         _accounts = new AccountMirror(Math.Max(options.AccountCapacity, ledger.AccountCount));
         TransfersIndexedFromSnapshot = transfers is not null;
         _transfers = transfers ?? new PublishedIndex(Math.Max(options.TransferCapacity, ledger.TransferCount));

@@ -58,6 +58,17 @@ public sealed class LedgerEngineOptions
     /// </summary>
     public bool ClockPulses { get; init; } = true;
 
+    /// <summary>
+    /// Whether the engine keeps, per account, the transfers in which it appears, for
+    /// <see cref="LedgerEngine.GetAccountTransfers(in Micropay.Core.Ledger.AccountFilter, Span{Micropay.Core.Ledger.Transfer})"/>;
+    /// <see langword="false"/> by default, because it costs the writer: with one million accounts and uniform transfers
+    /// (about two per account) the ledger applied 2.2x slower with it (benchmarks/README.md, AccountHistoryApplyBenchmarks),
+    /// and it holds 16 to 32 bytes per transfer and 16 to 32 per account (see
+    /// <see cref="Micropay.Core.Ledger.LedgerStateMachine.EnableAccountHistory"/>). It is rebuilt at every open with a pass
+    /// over every transfer, never stored in snapshots, so it can be turned on or off between opens.
+    /// </summary>
+    public bool AccountHistory { get; init; }
+
     /// <summary>The operations the engine applies and replays; tests extend the default with kinds of their own.</summary>
     internal OperationRegistry Operations { get; init; } = OperationRegistry.Default;
 

@@ -167,6 +167,15 @@ public sealed partial class LedgerStateMachine
                     break;
                 case UndoLog.UndoKind.TransferAdded:
                     System.Diagnostics.Debug.Assert(entry.Row == _transfers.Count - 1);
+                    if (_history is { } history)
+                    {
+                        // The newest row is the newest entry of both its accounts (posts and voids store the pending
+                        // transfer's accounts, which are the rows the history recorded).
+                        ref Transfer removed = ref _transfers[entry.Row];
+                        history.RemoveLast(_accounts.Find(removed.DebitAccountId), entry.Row);
+                        history.RemoveLast(_accounts.Find(removed.CreditAccountId), entry.Row);
+                    }
+
                     _transfers.RemoveLast();
                     break;
                 case UndoLog.UndoKind.StatusChanged:

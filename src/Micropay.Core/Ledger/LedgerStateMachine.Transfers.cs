@@ -426,6 +426,7 @@ public sealed partial class LedgerStateMachine
         stored = t;
         stored.Amount = amount;
         stored.Timestamp = timestamp;
+        _history?.Add(debitRow, creditRow, row);
         if (inChain)
         {
             _undo.TransferAdded(row);
@@ -646,6 +647,7 @@ public sealed partial class LedgerStateMachine
         stored.UserData32 = userData32;
         stored.Amount = amount;
         stored.Timestamp = timestamp;
+        _history?.Add(debitRow, creditRow, row);
         if (inChain)
         {
             _undo.TransferAdded(row);

@@ -33,4 +33,9 @@ internal static class ThrowHelper
     [DoesNotReturn]
     public static void ThrowLedgerSnapshotException(long offset, string reason) =>
         throw new LedgerSnapshotException(offset, reason);
+
+    [DoesNotReturn]
+    public static void ThrowInvalidOperationException_HistoryDisabled() =>
+        throw new InvalidOperationException(
+            "Account history is not kept: call LedgerStateMachine.EnableAccountHistory, or open the engine with LedgerEngineOptions.AccountHistory.");
 }

@@ -82,6 +82,14 @@ internal sealed class TransferTable
         return chunks[row >> ChunkShift][row & ChunkMask];
     }
 
+    /// <summary>The timestamp of a row, read as <see cref="ReadPublished"/> reads rows (the history's binary searches).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong ReadPublishedTimestamp(int row)
+    {
+        Transfer[][] chunks = Volatile.Read(ref _chunks);
+        return chunks[row >> ChunkShift][row & ChunkMask].Timestamp;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public PendingStatus GetStatus(int row) => (PendingStatus)_status[row >> ChunkShift][row & ChunkMask];
 
