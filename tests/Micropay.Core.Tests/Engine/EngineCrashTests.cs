@@ -59,7 +59,10 @@ public sealed class EngineCrashTests : EngineTestKit
             bool waitForStart = random.Next(5) != 0;
             int delay = waitForStart ? random.Next(0, 150) : random.Next(0, 400);
             int snapshotInterval = round % 2 == 1 ? random.Next(2, 20) : 0;
-            ChildRun run = await RunAndKillAsync(round, snapshotInterval, waitForStart, delay);
+            // The last round, if no voucher redemption was acknowledged yet (a loaded machine can start the child too
+            // slowly for any round's random delay), waits for one before its delay, so the checks below cover one.
+            bool waitForRedemption = round == kills - 1 && redeemedTotal.Count == 0;
+            ChildRun run = await RunAndKillAsync(round, snapshotInterval, waitForStart || waitForRedemption, delay, waitForRedemption);
             foreach ((UInt128 id, CreateTransferResult result) in run.Results)
             {
                 if (result is CreateTransferResult.Ok or CreateTransferResult.Exists)
@@ -212,7 +215,7 @@ public sealed class EngineCrashTests : EngineTestKit
 
     private sealed record Redemption(UInt128 ChannelId, uint Lane, ulong Sequence, UInt128 Cumulative, ChannelResult Result);
 
-    private async Task<ChildRun> RunAndKillAsync(int round, int snapshotInterval, bool waitForStart, int delayMilliseconds)
+    private async Task<ChildRun> RunAndKillAsync(int round, int snapshotInterval, bool waitForStart, int delayMilliseconds, bool waitForRedemption = false)
     {
         using Process child = CrashHarnessProcess.Start(
             "engine", Directory, snapshotInterval.ToString(CultureInfo.InvariantCulture), round.ToString(CultureInfo.InvariantCulture));
@@ -222,6 +225,7 @@ public sealed class EngineCrashTests : EngineTestKit
         var orderIds = new List<UInt128>();
         var orders = new List<Order>();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var redeemed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task reader = Task.Run(async () =>
         {
             // Only whole lines count: the kill may cut the last one short (a cut "ExistsWithDifferentAmount" could
@@ -273,6 +277,11 @@ public sealed class EngineCrashTests : EngineTestKit
                         redemptions.Add(new Redemption(
                             UInt128.Parse(f[1], CultureInfo.InvariantCulture), uint.Parse(f[2], CultureInfo.InvariantCulture),
                             ulong.Parse(f[3], CultureInfo.InvariantCulture), UInt128.Parse(f[4], CultureInfo.InvariantCulture), Enum.Parse<ChannelResult>(f[5])));
+                        if (redemptions[^1].Result == ChannelResult.Ok)
+                        {
+                            redeemed.TrySetResult();
+                        }
+
                         continue;
                     }
 
@@ -289,6 +298,11 @@ public sealed class EngineCrashTests : EngineTestKit
             if (waitForStart)
             {
                 await Task.WhenAny(started.Task, child.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(60));
+            }
+
+            if (waitForRedemption)
+            {
+                await Task.WhenAny(redeemed.Task, child.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(60));
             }
 
             await Task.Delay(delayMilliseconds);
