@@ -23,7 +23,7 @@ internal static class LedgerAccess
     /// <summary>Opens the ledger in <paramref name="journalDirectory"/>, with its audit log when <paramref name="auditDirectory"/> is given.</summary>
     /// <exception cref="CommandException">No journal there, a missing audit directory or key (1), or the open failed (3).</exception>
     public static async Task<LedgerEngine> OpenAsync(
-        string journalDirectory, string? auditDirectory, NoteSignerKey? operatorKey, string? origin, CancellationToken cancellationToken)
+        string journalDirectory, string? auditDirectory, NoteSignerKey? operatorKey, string? origin, CancellationToken cancellationToken, bool accountHistory = false)
     {
         // An engine opened on an empty directory creates a new ledger there (it journals the new instance id): the tool
         // must never do that, so it insists on a journal first.
@@ -67,6 +67,9 @@ internal static class LedgerAccess
 
                 // An idle engine journals an empty batch when a hold times out; reading must not add batches.
                 ClockPulses = false,
+
+                // Built at open from the ledger's rows (never stored), so only `ledger history` pays for it.
+                AccountHistory = accountHistory,
             };
             return await LedgerEngine.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         }

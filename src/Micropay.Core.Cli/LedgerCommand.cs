@@ -15,6 +15,7 @@ internal static class LedgerCommand
         var command = new Command("ledger", "Read a ledger's state from its FileLedgerStore directory (opens its engine, which takes the store's lock).");
         command.Subcommands.Add(CreateInfo());
         command.Subcommands.Add(CreateBalances());
+        command.Subcommands.Add(CreateHistory());
         return command;
     }
 
@@ -118,6 +119,74 @@ internal static class LedgerCommand
             }
 
             return missing.Count == 0 ? ExitCodes.Ok : ExitCodes.NotFound;
+        }));
+        return command;
+    }
+
+    private static Command CreateHistory()
+    {
+        var journal = CommonOptions.JournalArgument();
+        var account = new Option<string>("--account", "-a") { Description = "The account id (decimal, or hexadecimal with 0x).", Required = true };
+        var limit = new Option<int>("--limit", "-n") { Description = "At most this many transfers.", DefaultValueFactory = _ => 100 };
+        var side = new Option<string>("--side") { Description = "debits, credits or both: the side the account is on.", DefaultValueFactory = _ => "both" };
+        var from = new Option<ulong>("--from") { Description = "Only transfers with a timestamp at or after this (ledger nanoseconds; 0: no bound)." };
+        var to = new Option<ulong>("--to") { Description = "Only transfers with a timestamp at or before this (ledger nanoseconds; 0: no bound)." };
+        var newest = new Option<bool>("--newest-first") { Description = "Newest first (default: oldest first)." };
+        var command = new Command(
+            "history",
+            "Print an account's transfers in timestamp order, as TigerBeetle's get_account_transfers: id, timestamp, debit and credit " +
+            "accounts, amount, code and flags. Exit code 4 if the account is not in the ledger.")
+        {
+            journal, account, limit, side, from, to, newest,
+        };
+        command.SetAction(CliAction.Run(async (parseResult, cancellationToken) =>
+        {
+            UInt128 id = ParseId(parseResult.GetRequiredValue(account));
+            int count = parseResult.GetValue(limit);
+            if (count is < 1 or > 1_000_000)
+            {
+                throw new CommandException(ExitCodes.UsageError, $"--limit: {count} is not between 1 and 1,000,000.");
+            }
+
+            AccountFilterFlags flags = parseResult.GetValue(side) switch
+            {
+                "debits" => AccountFilterFlags.Debits,
+                "credits" => AccountFilterFlags.Credits,
+                "both" => AccountFilterFlags.Debits | AccountFilterFlags.Credits,
+                string other => throw new CommandException(ExitCodes.UsageError, $"--side: '{other}' is not debits, credits or both."),
+                null => AccountFilterFlags.Debits | AccountFilterFlags.Credits,
+            };
+            flags |= parseResult.GetValue(newest) ? AccountFilterFlags.Reversed : AccountFilterFlags.None;
+            var filter = new AccountFilter { AccountId = id, Limit = (uint)count, Flags = flags, TimestampMin = parseResult.GetValue(from), TimestampMax = parseResult.GetValue(to) };
+            if (!filter.IsValid)
+            {
+                throw new CommandException(ExitCodes.UsageError, "--from and --to: the range is empty (--from after --to) or a bound is 2^64 - 1.");
+            }
+
+            await using LedgerEngine engine = await LedgerAccess.OpenAsync(
+                parseResult.GetRequiredValue(journal), auditDirectory: null, operatorKey: null, origin: null, cancellationToken, accountHistory: true).ConfigureAwait(false);
+            if (!engine.TryGetAccount(id, out _))
+            {
+                Console.Error.WriteLine($"micropay: error: account {id.ToString(CultureInfo.InvariantCulture)} is not in the ledger.");
+                return ExitCodes.NotFound;
+            }
+
+            Transfer[] transfers = engine.GetAccountTransfers(filter);
+            string[] header = ["id", "timestamp", "debit_account", "credit_account", "amount", "code", "flags"];
+            List<string[]> lines = [header];
+            foreach (Transfer t in transfers)
+            {
+                lines.Add([Invariant(t.Id), Invariant(t.Timestamp), Invariant(t.DebitAccountId), Invariant(t.CreditAccountId), Invariant(t.Amount), Invariant(t.Code), t.Flags.ToString()]);
+            }
+
+            int[] widths = [.. Enumerable.Range(0, header.Length).Select(c => lines.Max(l => l[c].Length))];
+            foreach (string[] line in lines)
+            {
+                Console.Out.WriteLine(string.Join("  ", line.Select((cell, c) => cell.PadLeft(widths[c]))).TrimEnd());
+            }
+
+            Console.Out.WriteLine($"{transfers.Length.ToString(CultureInfo.InvariantCulture)} transfer(s).");
+            return ExitCodes.Ok;
         }));
         return command;
     }

@@ -124,5 +124,41 @@ public sealed class LedgerCommandTests(LedgerFixture ledger)
         Assert.Contains("'twelve' is not an account id", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task LedgerHistory_BothSidesOrDebitsOnlyOldestOrNewestFirst_ListsTheAccountsTransfers()
+    {
+        // The payer paid the shop (PaymentId) and was paid back (PaymentId + 2); the refused payment is no transfer.
+        string payer = LedgerFixture.PayerId.ToString(CultureInfo.InvariantCulture);
+        CliResult both = await CliProcess.RunAsync(null, "ledger", "history", ledger.Journal, "--account", payer);
+        Assert.True(both.ExitCode == 0, both.ToString());
+        string[] rows = [.. Lines(both.Stdout).Skip(1).SkipLast(1)];
+        Assert.Equal(2, rows.Length);
+        Assert.StartsWith(LedgerFixture.PaymentId.ToString(CultureInfo.InvariantCulture) + " ", rows[0], StringComparison.Ordinal);
+        Assert.StartsWith((LedgerFixture.PaymentId + 2).ToString(CultureInfo.InvariantCulture) + " ", rows[1], StringComparison.Ordinal);
+        Assert.Equal("2 transfer(s).", Lines(both.Stdout)[^1]);
+
+        CliResult newest = await CliProcess.RunAsync(null, "ledger", "history", ledger.Journal, "--account", payer, "--newest-first", "--limit", "1");
+        Assert.True(newest.ExitCode == 0, newest.ToString());
+        Assert.StartsWith((LedgerFixture.PaymentId + 2).ToString(CultureInfo.InvariantCulture) + " ", Lines(newest.Stdout)[1], StringComparison.Ordinal);
+        Assert.Equal("1 transfer(s).", Lines(newest.Stdout)[^1]);
+
+        CliResult debits = await CliProcess.RunAsync(null, "ledger", "history", ledger.Journal, "--account", payer, "--side", "debits");
+        Assert.True(debits.ExitCode == 0, debits.ToString());
+        Assert.Equal("1 transfer(s).", Lines(debits.Stdout)[^1]);
+        Assert.StartsWith(LedgerFixture.PaymentId.ToString(CultureInfo.InvariantCulture) + " ", Lines(debits.Stdout)[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LedgerHistory_UnknownAccountOrBadSide_ExitsFourOrOne()
+    {
+        CliResult unknown = await CliProcess.RunAsync(null, "ledger", "history", ledger.Journal, "--account", "424242");
+        Assert.True(unknown.ExitCode == 4, unknown.ToString());
+        Assert.Contains("not in the ledger", unknown.Stderr, StringComparison.Ordinal);
+
+        CliResult side = await CliProcess.RunAsync(null, "ledger", "history", ledger.Journal, "--account", "1", "--side", "left");
+        Assert.True(side.ExitCode == 1, side.ToString());
+        Assert.Contains("--side", side.Stderr, StringComparison.Ordinal);
+    }
+
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
