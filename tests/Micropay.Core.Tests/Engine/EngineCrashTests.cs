@@ -59,10 +59,14 @@ public sealed class EngineCrashTests : EngineTestKit
             bool waitForStart = random.Next(5) != 0;
             int delay = waitForStart ? random.Next(0, 150) : random.Next(0, 400);
             int snapshotInterval = round % 2 == 1 ? random.Next(2, 20) : 0;
-            // The last round, if no voucher redemption was acknowledged yet (a loaded machine can start the child too
-            // slowly for any round's random delay), waits for one before its delay, so the checks below cover one.
-            bool waitForRedemption = round == kills - 1 && redeemedTotal.Count == 0;
-            ChildRun run = await RunAndKillAsync(round, snapshotInterval, waitForStart || waitForRedemption, delay, waitForRedemption);
+            // The last round waits, before its delay, for what no round has shown yet: an acknowledged voucher redemption
+            // and an order refused over the key's window limit (a loaded machine can start the child too slowly for any
+            // round's random delay to reach them), so the checks below always cover both.
+            bool last = round == kills - 1;
+            bool waitForRedemption = last && redeemedTotal.Count == 0;
+            bool waitForWindowLimit = last && ordersOverLimit == 0;
+            ChildRun run = await RunAndKillAsync(
+                round, snapshotInterval, waitForStart || waitForRedemption || waitForWindowLimit, delay, waitForRedemption, waitForWindowLimit);
             foreach ((UInt128 id, CreateTransferResult result) in run.Results)
             {
                 if (result is CreateTransferResult.Ok or CreateTransferResult.Exists)
@@ -215,7 +219,8 @@ public sealed class EngineCrashTests : EngineTestKit
 
     private sealed record Redemption(UInt128 ChannelId, uint Lane, ulong Sequence, UInt128 Cumulative, ChannelResult Result);
 
-    private async Task<ChildRun> RunAndKillAsync(int round, int snapshotInterval, bool waitForStart, int delayMilliseconds, bool waitForRedemption = false)
+    private async Task<ChildRun> RunAndKillAsync(
+        int round, int snapshotInterval, bool waitForStart, int delayMilliseconds, bool waitForRedemption = false, bool waitForWindowLimit = false)
     {
         using Process child = CrashHarnessProcess.Start(
             "engine", Directory, snapshotInterval.ToString(CultureInfo.InvariantCulture), round.ToString(CultureInfo.InvariantCulture));
@@ -226,6 +231,7 @@ public sealed class EngineCrashTests : EngineTestKit
         var orders = new List<Order>();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var redeemed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var overLimit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task reader = Task.Run(async () =>
         {
             // Only whole lines count: the kill may cut the last one short (a cut "ExistsWithDifferentAmount" could
@@ -268,6 +274,11 @@ public sealed class EngineCrashTests : EngineTestKit
                     {
                         string[] f = line.Split(' ');
                         orders.Add(new Order(UInt128.Parse(f[1], CultureInfo.InvariantCulture), UInt128.Parse(f[2], CultureInfo.InvariantCulture), Enum.Parse<OrderResult>(f[3])));
+                        if (orders[^1].Result == OrderResult.OverWindowLimit)
+                        {
+                            overLimit.TrySetResult();
+                        }
+
                         continue;
                     }
 
@@ -303,6 +314,11 @@ public sealed class EngineCrashTests : EngineTestKit
             if (waitForRedemption)
             {
                 await Task.WhenAny(redeemed.Task, child.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(60));
+            }
+
+            if (waitForWindowLimit)
+            {
+                await Task.WhenAny(overLimit.Task, child.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(60));
             }
 
             await Task.Delay(delayMilliseconds);
