@@ -97,6 +97,17 @@ catch (UnexpectedResultException e)
     Console.Error.WriteLine("FAILED: " + e.Message);
     return 1;
 }
+catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is UnexpectedResultException))
+{
+    // A check that failed inside a round's parallel payments.
+    Console.Error.WriteLine("FAILED: " + string.Join(" ", e.InnerExceptions.Select(inner => inner.Message)));
+    return 1;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine("FAILED: " + e);
+    return 1;
+}
 
 // The rounds, with the revocation and the step-up purchase midway and a settlement every few rounds.
 async Task RunRoundsAsync(Action refresh)
