@@ -179,12 +179,7 @@ internal static class LedgerCommand
                 lines.Add([Invariant(t.Id), Invariant(t.Timestamp), Invariant(t.DebitAccountId), Invariant(t.CreditAccountId), Invariant(t.Amount), Invariant(t.Code), t.Flags.ToString()]);
             }
 
-            int[] widths = [.. Enumerable.Range(0, header.Length).Select(c => lines.Max(l => l[c].Length))];
-            foreach (string[] line in lines)
-            {
-                Console.Out.WriteLine(string.Join("  ", line.Select((cell, c) => cell.PadLeft(widths[c]))).TrimEnd());
-            }
-
+            PrintColumns(lines);
             Console.Out.WriteLine($"{transfers.Length.ToString(CultureInfo.InvariantCulture)} transfer(s).");
             return ExitCodes.Ok;
         }));
@@ -202,7 +197,7 @@ internal static class LedgerCommand
             : throw new CommandException(ExitCodes.UsageError, $"--account: '{text}' is not an account id (a non-zero decimal, or hexadecimal with 0x).");
     }
 
-    /// <summary>Plain aligned columns: right-aligned numbers that a script can split on white space.</summary>
+    /// <summary>The accounts table of <c>ledger balances</c>.</summary>
     private static void PrintTable(Account[] accounts)
     {
         string[] header = ["id", "ledger", "code", "debits_posted", "debits_pending", "credits_posted", "credits_pending", "balance"];
@@ -217,13 +212,18 @@ internal static class LedgerCommand
             ]);
         }
 
-        int[] widths = [.. Enumerable.Range(0, header.Length).Select(c => lines.Max(l => l[c].Length))];
+        PrintColumns(lines);
+        Console.Out.WriteLine($"{accounts.Length.ToString(CultureInfo.InvariantCulture)} account(s).");
+    }
+
+    /// <summary>Plain aligned columns (the first line the header): right-aligned numbers that a script can split on white space.</summary>
+    private static void PrintColumns(List<string[]> lines)
+    {
+        int[] widths = [.. Enumerable.Range(0, lines[0].Length).Select(c => lines.Max(l => l[c].Length))];
         foreach (string[] line in lines)
         {
             Console.Out.WriteLine(string.Join("  ", line.Select((cell, c) => cell.PadLeft(widths[c]))).TrimEnd());
         }
-
-        Console.Out.WriteLine($"{accounts.Length.ToString(CultureInfo.InvariantCulture)} account(s).");
     }
 
     private static string Invariant<T>(T value)
