@@ -1,0 +1,42 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+
+namespace ShardedLedger;
+
+/// <summary>
+/// Configures each silo of the local cluster: the settings from the cluster's properties, one Npgsql data source per
+/// silo, and failure detection tuned for a cluster on one machine (a killed silo is declared dead within a few
+/// seconds, so its shards move quickly; the defaults are for networks and take tens of seconds).
+/// </summary>
+public sealed class ShardedSiloConfigurator : ISiloConfigurator
+{
+    /// <inheritdoc />
+    public void Configure(ISiloBuilder siloBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(siloBuilder);
+        ShardedLedgerSettings settings = ShardedLedgerSettings.Read(siloBuilder.Configuration);
+        siloBuilder.Services.AddSingleton(settings);
+        siloBuilder.Services.AddSingleton(_ => NpgsqlDataSource.Create(settings.ConnectionString));
+        siloBuilder.Configure<ClusterMembershipOptions>(options =>
+        {
+            options.ProbeTimeout = TimeSpan.FromSeconds(1);
+            options.NumMissedProbesLimit = 2;
+            options.NumVotesForDeathDeclaration = 1;
+            options.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+        });
+        siloBuilder.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
+    }
+}
+
+/// <summary>The local cluster's client: calls time out like the silos' (a call to a killed silo fails rather than hangs).</summary>
+public sealed class ShardedClientConfigurator : IClientBuilderConfigurator
+{
+    /// <inheritdoc />
+    public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(clientBuilder);
+        clientBuilder.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
+    }
+}
