@@ -101,11 +101,50 @@ public sealed class LocalCluster : IAsyncDisposable
         throw new InvalidOperationException("No coordinator activation landed on a secondary silo.");
     }
 
-    /// <summary>Kills a silo without a graceful shutdown: its activations are not deactivated, and whatever they were
-    /// doing in this process may go on (as a partitioned or paused machine's would).</summary>
+    /// <summary>Kills a silo without a graceful shutdown (its activations are not deactivated, and whatever they were
+    /// doing in this process may go on, as a partitioned or paused machine's would), then waits until the cluster has
+    /// declared it dead, so that calls reach new activations on the silos left.</summary>
     /// <param name="silo">A secondary silo.</param>
     /// <returns>A task.</returns>
-    public Task KillAsync(SiloHandle silo) => Cluster.KillSiloAsync(silo);
+    /// <exception cref="TimeoutException">The cluster did not declare it dead within 30 s.</exception>
+    public async Task KillAsync(SiloHandle silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        await Cluster.KillSiloAsync(silo);
+        IManagementGrain management = Cluster.GrainFactory.GetGrain<IManagementGrain>(0);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((await management.GetHosts(onlyActive: true)).ContainsKey(silo.SiloAddress))
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"Silo {silo.SiloAddress} was killed but is still active in the membership after 30 s.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Runs a call, retrying for up to 30 s while it fails because it was routed to a silo that died (a
+    /// client or silo may still hold the dead silo's address for a grain until it learns of the death).</summary>
+    /// <typeparam name="T">The call's result.</typeparam>
+    /// <param name="call">The call.</param>
+    /// <returns>Its result.</returns>
+    public static async Task<T> RetryAfterFailoverAsync<T>(Func<Task<T>> call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

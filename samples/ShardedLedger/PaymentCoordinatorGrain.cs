@@ -35,13 +35,18 @@ public sealed class PaymentCoordinatorGrain(ShardedLedgerSettings settings, Npgs
     private readonly ShardMap _map = new(settings.ShardCount);
     private readonly PaymentJournal _journal = new(dataSource, settings.Cluster);
 
+    // This activation's id in the journal rows it writes: recovery resolves only rows other activations left.
+    private readonly Guid _driver = Guid.NewGuid();
+
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await _journal.EnsureTableAsync();
 
-        // A new activation inherits whatever a dead one left in doubt.
-        await RecoverAsync();
+        // A new activation inherits whatever a dead one left in doubt. Recovery calls the shards, which may themselves
+        // be moving off a dead silo, so it runs just after activation (a timer that fires once) rather than inside it,
+        // where a slow shard would fail the activation; callers may also run it (RecoverAsync) and wait for it.
+        this.RegisterGrainTimer(async _ => await RecoverAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     /// <inheritdoc />
@@ -74,7 +79,7 @@ public sealed class PaymentCoordinatorGrain(ShardedLedgerSettings settings, Npgs
             return outcomes;
         }
 
-        JournalRow[] rows = await _journal.RecordIntentsAsync(this.GetPrimaryKeyLong(), payments);
+        JournalRow[] rows = await _journal.RecordIntentsAsync(this.GetPrimaryKeyLong(), _driver, payments);
         var mine = new List<JournalRow>(rows.Length);
         var positions = new List<int>(rows.Length);
         for (int i = 0; i < rows.Length; i++)
@@ -89,7 +94,19 @@ public sealed class PaymentCoordinatorGrain(ShardedLedgerSettings settings, Npgs
             positions.Add(i);
         }
 
-        PaymentOutcome[] driven = await DriveAsync(mine.ToArray(), recovering: false);
+        PaymentOutcome[] driven;
+        try
+        {
+            driven = await DriveAsync(mine.ToArray(), recovering: false);
+        }
+        catch
+        {
+            // The rows this activation journaled stay in doubt, and its own recovery skips them: let a new activation
+            // (the next call makes one) recover them.
+            DeactivateOnIdle();
+            throw;
+        }
+
         for (int i = 0; i < driven.Length; i++)
         {
             outcomes[positions[i]] = driven[i];
@@ -101,7 +118,7 @@ public sealed class PaymentCoordinatorGrain(ShardedLedgerSettings settings, Npgs
     /// <inheritdoc />
     public async Task<int> RecoverAsync()
     {
-        JournalRow[] inDoubt = await _journal.InDoubtAsync(this.GetPrimaryKeyLong());
+        JournalRow[] inDoubt = await _journal.InDoubtAsync(this.GetPrimaryKeyLong(), _driver);
         if (inDoubt.Length > 0)
         {
             await DriveAsync(inDoubt, recovering: true);
@@ -176,7 +193,11 @@ public sealed class PaymentCoordinatorGrain(ShardedLedgerSettings settings, Npgs
 
         if (open.Count > 0)
         {
-            await StallIfAsked(open.Select(i => rows[i].Payment.Id), settings.StallAfterDecision);
+            if (!recovering)
+            {
+                await StallIfAsked(open.Select(i => rows[i].Payment.Id), settings.StallAfterDecision);
+            }
+
             await ResolveAsync(open.Select(i => rows[i]).ToList());
             await _journal.FinishAsync(open.Select(i => rows[i].Payment.Id).ToArray());
         }

@@ -45,6 +45,7 @@ public sealed class PaymentJournal(NpgsqlDataSource dataSource, string cluster)
                 cluster text NOT NULL,
                 payment_id bytea NOT NULL,
                 coordinator bigint NOT NULL,
+                driver uuid NOT NULL,
                 payer bytea NOT NULL,
                 payee bytea NOT NULL,
                 amount bytea NOT NULL,
@@ -67,9 +68,10 @@ public sealed class PaymentJournal(NpgsqlDataSource dataSource, string cluster)
     /// returns each payment's row as it stands after the commit.
     /// </summary>
     /// <param name="coordinator">The coordinator that will drive them (and recover them if it dies).</param>
+    /// <param name="driver">The coordinator's activation: its recovery leaves the rows it is driving itself alone.</param>
     /// <param name="payments">Payments with distinct ids.</param>
     /// <returns>One row per payment, in order: the new one, or the existing one (whose fields may differ).</returns>
-    public async Task<JournalRow[]> RecordIntentsAsync(long coordinator, IReadOnlyList<Payment> payments)
+    public async Task<JournalRow[]> RecordIntentsAsync(long coordinator, Guid driver, IReadOnlyList<Payment> payments)
     {
         byte[][] ids = new byte[payments.Count][];
         byte[][] payers = new byte[payments.Count][];
@@ -87,8 +89,8 @@ public sealed class PaymentJournal(NpgsqlDataSource dataSource, string cluster)
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
         await using (var insert = new NpgsqlCommand(
             $"""
-            INSERT INTO {Table} (cluster, payment_id, coordinator, payer, payee, amount, state, reason)
-            SELECT $1, i.payment_id, $2, i.payer, i.payee, i.amount, 0, 0
+            INSERT INTO {Table} (cluster, payment_id, coordinator, driver, payer, payee, amount, state, reason)
+            SELECT $1, i.payment_id, $2, $7, i.payer, i.payee, i.amount, 0, 0
             FROM unnest($3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[]) AS i(payment_id, payer, payee, amount)
             ON CONFLICT (cluster, payment_id) DO NOTHING
             """,
@@ -101,10 +103,11 @@ public sealed class PaymentJournal(NpgsqlDataSource dataSource, string cluster)
             insert.Parameters.Add(new NpgsqlParameter { Value = payers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
             insert.Parameters.Add(new NpgsqlParameter { Value = payees, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
             insert.Parameters.Add(new NpgsqlParameter { Value = amounts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+            insert.Parameters.Add(new NpgsqlParameter { Value = driver });
             await insert.ExecuteNonQueryAsync();
         }
 
-        Dictionary<UInt128, JournalRow> rows = await SelectAsync(connection, transaction, "payment_id = ANY($2)", ids);
+        Dictionary<UInt128, JournalRow> rows = await SelectAsync(connection, transaction, "payment_id = ANY($2)", (object)ids);
         await transaction.CommitAsync();
         var result = new JournalRow[payments.Count];
         for (int i = 0; i < payments.Count; i++)
@@ -146,7 +149,7 @@ public sealed class PaymentJournal(NpgsqlDataSource dataSource, string cluster)
             await update.ExecuteNonQueryAsync();
         }
 
-        Dictionary<UInt128, JournalRow> rows = await SelectAsync(connection, transaction, "payment_id = ANY($2)", ids);
+        Dictionary<UInt128, JournalRow> rows = await SelectAsync(connection, transaction, "payment_id = ANY($2)", (object)ids);
         await transaction.CommitAsync();
         return paymentIds.Select(id => rows[id]).ToArray();
     }
@@ -165,13 +168,15 @@ public sealed class PaymentJournal(NpgsqlDataSource dataSource, string cluster)
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>The payments of <paramref name="coordinator"/> that are not resolved yet.</summary>
+    /// <summary>The payments of <paramref name="coordinator"/> that are not resolved yet and that another activation
+    /// than <paramref name="except"/> journaled.</summary>
     /// <param name="coordinator">The coordinator.</param>
+    /// <param name="except">The asking activation, whose own payments are still being driven.</param>
     /// <returns>Their rows.</returns>
-    public async Task<JournalRow[]> InDoubtAsync(long coordinator)
+    public async Task<JournalRow[]> InDoubtAsync(long coordinator, Guid except)
     {
         await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync();
-        Dictionary<UInt128, JournalRow> rows = await SelectAsync(connection, null, "coordinator = $2 AND state < 3", coordinator);
+        Dictionary<UInt128, JournalRow> rows = await SelectAsync(connection, null, "coordinator = $2 AND state < 3 AND driver <> $3", coordinator, except);
         return rows.Values.OrderBy(r => r.Payment.Id).ToArray();
     }
 
@@ -180,24 +185,22 @@ public sealed class PaymentJournal(NpgsqlDataSource dataSource, string cluster)
     public async Task<JournalRow[]> ReadAllAsync()
     {
         await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync();
-        Dictionary<UInt128, JournalRow> rows = await SelectAsync(connection, null, "true", null);
+        Dictionary<UInt128, JournalRow> rows = await SelectAsync(connection, null, "true");
         return rows.Values.OrderBy(r => r.Payment.Id).ToArray();
     }
 
-    private async Task<Dictionary<UInt128, JournalRow>> SelectAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string condition, object? parameter)
+    private async Task<Dictionary<UInt128, JournalRow>> SelectAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string condition, params object[] parameters)
     {
         await using var select = new NpgsqlCommand(
             $"SELECT payment_id, payer, payee, amount, state, reason, coordinator FROM {Table} WHERE cluster = $1 AND {condition}",
             connection,
             transaction);
         select.Parameters.Add(new NpgsqlParameter { Value = cluster });
-        if (parameter is byte[][] ids)
+        foreach (object parameter in parameters)
         {
-            select.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-        }
-        else if (parameter is not null)
-        {
-            select.Parameters.Add(new NpgsqlParameter { Value = parameter });
+            select.Parameters.Add(parameter is byte[][] ids
+                ? new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea }
+                : new NpgsqlParameter { Value = parameter });
         }
 
         var rows = new Dictionary<UInt128, JournalRow>();

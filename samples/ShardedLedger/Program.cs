@@ -60,10 +60,11 @@ try
     Step($"{Rounds * PaymentsPerRound:N0} payments ({crossShard:N0} cross-shard): {committed:N0} committed, {aborted:N0} aborted (payer short of funds).");
     Expect(aborted > 0 && committed > 0, true, "both outcomes seen");
 
-    // A retry of the last batch (the reply was lost): every payment answers as before, and no money moves.
+    // A retry of the last batch (the reply was lost): every payment answers as before, and no money moves. (A failed
+    // in-shard payment's retry says IdAlreadyFailed: the ledger burns the id of a failed transfer but keeps no reason.)
     Account[][] before = await client.ReadAccountsAsync();
     PaymentOutcome[] retried = await client.PayAsync(lastBatch);
-    Expect(retried.SequenceEqual(lastOutcomes), true, "a retried batch answers as the first time");
+    Expect(retried.Select(o => o.Status).SequenceEqual(lastOutcomes.Select(o => o.Status)), true, "a retried batch answers as the first time");
     Expect(Same(before, await client.ReadAccountsAsync()), true, "a retried batch moves nothing");
     Step("Retried the last batch: the same outcomes, no balance changed.");
 
@@ -78,13 +79,13 @@ try
     long[] epochsBefore = await Epochs();
     await cluster.KillAsync(victim);
     Step($"Coordinator {coordinator} stopped 20 payments after their holds and 20 after their commit decision; killed its silo.");
-    await Task.WhenAll(Quietly(lost1), Quietly(lost2)); // their callers get an error: the outcome is the journal's
 
     // The next call to that coordinator activates it on the surviving silo, and activation runs recovery.
-    int left = await client.RecoverAsync([coordinator]);
-    long[] epochsAfter = await Epochs();
+    int recovered = await LocalCluster.RetryAfterFailoverAsync(() => client.RecoverAsync([coordinator]));
+    await Task.WhenAll(Quietly(lost1), Quietly(lost2)); // their callers got an error: the outcome is the journal's
+    long[] epochsAfter = await LocalCluster.RetryAfterFailoverAsync(Epochs);
     int movedShards = epochsAfter.Zip(epochsBefore).Count(e => e.First > e.Second);
-    Step($"Recovery: the in-doubt payments resolved ({left} left after activation); {movedShards} shard(s) taken over by the surviving silo (fencing epoch up).");
+    Step($"Recovery resolved {recovered} in-doubt payments; {movedShards} shard(s) taken over by the surviving silo (fencing epoch up).");
 
     // Traffic goes on on the one silo left.
     for (int round = 0; round < 3; round++)
@@ -174,6 +175,7 @@ void Tally(Payment[] batch, PaymentOutcome[] outcomes)
                 break;
             case PaymentStatus.Aborted:
                 Expect(outcomes[i].Reason, CreateTransferResult.ExceedsCredits, $"why payment {batch[i].Id} aborted");
+
                 aborted++;
                 break;
             default:

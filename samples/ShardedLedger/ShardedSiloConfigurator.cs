@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Configuration;
@@ -18,6 +19,11 @@ public sealed class ShardedSiloConfigurator : ISiloConfigurator
         ArgumentNullException.ThrowIfNull(siloBuilder);
         ShardedLedgerSettings settings = ShardedLedgerSettings.Read(siloBuilder.Configuration);
         siloBuilder.Services.AddSingleton(settings);
+        if (Environment.GetEnvironmentVariable("SHARDED_DEBUG") == "1")
+        {
+            siloBuilder.Services.AddLogging(l => l.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning));
+        }
+
         siloBuilder.Services.AddSingleton(_ => NpgsqlDataSource.Create(settings.ConnectionString));
         siloBuilder.Configure<ClusterMembershipOptions>(options =>
         {
@@ -26,17 +32,21 @@ public sealed class ShardedSiloConfigurator : ISiloConfigurator
             options.NumVotesForDeathDeclaration = 1;
             options.TableRefreshTimeout = TimeSpan.FromSeconds(1);
         });
-        siloBuilder.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
+        siloBuilder.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(10));
     }
 }
 
-/// <summary>The local cluster's client: calls time out like the silos' (a call to a killed silo fails rather than hangs).</summary>
+/// <summary>The local cluster's client: calls time out like the silos' (a call to a killed silo fails rather than hangs),
+/// and the gateway list is refreshed every second.</summary>
 public sealed class ShardedClientConfigurator : IClientBuilderConfigurator
 {
     /// <inheritdoc />
     public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder)
     {
         ArgumentNullException.ThrowIfNull(clientBuilder);
-        clientBuilder.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
+        clientBuilder.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(10));
+
+        // The client sends through gateways; it must drop a dead silo's gateway from its list within seconds.
+        clientBuilder.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
     }
 }
