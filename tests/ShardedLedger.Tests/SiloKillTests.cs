@@ -50,6 +50,8 @@ public sealed class SiloKillTests
         Assert.Equal(afterHolds.Length, inDoubt.Count(r => r.State == JournalState.Prepared));
         Assert.Equal(afterDecision.Length, inDoubt.Count(r => r.State == JournalState.Committing));
 
+        ActivationInfo[] shardsBefore = await ShardActivationsAsync(cluster);
+        bool[] onVictim = shardsBefore.Select(a => cluster.SiloOf(a) == victim).ToArray();
         await cluster.KillAsync(victim);
         await Task.Delay(1_000);
         await stop.CancelAsync();
@@ -69,6 +71,14 @@ public sealed class SiloKillTests
             books.Apply(batch, outcomes);
         }
 
+        // The shards of the dead silo were taken over under a higher fencing epoch; the others kept theirs or moved too.
+        ActivationInfo[] shardsAfter = await ShardActivationsAsync(cluster);
+        for (int s = 0; s < shardsBefore.Length; s++)
+        {
+            Assert.NotNull(cluster.SiloOf(shardsAfter[s]));
+            Assert.True(!onVictim[s] || shardsAfter[s].Epoch > shardsBefore[s].Epoch, $"shard {s}: {shardsBefore[s]} then {shardsAfter[s]}");
+        }
+
         JournalRow[] journal = await cluster.Journal.ReadAllAsync();
         Assert.All(journal.Where(r => StalledAfterHolds.Contains(r.Payment.Id)), r => Assert.Equal(JournalState.Aborted, r.State));
         Assert.All(journal.Where(r => StalledAfterDecision.Contains(r.Payment.Id)), r => Assert.Equal(JournalState.Committed, r.State));
@@ -79,6 +89,9 @@ public sealed class SiloKillTests
         Assert.Equal(books.Issued, report.CustomerTotal);
         Assert.Empty(await books.MismatchesAsync(cluster));
     }
+
+    private static Task<ActivationInfo[]> ShardActivationsAsync(LocalCluster cluster) =>
+        Task.WhenAll(Enumerable.Range(0, cluster.Map.ShardCount).Select(s => cluster.Cluster.GrainFactory.GetGrain<ILedgerShardGrain>(s).GetActivationAsync()));
 
     // Cross-shard payments of 1 (always affordable) between neighbours: customer i is on shard i mod 4.
     private static Payment[] Stalled(PaymentIdRange range, Books books) =>
