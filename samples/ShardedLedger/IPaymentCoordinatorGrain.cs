@@ -15,8 +15,10 @@ public interface IPaymentCoordinatorGrain : IGrainWithIntegerKey
     /// <returns>One outcome per payment.</returns>
     Task<PaymentOutcome[]> PayAsync(Payment[] payments);
 
-    /// <summary>Finds this coordinator's in-doubt payments in the journal and resolves each: posts both sides if the
-    /// journaled decision was commit, voids both otherwise (an undecided payment is aborted: presumed abort).</summary>
+    /// <summary>Finds this coordinator's payments that another activation left unfinished (a dead one, or one that
+    /// failed a batch) and resolves each: posts both sides if the journaled decision was commit, voids both otherwise
+    /// (an undecided payment is aborted: presumed abort). The payments this activation is driving are not in doubt and
+    /// are left alone. Also runs once after every activation.</summary>
     /// <returns>How many payments were in doubt.</returns>
     Task<int> RecoverAsync();
 

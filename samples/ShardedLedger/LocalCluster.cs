@@ -6,7 +6,8 @@ namespace ShardedLedger;
 
 /// <summary>
 /// A sharded-ledger cluster of several silos in this process (Orleans' TestingHost: real silos talking over loopback
-/// TCP, in-memory membership hosted by the first silo), plus a client and the journal. Used by the sample's demo, its
+/// TCP, with the test cluster's development membership, which needs the first silo: only the others are killed), plus a
+/// client and the journal. Used by the sample's demo, its
 /// tests and its benchmark. In production each silo is its own process on its own machine with the same grains and a
 /// real membership provider; nothing in the grains knows the difference.
 /// </summary>

@@ -5,8 +5,8 @@
 // It uses the PostgreSQL server named by MICROPAY_PG_CONNECTION, or starts a throwaway one on 127.0.0.1 (pg.sh) and
 // stops it at the end. Every result is checked: any failed check makes it exit with code 1.
 //
-// The story: 4 shards on 2 silos, 40 customers, rounds of random payments (a third within a shard, the rest across
-// shards, some too large for the payer so they abort). A batch is retried and moves nothing twice. Then two batches stop
+// The story: 4 shards on 2 silos, 40 customers, rounds of random payments (about a quarter within a shard, the rest
+// across shards, one in ten too large for the payer so it aborts). A batch is retried and moves nothing twice. Then two batches stop
 // mid-payment, as if their coordinator died there: one after placing its holds (no decision yet), one after deciding to
 // commit; the silo running their coordinator is killed. Its shards move to the surviving silo (the PostgreSQL store's
 // fencing epoch goes up: the dead activations can never append again), recovery voids the undecided payments and posts
