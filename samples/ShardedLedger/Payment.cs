@@ -1,5 +1,3 @@
-using Micropay.Core.Ledger;
-
 namespace ShardedLedger;
 
 /// <summary>A payment from one customer account to another, on the same shard or across shards.</summary>
@@ -13,25 +11,3 @@ public readonly record struct Payment(
     [property: Id(1)] UInt128 Payer,
     [property: Id(2)] UInt128 Payee,
     [property: Id(3)] UInt128 Amount);
-
-/// <summary>How a payment ended.</summary>
-public enum PaymentStatus : byte
-{
-    /// <summary>The money moved (both sides posted, for a cross-shard payment).</summary>
-    Committed = 1,
-
-    /// <summary>The money did not move (both sides voided or never held); <see cref="PaymentOutcome.Reason"/> says why.</summary>
-    Aborted = 2,
-
-    /// <summary>The payment id is already used by a payment with other fields: nothing was done.</summary>
-    IdReused = 3,
-}
-
-/// <summary>A payment's outcome.</summary>
-/// <param name="Status">How it ended.</param>
-/// <param name="Reason">For an aborted payment, the ledger's result that refused it (the payer's hold first);
-/// <see cref="CreateTransferResult.Ok"/> when recovery aborted it before both holds were known.</param>
-[GenerateSerializer, Immutable]
-public readonly record struct PaymentOutcome(
-    [property: Id(0)] PaymentStatus Status,
-    [property: Id(1)] CreateTransferResult Reason);

@@ -228,29 +228,3 @@ public sealed class PaymentJournal(NpgsqlDataSource dataSource, string cluster)
     private static UInt128 Number(byte[] bytes) =>
         bytes.Length == 16 ? BinaryPrimitives.ReadUInt128BigEndian(bytes) : throw new InvalidDataException($"A journal id or amount is 16 bytes; got {bytes.Length}.");
 }
-
-/// <summary>A payment's state in the journal.</summary>
-public enum JournalState : short
-{
-    /// <summary>Intent journaled; holds may or may not be placed; no decision.</summary>
-    Prepared = 0,
-
-    /// <summary>Decided to commit: both sides are to be posted.</summary>
-    Committing = 1,
-
-    /// <summary>Decided to abort: both sides are to be voided (or never held).</summary>
-    Aborting = 2,
-
-    /// <summary>Both sides posted.</summary>
-    Committed = 3,
-
-    /// <summary>Both sides voided or never held.</summary>
-    Aborted = 4,
-}
-
-/// <summary>A journal row.</summary>
-/// <param name="Payment">The payment as journaled.</param>
-/// <param name="State">Its state.</param>
-/// <param name="Reason">For an abort, the result that caused it.</param>
-/// <param name="Coordinator">The coordinator that owns it.</param>
-public readonly record struct JournalRow(Payment Payment, JournalState State, CreateTransferResult Reason, long Coordinator);
