@@ -61,6 +61,10 @@ public sealed class LocalCluster : IAsyncDisposable
         _ = new ShardMap(shardCount); // checks the count before any silo starts
         var builder = new TestClusterBuilder((short)silos);
         builder.Options.ClusterId = settings.Cluster;
+
+        // TestingHost logs every silo and the client to files under ./logs by default: a sample that CI runs from the
+        // repository's root must leave nothing behind (SHARDED_DEBUG=1 prints the silos' warnings instead).
+        builder.Options.ConfigureFileLogging = false;
         string Key(string name) => ShardedLedgerSettings.Section + ":" + name;
         builder.Properties[Key(nameof(ShardedLedgerSettings.ShardCount))] = shardCount.ToString(CultureInfo.InvariantCulture);
         builder.Properties[Key(nameof(ShardedLedgerSettings.Cluster))] = settings.Cluster;
