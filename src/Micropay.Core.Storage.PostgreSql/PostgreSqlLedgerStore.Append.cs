@@ -70,7 +70,7 @@ public sealed partial class PostgreSqlLedgerStore
             BatchHash hash = BatchHash.Compute(encoded.Span);
 
             // Writing starts here: from now on the append completes or fails on its own (no token below).
-            await InsertAsync(number, hash, encoded, overlap: null).ConfigureAwait(false);
+            await InsertAsync(number, hash, encoded, overlap: null, blocking: false).ConfigureAwait(false);
             _lastBatchNumber = number;
             _lastBatchHash = hash;
             Volatile.Write(ref _durableBatchNumber, checked((long)number));
@@ -80,6 +80,9 @@ public sealed partial class PostgreSqlLedgerStore
             _writerGate.Release();
         }
     }
+
+    // Encoded batches below this size are sent synchronously, their overlap run before the statement (AppendEncoded).
+    private const int BlockingAppendBelowBytes = 64 * 1024;
 
     /// <summary>Bytes the store needs in front of an encoded batch: none (the batch goes to the server as it is).</summary>
     int IEncodedBatchAppender.RecordPrefixSize => 0;
@@ -123,8 +126,13 @@ public sealed partial class PostgreSqlLedgerStore
             ReadOnlyMemory<byte> encoded = record.AsMemory(0, payloadLength);
             BatchHash hash = BatchHash.Compute(encoded.Span);
 
-            // The publisher thread is the engine's own and exists to wait for the store: blocking it is the contract.
-            InsertAsync(number, hash, encoded, overlap).GetAwaiter().GetResult();
+            // The publisher thread is the engine's own and exists to wait for the store: blocking it is the contract. A
+            // large batch is sent asynchronously so that the overlap (the engine's index inserts, about 0.1 µs per event)
+            // runs while the server writes; a small one is sent synchronously, its overlap run first: the thread hop of
+            // an asynchronous statement awaited here (its completion on an I/O thread, then waking this one) cost more
+            // than such an overlap saves (measured: benchmarks/README.md, "PostgreSQL").
+            bool blocking = overlap is null || payloadLength < BlockingAppendBelowBytes;
+            InsertAsync(number, hash, encoded, overlap, blocking).GetAwaiter().GetResult();
             _lastBatchNumber = number;
             _lastBatchHash = hash;
             Volatile.Write(ref _durableBatchNumber, checked((long)number));
@@ -186,8 +194,10 @@ public sealed partial class PostgreSqlLedgerStore
     // implicit transaction is the session's default, which the writer's session pins to READ COMMITTED at open).
     // The test hooks need a moment between the insert and the commit, so with one of them set the same statement runs
     // inside an explicit transaction committed separately; the fencing and failure tests exercise that form.
-    // The overlap runs while the server works; the statement is awaited whatever the overlap does.
-    private async Task InsertAsync(ulong number, BatchHash hash, ReadOnlyMemory<byte> encoded, IAppendOverlap? overlap)
+    // The overlap runs while the server works; the statement is awaited whatever the overlap does. With `blocking` (the
+    // encoded append of a small batch) the statement runs synchronously on the calling thread and the overlap just
+    // before it: then the method completes synchronously, with no task or thread hop.
+    private async Task InsertAsync(ulong number, BatchHash hash, ReadOnlyMemory<byte> encoded, IAppendOverlap? overlap, bool blocking)
     {
         NpgsqlCommand command = _appendCommand!;
         int inserted;
@@ -197,22 +207,20 @@ public sealed partial class PostgreSqlLedgerStore
             ((NpgsqlParameter<long>)command.Parameters[2]).TypedValue = checked((long)number);
             hash.CopyTo(_hashBytes); // the parameter's array, reused: written to the wire during the call
             ((NpgsqlParameter<ReadOnlyMemory<byte>>)command.Parameters[4]).TypedValue = encoded;
-            Task<int> statement = _failNextCommit || BeforeCommitForTests is not null
-                ? InsertInTransactionAsync(command)
-                : command.ExecuteNonQueryAsync();
-            if (overlap is not null)
+            if (blocking && !_failNextCommit && BeforeCommitForTests is null)
             {
-                try
-                {
-                    overlap.WhileWriting();
-                }
-                catch (Exception ex)
-                {
-                    overlapFailure = ex;
-                }
+                // The statement on this thread, no thread hop; a small batch's overlap first (see AppendEncoded).
+                overlapFailure = RunOverlap(overlap);
+                inserted = command.ExecuteNonQuery();
             }
-
-            inserted = await statement.ConfigureAwait(false);
+            else
+            {
+                Task<int> statement = _failNextCommit || BeforeCommitForTests is not null
+                    ? InsertInTransactionAsync(command)
+                    : command.ExecuteNonQueryAsync();
+                overlapFailure = RunOverlap(overlap);
+                inserted = await statement.ConfigureAwait(false);
+            }
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -252,6 +260,19 @@ public sealed partial class PostgreSqlLedgerStore
             long current = await ReadEpochAsync().ConfigureAwait(false);
             _fencedBy = current;
             ThrowHelper.ThrowFenced(_ledger, _epoch, current);
+        }
+    }
+
+    private static Exception? RunOverlap(IAppendOverlap? overlap)
+    {
+        try
+        {
+            overlap?.WhileWriting();
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
         }
     }
 
