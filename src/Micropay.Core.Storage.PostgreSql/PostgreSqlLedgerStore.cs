@@ -54,7 +54,7 @@ namespace Micropay.Core.Storage.PostgreSql;
 /// their own connection from the data source, so they run beside appends. A reader reads inside one REPEATABLE READ
 /// transaction: a fixed prefix of the journal, whole batches only, streamed page by page.</para>
 /// </remarks>
-public sealed partial class PostgreSqlLedgerStore : ILedgerStore
+public sealed partial class PostgreSqlLedgerStore : ILedgerStore, IEncodedBatchAppender
 {
     // How long the server lets the writer's session sit inside a transaction without a statement: a writer paused
     // between its insert and its commit holds the lease row, which a new open must wait for.
@@ -80,6 +80,9 @@ public sealed partial class PostgreSqlLedgerStore : ILedgerStore
     private NpgsqlConnection? _writer;
     private NpgsqlCommand? _appendCommand;
     private byte[] _encodeBuffer = [];
+
+    // The append statement's hash parameter value, overwritten by each append (under _writerGate) before it is sent.
+    private readonly byte[] _hashBytes = new byte[BatchHash.Size];
     private long _epoch;
     private ulong _lastBatchNumber;
     private BatchHash _lastBatchHash;
@@ -161,7 +164,7 @@ public sealed partial class PostgreSqlLedgerStore : ILedgerStore
     public long Epoch => Volatile.Read(ref _epoch);
 
     /// <inheritdoc />
-    public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots;
+    public LedgerStoreCapabilities Capabilities => LedgerStoreCapabilities.Snapshots | LedgerStoreCapabilities.EncodedAppend;
 
     /// <inheritdoc />
     /// <remarks>
@@ -258,7 +261,7 @@ public sealed partial class PostgreSqlLedgerStore : ILedgerStore
                     new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = _ledger },
                     new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = _epoch },
                     new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint },
-                    new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea },
+                    new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = _hashBytes },
                     new NpgsqlParameter<ReadOnlyMemory<byte>> { NpgsqlDbType = NpgsqlDbType.Bytea },
                 },
             };
@@ -288,6 +291,11 @@ public sealed partial class PostgreSqlLedgerStore : ILedgerStore
         }
 
         await ExecuteAsync(writer, $"SET idle_in_transaction_session_timeout TO {IdleInTransactionTimeoutMilliseconds}", cancellationToken).ConfigureAwait(false);
+
+        // An append is one statement in its own implicit transaction, whose isolation is the session's default: the
+        // fencing argument needs READ COMMITTED (its re-check of a concurrently updated lease row), whatever a role or
+        // database set.
+        await ExecuteAsync(writer, "SET default_transaction_isolation TO 'read committed'", cancellationToken).ConfigureAwait(false);
     }
 
     private async Task EnsureSchemaAsync(NpgsqlConnection writer, CancellationToken cancellationToken)

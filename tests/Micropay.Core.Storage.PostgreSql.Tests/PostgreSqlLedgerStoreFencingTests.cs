@@ -43,6 +43,50 @@ public sealed class PostgreSqlLedgerStoreFencingTests : LedgerTestBase
         AssertSameBatches([batches[0], batches[1], newThird], await ReadAllAsync(third));
     }
 
+    // The production append is one autocommitted statement (no moment between insert and commit for a test to pause
+    // in), so here the lease row is raised from the other side: a session updates it as an open does and holds it
+    // uncommitted while the append's statement reaches it and waits; then commits. The statement must re-check the
+    // committed row, insert nothing and report the new epoch. Without FOR NO KEY UPDATE the statement would read the old
+    // row without waiting and insert; without the epoch check it would insert after the wait.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Append_LeaseRaisedWhileTheStatementWaitsForTheRow_InsertsNothingAndThrowsFenced(bool encoded)
+    {
+        string ledger = NewLedger();
+        CommitBatch[] batches = TestBatches.Chain(2);
+        PostgreSqlLedgerStore store = await OpenAsync(ledger);
+        await store.AppendAsync(batches[0]);
+        int writer = store.WriterProcessId;
+
+        await using NpgsqlConnection open = await TestServer.DataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction transaction = await open.BeginTransactionAsync();
+        long newEpoch;
+        await using (var raise = new NpgsqlCommand("UPDATE public.micropay_leases SET epoch = epoch + 1 WHERE ledger = $1 RETURNING epoch", open, transaction))
+        {
+            raise.Parameters.Add(new NpgsqlParameter { Value = ledger });
+            newEpoch = (long)(await raise.ExecuteScalarAsync())!;
+        }
+
+        byte[] record = TestBatches.Encode(batches[1]);
+        Task append = encoded
+            ? Task.Run(() => ((IEncodedBatchAppender)store).AppendEncoded(batches[1].Header, record, record.Length, overlap: null))
+            : Task.Run(async () => await store.AppendAsync(batches[1]));
+
+        // Until the writer's statement waits for the row lock (or the append ended early, which the assertions then catch).
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!append.IsCompleted && DateTime.UtcNow < deadline
+            && await TestServer.ScalarAsync("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", writer) as string != "Lock")
+        {
+            await Task.Delay(10);
+        }
+
+        await transaction.CommitAsync();
+        LedgerStoreException fenced = await Assert.ThrowsAsync<LedgerStoreException>(() => append);
+        Assert.Contains($"Fenced: another writer opened ledger '{ledger}' at epoch {newEpoch}", fenced.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, await TestServer.ScalarAsync("SELECT count(*) FROM public.micropay_batches WHERE ledger = $1", ledger));
+    }
+
     [Fact]
     public async Task AppendAsync_RetryOfItsOwnDurableBatchAfterBeingFenced_ThrowsFenced()
     {

@@ -4,11 +4,14 @@ namespace Micropay.Core.Storage.PostgreSql.Tests;
 
 /// <summary>
 /// The whole conformance kit run against <see cref="PostgreSqlLedgerStore"/> on a real PostgreSQL server (see
-/// <see cref="TestServer"/>): every test of <see cref="LedgerStoreSpecification"/>, none skipped, including the failure
+/// <see cref="TestServer"/>): every test of <see cref="LedgerStoreSpecification"/>, none skipped (the encoded append's included), including the failure
 /// tests, whose hook kills the writer's server process right before its COMMIT.
 /// </summary>
 public sealed class PostgreSqlLedgerStoreSpecificationTests : LedgerStoreSpecification
 {
+    // The engine's encoded append too: the kit's encoded-append facts run against it.
+    protected override LedgerStoreCapabilities ExpectedCapabilities => LedgerStoreCapabilities.Snapshots | LedgerStoreCapabilities.EncodedAppend;
+
     // A location is a ledger name: all tests share the database and its tables, each with ledgers of its own.
     protected override string NewLocation() => TestServer.NewLedgerName("spec");
 

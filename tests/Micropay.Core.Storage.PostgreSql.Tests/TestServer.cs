@@ -49,7 +49,7 @@ internal static class TestServer
         return line[Prefix.Length..].TrimEnd('\'', '\r');
     }
 
-    private static (int Code, string Output, string Error) RunScript(string script, string command, string state)
+    internal static (int Code, string Output, string Error) RunScript(string script, string command, string state)
     {
         var start = new System.Diagnostics.ProcessStartInfo("bash", [script, command])
         {

@@ -3,6 +3,7 @@
 #
 #   eval "$(bash tests/Micropay.Core.Storage.PostgreSql.Tests/pg.sh start)"   # exports MICROPAY_PG_CONNECTION
 #   dotnet test tests/Micropay.Core.Storage.PostgreSql.Tests
+#   bash tests/Micropay.Core.Storage.PostgreSql.Tests/pg.sh restart   # what a client sees of a server restart
 #   bash tests/Micropay.Core.Storage.PostgreSql.Tests/pg.sh stop
 #
 # start: initdb into a fresh temporary data directory, owned by an unprivileged user when run as root (initdb refuses
@@ -13,6 +14,8 @@
 # touch durability (fsync=on, synchronous_commit=on, full_page_writes=on): the tests check the store's durability,
 # so the server must not cheat.
 # With MICROPAY_PG_OWNER_PID set, start also leaves a detached watcher that runs stop once that process has exited.
+# restart: restart the recorded server (fast shutdown, which ends every session, then start on the same port and data
+# directory), as an operator's restart or a failover looks to a client; waits at most 60 s each way.
 # stop: stop the server (fast shutdown) and delete the data directory and the state file. Safe to run when nothing is
 # running. Diagnostics go to stderr; stdout carries only the export line.
 set -euo pipefail
@@ -169,8 +172,22 @@ stop() {
   log "stopped"
 }
 
+restart() {
+  if [ ! -f "$STATE" ]; then
+    log "no server recorded in $STATE: nothing to restart"
+    return 1
+  fi
+  local PG_BINDIR="" PG_DATADIR="" PG_USER=""
+  # shellcheck disable=SC1090
+  . "$STATE"
+  # pg_ctl restart starts the server with the options recorded in postmaster.opts: the same port.
+  as_user "$PG_USER" "$PG_BINDIR/pg_ctl" -D "$PG_DATADIR" -m fast -w -t 60 -l "$PG_DATADIR/server.log" restart >&2
+  log "restarted"
+}
+
 case "${1:-}" in
   start) start ;;
+  restart) restart ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|restart|stop" >&2; exit 2 ;;
 esac
