@@ -283,7 +283,17 @@ public sealed partial class PostgreSqlLedgerStore
         NpgsqlConnection writer = _writer!;
         await using NpgsqlTransaction transaction = await writer.BeginTransactionAsync(IsolationLevel.ReadCommitted).ConfigureAwait(false);
         command.Transaction = transaction;
-        int inserted = await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        int inserted;
+        try
+        {
+            inserted = await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // The command outlives this transaction: a later append of the production form must not name a finished one.
+            command.Transaction = null;
+        }
+
         if (inserted == 1)
         {
             if (_failNextCommit)
