@@ -83,7 +83,7 @@ try
 
     // The next call to that coordinator activates it on the surviving silo, and activation runs recovery.
     int recovered = await LocalCluster.RetryAfterFailoverAsync(() => client.RecoverAsync([coordinator]));
-    await Task.WhenAll(Quietly(lost1), Quietly(lost2)); // their callers got an error: the outcome is the journal's
+    _ = Task.WhenAll(Quietly(lost1), Quietly(lost2)); // their callers get an error in time: the outcome is the journal's
     ActivationInfo[] shardsAfter = await LocalCluster.RetryAfterFailoverAsync(ShardActivations);
 
     // Every shard that ran on the dead silo now runs on the survivor under a higher fencing epoch: the dead activation's
@@ -111,7 +111,7 @@ try
     JournalRow[] journal = await cluster.Journal.ReadAllAsync();
     Expect(journal.Where(r => stalledAfterHolds.Contains(r.Payment.Id)).All(r => r.State == JournalState.Aborted), true, "payments stopped before their decision are aborted");
     Expect(journal.Where(r => stalledAfterDecision.Contains(r.Payment.Id)).All(r => r.State == JournalState.Committed), true, "payments stopped after a commit decision are committed");
-    Step($"Books checked across {Shards} shards: money conserved, bridges net to 0, nothing pending, nothing in doubt. {clock.Elapsed.TotalSeconds:0.0} s.");
+    Step($"Books checked across {Shards} shards: money conserved, bridges net to 0, nothing pending, nothing in doubt.");
     return 0;
 }
 catch (UnexpectedResultException e)
@@ -235,7 +235,7 @@ static async Task Quietly(Task task)
 
 static bool Same(Account[][] a, Account[][] b) => a.Length == b.Length && a.Zip(b).All(p => p.First.SequenceEqual(p.Second));
 
-static void Step(string message) => Console.WriteLine("ok  " + message);
+void Step(string message) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ok  {clock.Elapsed.TotalSeconds,5:0.0} s  {message}"));
 
 static void Expect<T>(T actual, T expected, string what)
 {
