@@ -24,8 +24,17 @@ internal sealed record SoakSettings
     /// <summary>Samples before this are not used for the growth figures: JIT, pools, first segments, first snapshot.</summary>
     public TimeSpan WarmUp => TimeSpan.FromSeconds(Math.Max(30, Duration.TotalSeconds / 5));
 
-    /// <summary>About 60 samples a run, 2 to 10 seconds apart.</summary>
-    public TimeSpan SampleInterval => TimeSpan.FromSeconds(Math.Clamp(Duration.TotalSeconds / 60, 2, 10));
+    /// <summary>About 120 samples a run, 2 to 5 seconds apart.</summary>
+    public TimeSpan SampleInterval => TimeSpan.FromSeconds(Math.Clamp(Duration.TotalSeconds / 120, 2, 5));
+
+    /// <summary>After the warm-up, data phases and quiet phases (no data stored) of this length alternate: 20 to 60 seconds.</summary>
+    public TimeSpan QuietPhase => TimeSpan.FromSeconds(Math.Clamp(Duration.TotalSeconds / 10, 20, 60));
+
+    /// <summary>Whether <paramref name="elapsed"/> falls in a quiet phase (the second, fourth, ... phase after the warm-up).</summary>
+    public bool IsQuiet(TimeSpan elapsed) => elapsed > WarmUp && (long)((elapsed - WarmUp) / QuietPhase) % 2 == 1;
+
+    /// <summary>The start of the phase <paramref name="elapsed"/> falls in (the warm-up's end for the first).</summary>
+    public TimeSpan PhaseStart(TimeSpan elapsed) => elapsed <= WarmUp ? TimeSpan.Zero : WarmUp + (QuietPhase * (long)((elapsed - WarmUp) / QuietPhase));
 
     /// <summary>A snapshot and a compaction this often: 5 to 30 seconds.</summary>
     public TimeSpan SnapshotInterval => TimeSpan.FromSeconds(Math.Clamp(Duration.TotalSeconds / 20, 5, 30));

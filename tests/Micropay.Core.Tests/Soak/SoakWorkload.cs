@@ -29,8 +29,11 @@ namespace Micropay.Core.Tests.Soak;
 /// <item>every 16th round a new device key (the previous one revoked every other time), and every round two signed orders
 /// under the current key, its window limit reached now and then.</item>
 /// </list>
-/// <para>With <see cref="SoakSettings.PlantLeak"/> each round's transfer batch is kept in a static list: the leak the
-/// test must catch.</para>
+/// <para>After the warm-up, every other phase of <see cref="SoakSettings.QuietPhase"/> is quiet: its rounds submit as much,
+/// but only records already submitted (the last round's account, batch, refusals, voucher and order again), so nothing
+/// is stored and the heap may not grow at all (<see cref="SoakAnalysis"/>).</para>
+/// <para>With <see cref="SoakSettings.PlantLeak"/> each round's transfer batch (a copy in quiet rounds, which submit the
+/// last one again) is kept in a static list: about 2 KiB a round, the leak the test must catch.</para>
 /// </remarks>
 internal sealed class SoakWorkload
 {
@@ -131,7 +134,15 @@ internal sealed class SoakWorkload
             TimeSpan next = _clock.Elapsed;
             for (ulong round = 1; !stop.IsCancellationRequested; round++)
             {
-                await RoundAsync(state, round, random);
+                if (_settings.IsQuiet(_clock.Elapsed) && state.LastBatch is not null)
+                {
+                    await QuietRoundAsync(state, random);
+                }
+                else
+                {
+                    await RoundAsync(state, round, random);
+                }
+
                 Interlocked.Increment(ref _rounds);
                 next += period;
                 TimeSpan wait = next - _clock.Elapsed;
@@ -187,6 +198,8 @@ internal sealed class SoakWorkload
             batch[BatchSize - 1].CreditAccountId = UnknownAccount; // the chain rolls back
         }
 
+        w.LastBatch = batch;
+        w.LastAccount = account;
         var results = new CreateTransferResult[BatchSize];
         Count("transfers", await _engine.CreateTransfersAsync(batch, results) == (round % 4 == 0 ? 4 : 0));
         Count("transfer retries", await _engine.CreateTransfersAsync(batch, results) == BatchSize); // Exists, or failed again
@@ -205,6 +218,7 @@ internal sealed class SoakWorkload
         }
 
         Count("refusals", await _engine.CreateTransfersAsync(refused, new CreateTransferResult[refused.Length]) == refused.Length);
+        w.LastRefused = refused;
 
         // Holds: posted, voided, two left to expire; now and then a long one posted at once (a stale expiry entry).
         var holds = new Transfer[round % 8 == 0 ? 5 : 4];
@@ -236,6 +250,38 @@ internal sealed class SoakWorkload
         await KeysAndOrdersAsync(w, round, Id);
     }
 
+    /// <summary>
+    /// A round of a quiet phase: as many submissions and reads as a round, none of them storing anything (the last
+    /// round's account, batch, refusals, voucher and order again: Exists, failed again, AlreadyRedeemed), so the heap may
+    /// not grow at all.
+    /// </summary>
+    private async Task QuietRoundAsync(WorkerState w, Random random)
+    {
+        Count("quiet account retries", await _engine.CreateAccountAsync(Acct(w.LastAccount)) == CreateAccountResult.Exists);
+        if (_settings.PlantLeak)
+        {
+            lock (PlantedLeak)
+            {
+                PlantedLeak.Add([.. w.LastBatch!]);
+            }
+        }
+
+        Count("quiet transfer retries", await _engine.CreateTransfersAsync(w.LastBatch, new CreateTransferResult[w.LastBatch!.Length]) == w.LastBatch.Length);
+        Count("quiet transfer retries", await _engine.CreateTransfersAsync(w.LastBatch, new CreateTransferResult[w.LastBatch.Length]) == w.LastBatch.Length);
+        Count("quiet refusals", await _engine.CreateTransfersAsync(w.LastRefused, new CreateTransferResult[w.LastRefused!.Length]) == w.LastRefused.Length);
+        Count("quiet lookups", _engine.LookupAccounts([(UInt128)random.Next(1, PoolAccounts + 1), w.LastAccount], new Account[2]) == 2 && _engine.TryGetTransfer(w.LastBatch[0].Id, out _));
+        if (w.LastVoucher is { } voucher)
+        {
+            Count("quiet voucher replays", await _engine.RedeemVoucherAsync(voucher) != ChannelResult.Ok);
+        }
+
+        if (w.LastOrder is { } order)
+        {
+            Count("quiet order retries", await _engine.ExecuteOrderAsync(order) != OrderResult.Ok);
+            Count("quiet order retries", await _engine.ExecuteOrderAsync(order) != OrderResult.Ok);
+        }
+    }
+
     private async Task ChannelAsync(WorkerState w, ulong round, UInt128 payee, int variant)
     {
         UInt128 payer = (UInt128)(uint)(w.Worker + 1);
@@ -264,6 +310,7 @@ internal sealed class SoakWorkload
 
             Voucher first = Voucher.Sign(w.PayerKey, _engine.InstanceId, config.Id, 0, 1, 10, ulong.MaxValue);
             Count("vouchers", await _engine.RedeemVoucherAsync(first) == ChannelResult.Ok);
+            w.LastVoucher = first;
             if (variant == 0)
             {
                 Count("vouchers", await _engine.RedeemVoucherAsync(Voucher.Sign(w.PayerKey, _engine.InstanceId, config.Id, 1, 2, 25, ulong.MaxValue)) == ChannelResult.Ok);
@@ -305,8 +352,10 @@ internal sealed class SoakWorkload
         for (int i = 0; i < 2; i++)
         {
             Transfer transfer = Tr(id(400 + i), w.DeviceAccount, w.DeviceAccount % PoolAccounts + 1, 7);
-            OrderResult result = await _engine.ExecuteOrderAsync(PaymentOrder.Sign(w.DeviceKey!, _engine.InstanceId, transfer, ulong.MaxValue));
+            PaymentOrder order = PaymentOrder.Sign(w.DeviceKey!, _engine.InstanceId, transfer, ulong.MaxValue);
+            OrderResult result = await _engine.ExecuteOrderAsync(order);
             Count(result == OrderResult.Ok ? "orders" : "orders " + result, true);
+            w.LastOrder = order;
         }
     }
 
@@ -345,5 +394,16 @@ internal sealed class SoakWorkload
         public SigningKey? DeviceKey { get; set; }
 
         public UInt128 DeviceAccount { get; set; }
+
+        // The last data round's records, which quiet rounds submit again.
+        public Transfer[]? LastBatch { get; set; }
+
+        public Transfer[]? LastRefused { get; set; }
+
+        public UInt128 LastAccount { get; set; }
+
+        public Voucher? LastVoucher { get; set; }
+
+        public PaymentOrder? LastOrder { get; set; }
     }
 }
