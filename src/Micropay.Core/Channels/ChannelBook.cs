@@ -61,6 +61,9 @@ internal sealed partial class ChannelBook : LedgerExtension
     /// <inheritdoc />
     public override bool TryPeekNextDeadline(out ulong at) => _deadlines.TryPeek(out at);
 
+    /// <summary>The deadline queue's entries, stale ones (channels closed before the deadline came) included.</summary>
+    internal int DeadlineCount => _deadlines.Count;
+
     /// <inheritdoc />
     public override ulong FireDue(ulong now, ulong nextTimestamp)
     {

@@ -28,7 +28,8 @@ namespace Micropay.Core.Crypto;
 /// </para>
 /// <para>
 /// Creating a key checks its length only, as NSec does: any 32 bytes are accepted, including small-order and
-/// non-canonical encodings, and every signature then fails to verify under such a key.
+/// non-canonical encodings, and every signature then fails to verify under such a key. The engine's key registration
+/// refuses such keys at the edge (<c>KeyResult.WeakPublicKey</c>), so none enters the key registry.
 /// </para>
 /// <para>
 /// The imported NSec public key is cached, so <see cref="Verify"/> allocates nothing.

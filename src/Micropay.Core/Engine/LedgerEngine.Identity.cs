@@ -27,7 +27,8 @@ public sealed partial class LedgerEngine
     /// <param name="operation">The operation.</param>
     /// <param name="cancellationToken">Honoured until the engine accepts the event.</param>
     /// <returns>
-    /// The result, in the order checked: for a registration <see cref="KeyResult.KeyRevoked"/>, <see cref="KeyResult.Exists"/>,
+    /// The result, in the order checked: for a registration <see cref="KeyResult.WeakPublicKey"/> (at the edge: the
+    /// operation is not queued), <see cref="KeyResult.KeyRevoked"/>, <see cref="KeyResult.Exists"/>,
     /// <see cref="KeyResult.ExistsWithDifferentAccount"/>, <see cref="KeyResult.ExistsWithDifferentPolicy"/>,
     /// <see cref="KeyResult.AccountNotFound"/>, <see cref="KeyResult.AccountClosed"/>; for an update or revocation
     /// <see cref="KeyResult.KeyNotFound"/>, then <see cref="KeyResult.KeyRevoked"/> or <see cref="KeyResult.AlreadyRevoked"/>.
@@ -40,10 +41,11 @@ public sealed partial class LedgerEngine
             throw new ArgumentException("The operation is a default value; use KeyOperation's factories.", nameof(operation));
         }
 
-        return SubmitOne(OperationRegistry.ManageKeys, operation, cancellationToken);
+        return IsWeakRegistration(operation) ? new ValueTask<KeyResult>(KeyResult.WeakPublicKey)
+            : SubmitOne(OperationRegistry.ManageKeys, operation, cancellationToken);
     }
 
-    /// <summary>Applies a batch of key operations in one ledger batch (each as <see cref="ManageKeyAsync"/>).</summary>
+    /// <summary>Applies a batch of key operations in one ledger batch (each as <see cref="ManageKeyAsync"/>, checked at the edge first).</summary>
     /// <param name="operations">The operations (at most <see cref="LedgerEngineOptions.MaxBatchSize"/>).</param>
     /// <param name="results">Receives one result per operation.</param>
     /// <param name="cancellationToken">Honoured until the engine accepts the batch.</param>
@@ -51,16 +53,27 @@ public sealed partial class LedgerEngine
     /// <exception cref="ArgumentException">The batch is empty, too large, holds a default value, or <paramref name="results"/> is too short.</exception>
     public ValueTask<int> ManageKeysAsync(ReadOnlyMemory<KeyOperation> operations, Memory<KeyResult> results, CancellationToken cancellationToken = default)
     {
+        CheckBatch(operations.Length, results.Length, nameof(operations), nameof(results));
+        int refused = 0;
         for (int i = 0; i < operations.Length; i++)
         {
             if (operations.Span[i].Kind == 0)
             {
                 throw new ArgumentException($"Operation {i} is a default value; use KeyOperation's factories.", nameof(operations));
             }
+
+            bool weak = IsWeakRegistration(operations.Span[i]);
+            results.Span[i] = weak ? KeyResult.WeakPublicKey : KeyResult.Ok;
+            refused += weak ? 1 : 0;
         }
 
-        return SubmitMany(OperationRegistry.ManageKeys, operations, results, nameof(operations), cancellationToken);
+        return SubmitChecked(OperationRegistry.ManageKeys, operations, results, refused, nameof(operations), cancellationToken);
     }
+
+    // The edge's one check of a key operation: a registered Ed25519 key must be one a signature can verify under. The
+    // registry never sees the others, so a journal written before this check replays as it did.
+    private static bool IsWeakRegistration(in KeyOperation operation) =>
+        operation.Kind == KeyOperationKind.Register && operation.Ed25519Key is { } key && !Ed25519PublicKeyCheck.IsStrict(key.AsSpan());
 
     /// <summary>Registers an Ed25519 key (a device's) to an account with a spending policy (<see cref="ManageKeyAsync"/>).</summary>
     /// <param name="accountId">The account.</param>

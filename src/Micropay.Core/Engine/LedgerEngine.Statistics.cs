@@ -15,4 +15,12 @@ public sealed partial class LedgerEngine
     /// callers waiting for room in a full ring are not counted). Approximate while submissions arrive; for monitoring.
     /// </summary>
     public int IngressDepth => _ring.ApproximateCount;
+
+    /// <summary>
+    /// For the soak test: the entries of the ledger's hold expiry queue and of the channels' deadline queue, stale ones
+    /// included (4.10), and the transfer ids burnt by transient failures (4.7). Read without synchronisation from the
+    /// writer's state: each count is one the writer held recently.
+    /// </summary>
+    internal (int Holds, int ChannelDeadlines, int BurntIds) WriterCountsUnsynchronized =>
+        (_ledger.ExpiryQueueCount, Channels.ChannelBook.Find(_ledger)?.DeadlineCount ?? 0, _ledger.BurntIdCount);
 }

@@ -29,4 +29,12 @@ public enum KeyResult : uint
 
     /// <summary>Revoke: the key is already revoked (an idempotent retry).</summary>
     AlreadyRevoked = 8,
+
+    /// <summary>
+    /// Register: the Ed25519 public key is not the canonical encoding of a curve point of more than small order (a
+    /// small-order point such as the identity, an encoding with y &gt;= p, or no point at all). No signature verifies
+    /// under such a key with libsodium's rules, and a permissive verifier elsewhere accepts forgeries under a small-order
+    /// one. Checked at the edge before any other check, so such a registration is never journaled.
+    /// </summary>
+    WeakPublicKey = 9,
 }

@@ -16,6 +16,9 @@ internal sealed class ExpiryQueue
     private Entry[] _heap = new Entry[16];
     private int _count;
 
+    /// <summary>The entries queued, stale ones included (for diagnostics: the soak test watches it).</summary>
+    public int Count => _count;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Push(ulong expiresAt, int row)
     {

@@ -47,6 +47,9 @@ public sealed partial class LedgerStateMachine
         return hold;
     }
 
+    /// <summary>The hold expiry queue's entries, stale ones (posted or voided holds not yet due) included (4.10).</summary>
+    internal int ExpiryQueueCount => _expiries.Count;
+
     /// <summary>Transfer ids burnt by transient failures.</summary>
     internal int BurntIdCount => _transfers.FailedCount;
 
