@@ -4,13 +4,14 @@ using NpgsqlTypes;
 
 namespace Micropay.Core.Storage.PostgreSql;
 
-// Appends: the checks that write nothing, then one transaction (fencing check and insert in one statement, commit).
+// Appends: the checks that write nothing, then one autocommitted statement (fencing check, row lock and insert), one round trip.
 public sealed partial class PostgreSqlLedgerStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// One transaction on the writer connection: the row is inserted only while the ledger's lease still carries this
-    /// store's epoch (see the type's remarks), then committed; the call completes when the commit returned. A store
+    /// One statement on the writer connection, its own transaction: the row is inserted only while the ledger's lease
+    /// still carries this store's epoch (see the type's remarks) and committed before the server answers; the call
+    /// completes when that answer arrived. A store
     /// fenced by a newer open throws <see cref="LedgerStoreException"/> naming the newer epoch, having written nothing.
     /// </remarks>
     public async ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default)
