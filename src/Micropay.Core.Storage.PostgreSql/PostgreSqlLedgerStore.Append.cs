@@ -4,13 +4,14 @@ using NpgsqlTypes;
 
 namespace Micropay.Core.Storage.PostgreSql;
 
-// Appends: the checks that write nothing, then one transaction (fencing check and insert in one statement, commit).
+// Appends: the checks that write nothing, then one autocommitted statement (fencing check, row lock and insert), one round trip.
 public sealed partial class PostgreSqlLedgerStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// One transaction on the writer connection: the row is inserted only while the ledger's lease still carries this
-    /// store's epoch (see the type's remarks), then committed; the call completes when the commit returned. A store
+    /// One statement on the writer connection, its own transaction: the row is inserted only while the ledger's lease
+    /// still carries this store's epoch (see the type's remarks) and committed before the server answers; the call
+    /// completes when that answer arrived. A store
     /// fenced by a newer open throws <see cref="LedgerStoreException"/> naming the newer epoch, having written nothing.
     /// </remarks>
     public async ValueTask AppendAsync(CommitBatch batch, CancellationToken cancellationToken = default)
@@ -90,7 +91,8 @@ public sealed partial class PostgreSqlLedgerStore
     /// <summary>
     /// Appends the engine's already encoded batch from its own buffer: the bytes go to the server as the statement's
     /// parameter, with no copy into the store's buffer and one SHA-256 (the chain hash, computed here and stored in the
-    /// row); the caller's overlap work runs while the server inserts and flushes the commit. Same transaction, fencing
+    /// row); the caller's overlap work runs while the server inserts and flushes the commit for a batch of 64 KiB or more,
+    /// and right before the statement for a smaller one (sent synchronously: no thread hop). Same transaction, fencing
     /// and failure rules as <see cref="AppendAsync"/>; blocks the calling thread (the engine's publisher) until the commit
     /// returned.
     /// </summary>
@@ -193,7 +195,8 @@ public sealed partial class PostgreSqlLedgerStore
     // same statement, re-checked against a concurrently committed lease row under READ COMMITTED (the isolation of an
     // implicit transaction is the session's default, which the writer's session pins to READ COMMITTED at open).
     // The test hooks need a moment between the insert and the commit, so with one of them set the same statement runs
-    // inside an explicit transaction committed separately; the fencing and failure tests exercise that form.
+    // inside an explicit transaction committed separately; the paused-append fencing tests and the kit's failure hook
+    // exercise that form, the lease-raised-while-waiting fencing test and the restart and kill tests the production one.
     // The overlap runs while the server works; the statement is awaited whatever the overlap does. With `blocking` (the
     // encoded append of a small batch) the statement runs synchronously on the calling thread and the overlap just
     // before it: then the method completes synchronously, with no task or thread hop.
@@ -209,9 +212,10 @@ public sealed partial class PostgreSqlLedgerStore
             ((NpgsqlParameter<ReadOnlyMemory<byte>>)command.Parameters[4]).TypedValue = encoded;
             if (blocking && !_failNextCommit && BeforeCommitForTests is null)
             {
-                // The statement on this thread, no thread hop; a small batch's overlap first (see AppendEncoded).
+                // The statement on this thread, no thread hop; a small batch's overlap first (see AppendEncoded), and
+                // nothing sent if it failed (the store is marked broken below all the same, as the interface says).
                 overlapFailure = RunOverlap(overlap);
-                inserted = command.ExecuteNonQuery();
+                inserted = overlapFailure is null ? command.ExecuteNonQuery() : 0;
             }
             else
             {

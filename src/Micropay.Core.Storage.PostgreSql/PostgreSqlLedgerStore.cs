@@ -23,9 +23,10 @@ namespace Micropay.Core.Storage.PostgreSql;
 /// SHA-256, the value the next batch chains to. A snapshot's state is cut into chunk rows of at most
 /// <see cref="PostgreSqlLedgerStoreOptions.SnapshotChunkBytes"/> (PostgreSQL holds at most 1 GB in one value, a ledger's
 /// state may pass 2 GiB), its row carries the length, the chunk count and the SHA-256 of the whole state.</para>
-/// <para><b>Durability.</b> An append is one transaction; <see cref="AppendAsync"/> completes when its <c>COMMIT</c>
-/// returns, which with <c>synchronous_commit</c> on (PostgreSQL's default) is after the server flushed the commit to its
-/// write-ahead log. The store never turns it off: if the session's setting is <c>off</c> (set for the role or database),
+/// <para><b>Durability.</b> An append is one transaction: a single prepared statement sent outside any transaction block,
+/// which the server runs as its own transaction and answers only once committed (one round trip);
+/// <see cref="AppendAsync"/> completes when that answer arrives, which with <c>synchronous_commit</c> on (PostgreSQL's
+/// default) is after the server flushed the commit to its write-ahead log. The store never turns it off: if the session's setting is <c>off</c> (set for the role or database),
 /// the writer's session sets it back <c>on</c>; and it refuses to open against a server running with <c>fsync=off</c>,
 /// where no commit survives a power loss. A transaction is all or nothing, so there is never a torn batch to drop.</para>
 /// <para><b>Single writer: the fencing argument.</b> <see cref="OpenAsync"/> raises the ledger's epoch in the lease row
@@ -49,6 +50,11 @@ namespace Micropay.Core.Storage.PostgreSql;
 /// is disposed; a new store's <see cref="OpenAsync"/> decides by what is committed (its lease update waits for a
 /// transaction still in flight on the server, so it never reads a half-decided journal). A fenced store refuses every
 /// later append with the epoch that fenced it. Retries of a durable batch are compared byte for byte.</para>
+/// <para><b>The engine's path.</b> The store implements <see cref="IEncodedBatchAppender"/> (and reports
+/// <see cref="LedgerStoreCapabilities.EncodedAppend"/>) with no record prefix: the engine's encoded batch is the
+/// statement's <c>bytea</c> parameter, sent from the engine's buffer, and the store computes its one SHA-256. A batch
+/// under 64 KiB, or one without overlap work, is sent synchronously on the calling thread, its overlap run first; a larger
+/// one asynchronously, its overlap running while the server writes.</para>
 /// <para><b>Threads.</b> One connection, held while the store is open and guarded by a semaphore, does the appends.
 /// <see cref="ReadBatchesAsync"/>, <see cref="ReadLatestSnapshotAsync"/> and <see cref="WriteSnapshotAsync"/> each take
 /// their own connection from the data source, so they run beside appends. A reader reads inside one REPEATABLE READ
