@@ -22,6 +22,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
         Assert.True(totals.PowerCuts >= 600, $"only {totals.PowerCuts} power cuts");
         Assert.True(totals.InjectedFaults >= 100, $"only {totals.InjectedFaults} injected I/O faults");
         Assert.True(totals.BitFlips >= 40, $"only {totals.BitFlips} bit flips");
+        Assert.True(totals.KeyRegistrations >= 20 && totals.OrdersOk >= 40 && totals.OrdersRefused >= 100, $"only {totals.KeyRegistrations} key registrations, {totals.OrdersOk} paid and {totals.OrdersRefused} refused orders");
         Assert.True(totals.Snapshots >= 500 && totals.Compactions >= 100, $"only {totals.Snapshots} snapshots and {totals.Compactions} compactions");
     }
 

@@ -1,4 +1,6 @@
+using Micropay.Core.Crypto;
 using Micropay.Core.Engine;
+using Micropay.Core.Identity;
 using Micropay.Core.Ledger;
 using Micropay.Core.Storage;
 using Micropay.Core.Tests;
@@ -68,6 +70,9 @@ public sealed class SimulationCounters
     public int Compactions { get; set; }
     public int Recoveries { get; set; }
     public int InFlightKept { get; set; }
+    public int OrdersOk { get; set; }
+    public int OrdersRefused { get; set; }
+    public int KeyRegistrations { get; set; }
 
     public void Add(SimulationCounters other)
     {
@@ -82,11 +87,15 @@ public sealed class SimulationCounters
         Compactions += other.Compactions;
         Recoveries += other.Recoveries;
         InFlightKept += other.InFlightKept;
+        OrdersOk += other.OrdersOk;
+        OrdersRefused += other.OrdersRefused;
+        KeyRegistrations += other.KeyRegistrations;
     }
 
     public override string ToString() =>
         $"{Operations} operations ({Acknowledged} acknowledged), {Crashes} crashes ({PowerCuts} power cuts), {InjectedFaults} injected I/O faults, " +
-        $"{BitFlips} bit flips ({FlipsRefused} refused at open), {Snapshots} snapshots, {Compactions} compactions, {Recoveries} recoveries ({InFlightKept} kept the operation in flight)";
+        $"{BitFlips} bit flips ({FlipsRefused} refused at open), {Snapshots} snapshots, {Compactions} compactions, {Recoveries} recoveries ({InFlightKept} kept the operation in flight), " +
+        $"{KeyRegistrations} key registrations, {OrdersOk} signed orders paid, {OrdersRefused} refused";
 }
 
 /// <summary>
@@ -123,6 +132,14 @@ public sealed class Simulator
     private ulong _acknowledgedSnapshot;
     private UInt128 _nextTransferId = 1;
     private ulong _minimumClock;
+    private ulong _highWater;
+
+    // Keys and signed orders: one device key on account 1, a window limit the orders run into.
+    private static readonly byte[] DeviceSeed = Convert.FromHexString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+    private static readonly SpendingPolicy Policy = new() { WindowLimit = 600, WindowLength = 60 * Second };
+    private readonly SigningKey _device = SigningKey.Import(DeviceSeed, SigningKeyFormat.RawSeed);
+    private bool _keyKnown;
+    private UInt128 _nextOrderId = (UInt128)1 << 64;
 
     // Whether an injected fault (EIO, failed in-memory write) fired in this life: errors after it are expected.
     private bool _faultFired;
@@ -166,7 +183,7 @@ public sealed class Simulator
         for (int life = 0; life < _settings.Lives; life++)
         {
             ArmFaults(life);
-            await LiveAsync(operations: _random.Next(5, 40), life);
+            await LiveAsync(operations: _random.Next(3, 30), life);
             if (_random.Next(3) == 0)
             {
                 await CompactAsync();
@@ -347,7 +364,7 @@ public sealed class Simulator
                 return true;
             }
 
-            Step step = dice < 15 ? NewAccountsStep() : NewTransfersStep();
+            Step step = dice < 15 ? NewAccountsStep() : dice < 18 ? new Step(_clock.Nanoseconds, null, null, RegisterKey: true) : dice < 30 ? NewOrderStep(engine) : NewTransfersStep();
             _counters.Operations++;
             _inFlight = step;
             if (_settings.Store == SimulatedStore.InMemory && _random.Next(25) == 0)
@@ -361,8 +378,34 @@ public sealed class Simulator
 
             Note($"submit {step}");
             string actual = await SubmitAsync(engine, step);
-            string expected = Apply(_model, step);
+            ulong made = engine.ReleasedBatchNumber - (_genesisBatches + KnownBatches);
+            bool refusedBeforeTheLedger = step.Order is not null && actual != "order Ok" && (int)Enum.Parse<OrderResult>(actual[6..]) < 100;
+            if (refusedBeforeTheLedger && made == 0)
+            {
+                // Refused at the edge (4e.3: signatures and keys are checked before the ring): no batch.
+                step.Batches = 0;
+            }
+
+            string expected = Apply(_model, step, actual);
+            if (step.RegisterKey && actual == "key Ok")
+            {
+                _keyKnown = true;
+                _counters.KeyRegistrations++;
+            }
+
+            if (step.Order is not null)
+            {
+                if (actual == "order Ok")
+                {
+                    _counters.OrdersOk++;
+                }
+                else
+                {
+                    _counters.OrdersRefused++;
+                }
+            }
             _inFlight = null;
+            step.Result = actual;
             _known.Add(step);
             _counters.Acknowledged++;
             if (actual != expected)
@@ -371,9 +414,9 @@ public sealed class Simulator
             }
 
             CheckState(engine, $"after {step}", full: _random.Next(8) == 0);
-            if (engine.ReleasedBatchNumber != _genesisBatches + (ulong)_known.Count)
+            if (engine.ReleasedBatchNumber != _genesisBatches + KnownBatches)
             {
-                throw Fail($"after {step} the engine released batch {engine.ReleasedBatchNumber}, expected {_genesisBatches + (ulong)_known.Count}");
+                throw Fail($"after {step} the engine released batch {engine.ReleasedBatchNumber}, expected {_genesisBatches + KnownBatches}");
             }
 
             return true;
@@ -414,7 +457,7 @@ public sealed class Simulator
     private void AdvanceClock()
     {
         int dice = _random.Next(50);
-        ulong now = _clock.Nanoseconds;
+        ulong now = Math.Max(_clock.Nanoseconds, _minimumClock);
         if (dice == 0)
         {
             // A jump forward: every hold times out.
@@ -433,6 +476,21 @@ public sealed class Simulator
         }
 
         _clock.Nanoseconds = now;
+        _highWater = Math.Max(_highWater, now);
+    }
+
+    /// <summary>
+    /// After a batch the model does not see (a key operation, an order refused by its policy, an operation in flight),
+    /// the next batches run after it on the clock, so the ledger's timestamps do not depend on its timestamp.
+    /// </summary>
+    private void StayAfterUnseenBatch() => _minimumClock = Math.Max(_minimumClock, _highWater + Second);
+
+    private Step NewOrderStep(LedgerEngine engine)
+    {
+        UInt128 payee = (UInt128)_random.Next(2, AccountCount + 1);
+        _submittedTransferIds.Add(_nextOrderId);
+        var transfer = new Transfer { Id = _nextOrderId++, DebitAccountId = 1, CreditAccountId = payee, Amount = (UInt128)_random.Next(1, 150), LedgerId = 1, Code = 1 };
+        return new Step(_clock.Nanoseconds, null, [transfer], Order: PaymentOrder.Sign(_device, engine.InstanceId, transfer, ulong.MaxValue));
     }
 
     private Step NewAccountsStep()
@@ -513,8 +571,18 @@ public sealed class Simulator
         };
     }
 
-    private static async Task<string> SubmitAsync(LedgerEngine engine, Step step)
+    private async Task<string> SubmitAsync(LedgerEngine engine, Step step)
     {
+        if (step.RegisterKey)
+        {
+            return $"key {await engine.RegisterKeyAsync(1, _device.VerificationKey, Policy)}";
+        }
+
+        if (step.Order is { } order)
+        {
+            return $"order {await engine.ExecuteOrderAsync(order)}";
+        }
+
         if (step.Accounts is { } accounts)
         {
             if (accounts.Length == 1)
@@ -539,8 +607,46 @@ public sealed class Simulator
     }
 
     /// <summary>Applies a step to a model and renders its results as <see cref="SubmitAsync"/> renders the engine's.</summary>
-    private static string Apply(ReferenceLedger model, Step step)
+    private string Apply(ReferenceLedger model, Step step, string? engineResult)
     {
+        if (step.RegisterKey)
+        {
+            // Not in the model: its survival is checked at recovery (TryGetKey). Its batch starts like any other
+            // (timestamp, due holds expire): an empty batch in the model.
+            _ = model.CreateTransfers(step.Clock, [], []);
+            StayAfterUnseenBatch();
+            return engineResult ?? string.Empty;
+        }
+
+        if (step.Order is { } order)
+        {
+            // The policy is not modelled: an order refused before the ledger (results under 100) changes nothing; one
+            // that reached the ledger must have the result the model gives its transfer (order results 101+ are the
+            // transfer results + 100). A kept order in flight (no result) reached the ledger if its transfer exists.
+            bool reachedLedger = engineResult is null ? step.OrderApplied : engineResult is "order Ok" || (int)Enum.Parse<OrderResult>(engineResult[6..]) > 100;
+            if (!reachedLedger)
+            {
+                if (step.Batches == 1)
+                {
+                    // Refused on the writer (the window is decided there): the batch still started.
+                    _ = model.CreateTransfers(step.Clock, [], []);
+                }
+
+                StayAfterUnseenBatch();
+                return engineResult!;
+            }
+
+            var orderResults = new CreateTransferResult[1];
+            _ = model.CreateTransfers(step.Clock, [step.Transfers![0]], orderResults);
+            string expectedOrder = orderResults[0] == CreateTransferResult.Ok ? "order Ok" : $"order {(OrderResult)((int)orderResults[0] + 100)}";
+            if (engineResult is null && orderResults[0] != CreateTransferResult.Ok)
+            {
+                StayAfterUnseenBatch();
+            }
+
+            return expectedOrder;
+        }
+
         if (step.Accounts is { } accounts)
         {
             var results = new CreateAccountResult[accounts.Length];
@@ -554,12 +660,12 @@ public sealed class Simulator
         return transfers.Length == 1 ? $"0: {transferResults[0]}" : $"{transfersFailed}: {string.Join(", ", transferResults)}";
     }
 
-    private static ReferenceLedger Replay(IEnumerable<Step> steps)
+    private ReferenceLedger Replay(IEnumerable<Step> steps)
     {
         var model = new ReferenceLedger();
         foreach (Step step in steps)
         {
-            _ = Apply(model, step);
+            _ = Apply(model, step, step.Result);
         }
 
         return model;
@@ -569,6 +675,9 @@ public sealed class Simulator
     /// After an open: the engine holds exactly the known operations, plus perhaps the one in flight at the crash (whole);
     /// what it reports from now on is a promise like an acknowledgement.
     /// </summary>
+    /// <summary>How many batches the known operations made (one each, none for an order refused at the edge).</summary>
+    private ulong KnownBatches => (ulong)_known.Sum(step => step.Batches);
+
     private void CheckRecovery(LedgerEngine engine, bool damaged = false)
     {
         if (_genesisBatches == 0)
@@ -582,7 +691,7 @@ public sealed class Simulator
             }
         }
 
-        ulong expected = _genesisBatches + (ulong)_known.Count;
+        ulong expected = _genesisBatches + KnownBatches;
         ulong released = engine.ReleasedBatchNumber;
         Note($"recovered at batch {released} (known {expected}, in flight: {_inFlight?.ToString() ?? "none"}), snapshot {engine.LatestSnapshotBatchNumber}");
         if (damaged && released + 1 == expected && _inFlight is null && engine.DiscardedTailAtOpen is { } tail && (tail.BatchNumber ?? expected) == expected)
@@ -590,7 +699,7 @@ public sealed class Simulator
             // Documented (ARCHITECTURE 4b, 4c.7): a flipped bit in the last acknowledged record looks exactly like a torn
             // write; the store cuts it and the engine reports the cut (DiscardedTailAtOpen), never silently.
             Note($"the damaged last record was cut and reported: {tail}");
-            _known.RemoveAt(_known.Count - 1);
+            _known.RemoveAt(_known.FindLastIndex(step => step.Batches == 1));
             _model = Replay(_known);
             expected--;
         }
@@ -602,6 +711,12 @@ public sealed class Simulator
 
         if (released == expected + 1 && _inFlight is { } kept)
         {
+            if (kept.Order is { } keptOrder)
+            {
+                kept.OrderApplied = engine.TryGetTransfer(keptOrder.Id, out _);
+            }
+
+            StayAfterUnseenBatch();
             _known.Add(kept);
             _counters.InFlightKept++;
             _model = Replay(_known);
@@ -615,7 +730,17 @@ public sealed class Simulator
             _model = Replay(_known);
         }
 
+        if (_inFlight is { RegisterKey: true } && engine.TryGetKey(KeyIds.Of(_device.VerificationKey), out _))
+        {
+            _keyKnown = true;
+        }
+
         _inFlight = null;
+        if (_keyKnown && !engine.TryGetKey(KeyIds.Of(_device.VerificationKey), out _))
+        {
+            throw Fail("lost: the device key was registered (acknowledged or reported) but the recovered engine does not have it");
+        }
+
         // A damaged snapshot may be passed over for an older one (checked against the model below like any recovery).
         if (!damaged && _settings.Store == SimulatedStore.File && engine.LatestSnapshotBatchNumber < _acknowledgedSnapshot)
         {
@@ -672,8 +797,17 @@ public sealed class Simulator
         await using var store = new FileLedgerStore(StoreDirectory, FileOptions, _files);
         try
         {
-            LedgerStoreState state = await store.OpenAsync();
-            ulong known = _genesisBatches + (ulong)_known.Count;
+            LedgerStoreState state;
+            try
+            {
+                state = await store.OpenAsync();
+            }
+            catch (Exception e) when (!Faulted)
+            {
+                throw Fail($"the store failed to open for compaction on a healthy disk: {e.GetType().Name}: {e.Message}");
+            }
+
+            ulong known = _genesisBatches + KnownBatches;
             if (state.LastBatchNumber < known)
             {
                 throw Fail($"lost: the store opened for compaction at batch {state.LastBatchNumber}, but batch {known} was acknowledged or reported");
@@ -735,9 +869,18 @@ public sealed class Simulator
     }
 
     /// <summary>One submission: accounts or transfers, at a clock reading.</summary>
-    private sealed record Step(ulong Clock, Account[]? Accounts, Transfer[]? Transfers)
+    private sealed record Step(ulong Clock, Account[]? Accounts, Transfer[]? Transfers, bool RegisterKey = false, PaymentOrder? Order = null)
     {
-        public override string ToString() => Accounts is { } a
+        /// <summary>The engine's result when acknowledged; null for an operation kept from flight by a recovery.</summary>
+        public string? Result { get; set; }
+
+        /// <summary>For an order kept from flight: whether its transfer exists (it reached the ledger and succeeded).</summary>
+        public bool OrderApplied { get; set; }
+
+        /// <summary>The batches it made: 1, or 0 for an order refused at the edge.</summary>
+        public int Batches { get; set; } = 1;
+
+        public override string ToString() => RegisterKey ? "register key" : Order is { } o ? $"order {o.Id}: 1->{Transfers![0].CreditAccountId} {o.Amount}" : Accounts is { } a
             ? $"accounts [{string.Join(", ", a.Select(x => $"{x.Id}{(x.Flags == AccountFlags.None ? string.Empty : " " + x.Flags)}"))}]"
             : $"transfers [{string.Join(", ", Transfers!.Select(t => $"{t.Id}: {t.DebitAccountId}->{t.CreditAccountId} {t.Amount}{(t.PendingId != 0 ? $" of {t.PendingId}" : string.Empty)}{(t.Flags == TransferFlags.None ? string.Empty : " " + t.Flags)}{(t.Timeout != 0 ? $" timeout {t.Timeout}s" : string.Empty)}"))}]";
     }
