@@ -392,7 +392,11 @@ public static class FuzzTargets
     /// <summary>The name of the note key the note target knows.</summary>
     internal const string NoteKeyName = "fuzz.example/log";
 
-    private static readonly NoteVerifierKey NoteVerifier = CreateNoteVerifier();
+    // Lazy: instrumented library code must not run before SharpFuzz sets up its shared memory (Fuzzer.OutOfProcess.Run),
+    // and a static initializer would run it as soon as the program looks up its target.
+    private static readonly Lazy<NoteVerifierKey> NoteVerifierLazy = new(CreateNoteVerifier);
+
+    private static NoteVerifierKey NoteVerifier => NoteVerifierLazy.Value;
 
     private static NoteVerifierKey CreateNoteVerifier()
     {
@@ -462,7 +466,9 @@ public static class FuzzTargets
         }
     }
 
-    private static readonly MerkleLog Tree = CreateTree();
+    private static readonly Lazy<MerkleLog> TreeLazy = new(CreateTree);
+
+    private static MerkleLog Tree => TreeLazy.Value;
 
     /// <summary>The most leaves the proof targets' tree holds.</summary>
     internal const int TreeLeaves = 300;
