@@ -5,6 +5,7 @@ using SharpFuzz;
 // micropay-fuzz seed <corpus dir>          writes the seed corpus of every target (made by the real encoders)
 // micropay-fuzz replay <target> <paths..>  runs the target's check on files (or every file of folders); exit 1 on a finding
 // micropay-fuzz list                       prints the target names
+// micropay-fuzz fuzz canary                a planted finding (see README.md): proves AFL++ sees a check's exception
 if (args.Length == 0)
 {
     Console.Error.WriteLine("usage: fuzz <target> | seed <dir> | replay <target> <path>... | list");
@@ -21,7 +22,7 @@ switch (args[0])
 
         return 0;
     case "fuzz" when args.Length == 2:
-        Action<byte[]> check = FuzzTargets.Get(args[1]);
+        Action<byte[]> check = args[1] == "canary" ? Canary : FuzzTargets.Get(args[1]);
         Fuzzer.OutOfProcess.Run(stream =>
         {
             using var buffer = new MemoryStream();
@@ -56,4 +57,16 @@ switch (args[0])
     default:
         Console.Error.WriteLine("usage: fuzz <target> | seed <dir> | replay <target> <path>... | list");
         return 2;
+}
+
+// Fails on a voucher whose kind byte is wrong, which one byte's mutation of a voucher seed gives: a run of this target
+// on corpus/voucher must report crashes within seconds, or the pipeline (instrumentation, fork server, crash
+// reporting) is broken and a run's "0 crashes" means nothing.
+static void Canary(byte[] input)
+{
+    if (!Micropay.Core.Channels.Voucher.TryParse(input, out _, out Micropay.Core.Channels.ChannelFormatError error) &&
+        error == Micropay.Core.Channels.ChannelFormatError.UnknownKind)
+    {
+        throw new FuzzCheckException("canary: a voucher of an unknown kind");
+    }
 }
