@@ -435,7 +435,9 @@ public static class FuzzTargets
                 }
             }
 
-            if (result == NoteResult.Ok && lines.Length > 1)
+            // A known key's first line decides and its later lines are ignored, so only lines of distinct keys commute.
+            bool distinctKeys = lines.Select(l => SignedNote.TryParseLine(l, out string n, out uint k, out _) ? (n, k) : (l, 0u)).Distinct().Count() == lines.Length;
+            if (result == NoteResult.Ok && lines.Length > 1 && distinctKeys)
             {
                 string reversed = body + "\n" + string.Join('\n', lines.Reverse()) + "\n";
                 NoteResult again = SignedNote.TryOpen(Encoding.UTF8.GetBytes(reversed), [NoteVerifier], out string? againText, out _);
