@@ -287,17 +287,22 @@ public static class FuzzTargets
 
     // ---- Identity ----------------------------------------------------------------------------------------------------
 
-    /// <summary>Signed payment orders (plain 256 bytes, or 1024 with a co-signature): round trip, and verification never throws.</summary>
+    /// <summary>Signed payment orders (256 bytes, or 1024 with a co-signature or its all-zero "none"): round trip, and verification never throws.</summary>
     public static void Order(byte[] input)
     {
         bool parsed = PaymentOrder.TryParse(input, out PaymentOrder order, out IdentityFormatError error);
         Require(parsed == (error == IdentityFormatError.None), $"PaymentOrder.TryParse returned {parsed} with error {error}");
         if (parsed)
         {
-            Require(order.EncodedSize == input.Length, "a parsed order's encoded size differs from the input's");
-            byte[] encoded = new byte[order.EncodedSize];
-            order.Encode(encoded);
+            // A 1024-byte record whose co-signature is all zeros is an order without one (the record size is the
+            // batch's, ExecuteCoSignedOrders): it re-encodes as a record of the input's size, and alone in 256 bytes.
+            Require(order.EncodedSize == (order.CoSignature is null ? PaymentOrder.Size : PaymentOrder.CoSignedSize), "a parsed order's encoded size does not match its co-signature");
+            byte[] encoded = new byte[input.Length];
+            order.EncodeRecord(encoded, input.Length);
             Require(encoded.AsSpan().SequenceEqual(input), "a parsed order re-encodes to other bytes");
+            byte[] alone = new byte[order.EncodedSize];
+            order.Encode(alone);
+            Require(alone.AsSpan().SequenceEqual(input.AsSpan(0, alone.Length)) && !input.AsSpan(alone.Length).ContainsAnyExcept((byte)0), "an order's own encoding is not its record without trailing zeros");
             using var key = SigningKey.Import(new byte[32], SigningKeyFormat.RawSeed);
             _ = order.Verify(key.VerificationKey, UInt128.One);
         }
@@ -307,10 +312,15 @@ public static class FuzzTargets
             ReadOnlySpan<byte> tail = input.AsSpan(input.Length - CoSignature.Size);
             if (CoSignature.TryParse(tail, out CoSignature? coSignature, out IdentityFormatError coError))
             {
-                Require(coError == IdentityFormatError.None && coSignature is not null, "a parsed co-signature reports an error");
-                byte[] encoded = new byte[CoSignature.Size];
-                coSignature!.Encode(encoded);
-                Require(encoded.AsSpan().SequenceEqual(tail), "a parsed co-signature re-encodes to other bytes");
+                // All zeros is "no co-signature": true with null (documented).
+                Require(coError == IdentityFormatError.None, "a parsed co-signature reports an error");
+                Require((coSignature is null) == !tail.ContainsAnyExcept((byte)0), "a co-signature is null exactly when its bytes are all zeros");
+                if (coSignature is not null)
+                {
+                    byte[] encoded = new byte[CoSignature.Size];
+                    coSignature.Encode(encoded);
+                    Require(encoded.AsSpan().SequenceEqual(tail), "a parsed co-signature re-encodes to other bytes");
+                }
             }
             else
             {
@@ -431,7 +441,11 @@ public static class FuzzTargets
                     byte[] blob = new byte[4 + signature.Length];
                     BinaryPrimitives.WriteUInt32BigEndian(blob, keyId);
                     signature.CopyTo(blob, 4);
-                    Require(line == SignedNote.Dash + name + " " + Convert.ToBase64String(blob), "a signature line does not rebuild");
+                    // The base64 is read as Go's note package reads it (not strictly: unused low bits of the last
+                    // character are ignored), so a line is compared by what it decodes to, not by its text.
+                    string rebuiltLine = SignedNote.Dash + name + " " + Convert.ToBase64String(blob);
+                    Require(SignedNote.TryParseLine(rebuiltLine, out string name2, out uint keyId2, out byte[] signature2) &&
+                        name2 == name && keyId2 == keyId && signature2.AsSpan().SequenceEqual(signature), "a signature line does not rebuild to the same fields");
                 }
             }
 

@@ -211,6 +211,9 @@ internal static class SeedCorpus
         coSigned.Encode(withCo);
         yield return ("order-cosigned", withCo);
         yield return ("order-cosigned-truncated", withCo[..PaymentOrder.Size]);
+        byte[] record = new byte[PaymentOrder.CoSignedSize];
+        order.EncodeRecord(record, PaymentOrder.CoSignedSize);
+        yield return ("order-1024-record-without-cosignature", record);
         PaymentOrder maximal = PaymentOrder.Sign(device, 1, transfer with { Amount = UInt128.MaxValue, UserData64 = ulong.MaxValue }, ulong.MaxValue);
         byte[] max = new byte[maximal.EncodedSize];
         maximal.Encode(max);

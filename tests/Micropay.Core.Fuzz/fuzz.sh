@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of Micropay.Core's parsers with SharpFuzz and AFL++ (see README.md beside this file).
 #
-#   tests/Micropay.Core.Fuzz/fuzz.sh <target|all> <seconds>
+#   tests/Micropay.Core.Fuzz/fuzz.sh <target[,target...]|all> <seconds>
 #
 # Installs what is missing (afl++ from the distribution, as root; the SharpFuzz.CommandLine tool as a local tool under
 # artifacts/), builds the fuzz program, instruments its copy of Micropay.Core.dll with sharpfuzz, runs afl-fuzz for
@@ -23,7 +23,7 @@
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <target|all> <seconds>" >&2
+  echo "usage: $0 <target[,target...]|all> <seconds>" >&2
   exit 2
 fi
 
@@ -54,7 +54,7 @@ cp -r "$work/build" "$bin"
 if [[ "$target" == "all" ]]; then
   targets="$(dotnet "$bin/Micropay.Core.Fuzz.dll" list)"
 else
-  targets="$target"
+  targets="${target//,/ }"
 fi
 
 run_one() {
