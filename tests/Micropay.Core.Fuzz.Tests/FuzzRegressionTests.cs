@@ -1,3 +1,4 @@
+using Micropay.Core.Audit;
 using Micropay.Core.Crypto;
 using Micropay.Core.Identity;
 using Micropay.Core.Ledger;
@@ -38,5 +39,20 @@ public sealed class FuzzRegressionTests
         Assert.True(PaymentOrder.TryParse(record, out PaymentOrder parsed, out _));
         Assert.Null(parsed.CoSignature);
         Assert.Equal(PaymentOrder.Size, parsed.EncodedSize);
+    }
+
+    // Found by AFL++ (note target, 4 crashes in 10 minutes; a check bug): the check wanted each signature line to
+    // rebuild to its own text, but the base64 is read as Go's note package reads it, ignoring the unused low bits of the
+    // last character ("RMMwUCD=" and "RMMwUCA=" are the same 5 bytes). Signature lines are not signed, so this lets no
+    // one change what a note says; the check now compares lines by the fields they decode to.
+    [Fact]
+    public void Note_SignatureLineWithUnusedBase64BitsSet_DecodesAsItsCanonicalForm()
+    {
+        byte[] input = Convert.FromBase64String("ZnV6ei5leGFtdEdlL2xsNzFIWE4yZDdJPQoK4oCUIGZ1enouZXhhbXBsZS9sb2cgUk1Nd1VDRD0K");
+        FuzzTargets.Note(input);
+        Assert.True(SignedNote.TryParseLine("\u2014 fuzz.example/log RMMwUCD=", out _, out uint keyId, out byte[] signature));
+        Assert.True(SignedNote.TryParseLine("\u2014 fuzz.example/log RMMwUCA=", out _, out uint canonicalKeyId, out byte[] canonical));
+        Assert.Equal(canonicalKeyId, keyId);
+        Assert.Equal(canonical, signature);
     }
 }
