@@ -106,6 +106,32 @@ public sealed class LocalCluster : IAsyncDisposable
         throw new InvalidOperationException("No coordinator activation landed on a secondary silo.");
     }
 
+    /// <summary>
+    /// Makes sure shard <paramref name="shard"/> runs on <paramref name="silo"/>, migrating its activation there if it runs
+    /// elsewhere (the migration deactivates it, so its engine closes, and the new activation reopens the store under a
+    /// higher fencing epoch). Placement is the runtime's choice, so without this a silo about to be killed may host no
+    /// shard at all, and a kill would then show nothing of the takeover.
+    /// </summary>
+    /// <param name="shard">The shard.</param>
+    /// <param name="silo">A live silo.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="InvalidOperationException">The shard still runs elsewhere after the migration.</exception>
+    public async Task PlaceShardOnAsync(int shard, SiloHandle silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ILedgerShardGrain grain = Cluster.GrainFactory.GetGrain<ILedgerShardGrain>(shard);
+        if (SiloOf(await grain.GetActivationAsync()) == silo)
+        {
+            return;
+        }
+
+        await Cluster.MigrateAsync(grain, silo.SiloAddress);
+        if (SiloOf(await grain.GetActivationAsync()) != silo)
+        {
+            throw new InvalidOperationException($"Shard {shard} did not move to silo {silo.SiloAddress}.");
+        }
+    }
+
     /// <summary>Kills a silo without a graceful shutdown (its activations are not deactivated, and whatever they were
     /// doing in this process may go on, as a partitioned or paused machine's would), then waits until the cluster has
     /// declared it dead, so that calls reach new activations on the silos left.</summary>

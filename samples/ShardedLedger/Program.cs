@@ -76,8 +76,10 @@ try
     Task<PaymentOutcome[]> lost1 = doomed.PayAsync(afterHolds);
     Task<PaymentOutcome[]> lost2 = doomed.PayAsync(afterDecision);
     await WaitForJournal(afterHolds.Length + afterDecision.Length);
+    await cluster.PlaceShardOnAsync(0, victim); // so the kill always takes at least one shard down with it
     ActivationInfo[] shardsBefore = await ShardActivations();
     bool[] onVictim = shardsBefore.Select(a => cluster.SiloOf(a) == victim).ToArray();
+    Expect(onVictim.Any(v => v), true, "a shard runs on the silo about to be killed");
     await cluster.KillAsync(victim);
     Step($"Coordinator {coordinator} stopped 20 payments after their holds and 20 after their commit decision; killed its silo.");
 

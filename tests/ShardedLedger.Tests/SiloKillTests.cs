@@ -50,8 +50,10 @@ public sealed class SiloKillTests
         Assert.Equal(afterHolds.Length, inDoubt.Count(r => r.State == JournalState.Prepared));
         Assert.Equal(afterDecision.Length, inDoubt.Count(r => r.State == JournalState.Committing));
 
+        await cluster.PlaceShardOnAsync(1, victim); // the kill must take a shard down with it, wherever placement put them
         ActivationInfo[] shardsBefore = await ShardActivationsAsync(cluster);
         bool[] onVictim = shardsBefore.Select(a => cluster.SiloOf(a) == victim).ToArray();
+        Assert.Contains(true, onVictim);
         await cluster.KillAsync(victim);
         await Task.Delay(1_000);
         await stop.CancelAsync();
