@@ -20,7 +20,7 @@ internal static class Allocations
     /// <summary>
     /// Runs <paramref name="warm"/> <paramref name="warmCount"/> times, then <paramref name="measured"/>
     /// <paramref name="measuredCount"/> times, on a thread of its own, and returns the bytes that thread allocated during
-    /// the measured runs.
+    /// the measured runs (the smaller of two such windows when the first is not 0: see the comment inside).
     /// </summary>
     public static long OnDedicatedThread(Action warm, int warmCount, Action measured, int measuredCount)
     {
@@ -35,13 +35,15 @@ internal static class Allocations
                     warm();
                 }
 
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < measuredCount; i++)
+                allocated = Window(measured, measuredCount);
+                if (allocated != 0)
                 {
-                    measured();
+                    // A second window of the same length: an allocation of the code under test recurs with its calls and
+                    // shows in both, while a one-off of the runtime on this thread does not (seen once in a full-suite CI
+                    // run: 424 B in one window of a test that never allocates alone, cause not found). The smaller
+                    // window is the answer, so a steady allocation of even one byte per call still fails.
+                    allocated = Math.Min(allocated, Window(measured, measuredCount));
                 }
-
-                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             }
             catch (Exception e)
             {
@@ -56,5 +58,17 @@ internal static class Allocations
         }
 
         return allocated;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long Window(Action measured, int count)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < count; i++)
+        {
+            measured();
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 }
