@@ -6,7 +6,8 @@ namespace Micropay.Core.Simulation;
 /// <summary>
 /// The command line: <c>dotnet run --project tests/Micropay.Core.Simulation -c Release -- --seed 123</c> replays one run
 /// (printing its trace), <c>--seeds 1000-5000</c> runs a range and prints every failing seed with its reproduction command.
-/// Options: <c>--lives N</c>, <c>--store file|in-memory</c>, <c>--plant drop-fsync</c>, <c>--trace</c>. Exit code 1 when a seed failed.
+/// Options: <c>--lives N</c>, <c>--store file|in-memory</c>, <c>--workload ledger|full</c>, <c>--plant drop-fsync|drop-tile-write</c>,
+/// <c>--trace</c>. Exit code 1 when a seed failed.
 /// </summary>
 public static class Program
 {
@@ -18,6 +19,7 @@ public static class Program
         bool trace = false;
         SimulatedStore store = SimulatedStore.File;
         PlantedBug bug = PlantedBug.None;
+        SimulatedWorkload workload = SimulatedWorkload.Ledger;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -37,14 +39,27 @@ public static class Program
                 case "--store":
                     store = args[++i] == "in-memory" ? SimulatedStore.InMemory : SimulatedStore.File;
                     break;
+                case "--workload":
+                    workload = args[++i] switch
+                    {
+                        "ledger" => SimulatedWorkload.Ledger,
+                        "full" => SimulatedWorkload.Full,
+                        _ => throw new ArgumentException($"unknown workload {args[i]} (ledger or full)"),
+                    };
+                    break;
                 case "--plant":
-                    bug = args[++i] == "drop-fsync" ? PlantedBug.DropFsync : throw new ArgumentException($"unknown bug {args[i]}");
+                    bug = args[++i] switch
+                    {
+                        "drop-fsync" => PlantedBug.DropFsync,
+                        "drop-tile-write" => PlantedBug.DropTileWrite,
+                        _ => throw new ArgumentException($"unknown bug {args[i]} (drop-fsync or drop-tile-write)"),
+                    };
                     break;
                 case "--trace":
                     trace = true;
                     break;
                 default:
-                    Console.Error.WriteLine($"unknown argument {args[i]}; usage: [--seed N | --seeds A-B] [--lives N] [--store file|in-memory] [--plant drop-fsync] [--trace]");
+                    Console.Error.WriteLine($"unknown argument {args[i]}; usage: [--seed N | --seeds A-B] [--lives N] [--store file|in-memory] [--workload ledger|full] [--plant drop-fsync|drop-tile-write] [--trace]");
                     return 2;
             }
         }
@@ -54,7 +69,7 @@ public static class Program
         int failures = 0;
         for (int seed = first; seed <= last; seed++)
         {
-            SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(seed, lives, store, bug));
+            SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(seed, lives, store, bug, workload));
             totals.Add(outcome.Counters);
             if (trace)
             {

@@ -27,6 +27,9 @@ public enum PlantedBug
 
     /// <summary>A file system under the store that drops one file fsync in four (the data stays in the page cache only).</summary>
     DropFsync,
+
+    /// <summary>A file system under the audit log that drops one write in eight to its tile files (hashes-L.bin): a tile the log believes written is not.</summary>
+    DropTileWrite,
 }
 
 /// <summary>What a run is: its seed and shape. The same settings reproduce the same run.</summary>
@@ -34,14 +37,17 @@ public enum PlantedBug
 /// <param name="Lives">How many lives (open, work, crash or close) the run has.</param>
 /// <param name="Store">The store.</param>
 /// <param name="Bug">A planted bug, or none.</param>
-public sealed record SimulationSettings(int Seed, int Lives = 6, SimulatedStore Store = SimulatedStore.File, PlantedBug Bug = PlantedBug.None)
+/// <param name="Workload">What the run submits.</param>
+public sealed record SimulationSettings(
+    int Seed, int Lives = 6, SimulatedStore Store = SimulatedStore.File, PlantedBug Bug = PlantedBug.None, SimulatedWorkload Workload = SimulatedWorkload.Ledger)
 {
     /// <summary>The shortest command that replays this run.</summary>
     public string ReproductionCommand =>
         $"dotnet run --project tests/Micropay.Core.Simulation -c Release -- --seed {Seed}" +
         (Lives != 6 ? $" --lives {Lives}" : string.Empty) +
         (Store != SimulatedStore.File ? " --store in-memory" : string.Empty) +
-        (Bug != PlantedBug.None ? " --plant drop-fsync" : string.Empty);
+        (Workload != SimulatedWorkload.Ledger ? " --workload full" : string.Empty) +
+        Bug switch { PlantedBug.DropFsync => " --plant drop-fsync", PlantedBug.DropTileWrite => " --plant drop-tile-write", _ => string.Empty };
 }
 
 /// <summary>What a run did and found.</summary>
@@ -73,6 +79,13 @@ public sealed class SimulationCounters
     public int OrdersOk { get; set; }
     public int OrdersRefused { get; set; }
     public int KeyRegistrations { get; set; }
+    public int KeyChanges { get; set; }
+    public int ChannelEvents { get; set; }
+    public int ChannelEventsOk { get; set; }
+    public int EdgeRefusals { get; set; }
+    public int AuditVerifications { get; set; }
+    public long AuditedLeaves { get; set; }
+    public int ReceiptsVerified { get; set; }
 
     public void Add(SimulationCounters other)
     {
@@ -90,12 +103,22 @@ public sealed class SimulationCounters
         OrdersOk += other.OrdersOk;
         OrdersRefused += other.OrdersRefused;
         KeyRegistrations += other.KeyRegistrations;
+        KeyChanges += other.KeyChanges;
+        ChannelEvents += other.ChannelEvents;
+        ChannelEventsOk += other.ChannelEventsOk;
+        EdgeRefusals += other.EdgeRefusals;
+        AuditVerifications += other.AuditVerifications;
+        AuditedLeaves += other.AuditedLeaves;
+        ReceiptsVerified += other.ReceiptsVerified;
     }
 
     public override string ToString() =>
         $"{Operations} operations ({Acknowledged} acknowledged), {Crashes} crashes ({PowerCuts} power cuts), {InjectedFaults} injected I/O faults, " +
         $"{BitFlips} bit flips ({FlipsRefused} refused at open), {Snapshots} snapshots, {Compactions} compactions, {Recoveries} recoveries ({InFlightKept} kept the operation in flight), " +
-        $"{KeyRegistrations} key registrations, {OrdersOk} signed orders paid, {OrdersRefused} refused";
+        $"{KeyRegistrations} key registrations, {OrdersOk} signed orders paid, {OrdersRefused} refused" +
+        (ChannelEvents + KeyChanges + AuditVerifications == 0 ? string.Empty
+            : $", {KeyChanges} key operations, {ChannelEvents} channel submissions ({ChannelEventsOk} all Ok), {EdgeRefusals} refused at the edge, " +
+              $"{AuditVerifications} audits ({AuditedLeaves} leaves), {ReceiptsVerified} receipts verified after recoveries");
 }
 
 /// <summary>
@@ -104,7 +127,7 @@ public sealed class SimulationCounters
 /// applies, journals and fsyncs it alone and the disk sees one call order per seed). After every step and every
 /// recovery it checks the engine against <see cref="ReferenceLedger"/> fed the acknowledged operations.
 /// </summary>
-public sealed class Simulator
+public sealed partial class Simulator
 {
     private const string Root = "/simulated";
     private const string StoreDirectory = "/simulated/store";
@@ -149,8 +172,9 @@ public sealed class Simulator
         _settings = settings;
         _random = new Random(settings.Seed);
         _disk = new SimulatedDisk(settings.Seed, Root);
-        _files = settings.Bug == PlantedBug.DropFsync ? new FsyncDroppingFileSystem(_disk, new Random(settings.Seed ^ 0x5eed)) : _disk;
+        _files = settings.Bug == PlantedBug.None ? _disk : new LyingFileSystem(_disk, new Random(settings.Seed ^ 0x5eed), settings.Bug);
         _clock.Nanoseconds = 1_700_000_000 * Second;
+        _instanceId = new UInt128(0x5eed_0000_0000_0000UL | (uint)settings.Seed, 0x0123_4567_89ab_cdefUL);
     }
 
     /// <summary>Runs one seed; never throws for a finding (returns it), so callers can print the seed.</summary>
@@ -265,13 +289,7 @@ public sealed class Simulator
         {
             try
             {
-                engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions
-                {
-                    Store = NewStore(),
-                    Durability = DurabilityMode.Durable,
-                    TimeProvider = _clock,
-                    ClockPulses = false,
-                });
+                engine = await LedgerEngine.OpenAsync(EngineOptions());
             }
             catch (Exception e) when (Faulted)
             {
@@ -299,6 +317,7 @@ public sealed class Simulator
                 Note("clean close");
                 await engine.DisposeAsync();
                 engine = null;
+                VerifyAudit("after the clean close");
                 return;
             }
         }
@@ -315,6 +334,12 @@ public sealed class Simulator
                     Note($"dispose after the fault: {e.GetType().Name}");
                 }
             }
+        }
+
+        // The engine shut down cleanly (the crash comes after): the files must audit clean.
+        if (!Faulted)
+        {
+            VerifyAudit("after the shutdown");
         }
 
         if (life < _settings.Lives)
@@ -364,7 +389,8 @@ public sealed class Simulator
                 return true;
             }
 
-            Step step = dice < 15 ? NewAccountsStep() : dice < 18 ? new Step(_clock.Nanoseconds, null, null, RegisterKey: true) : dice < 30 ? NewOrderStep(engine) : NewTransfersStep();
+            Step step = Full ? NewFullStep(engine, dice)
+                : dice < 15 ? NewAccountsStep() : dice < 18 ? new Step(_clock.Nanoseconds, null, null, RegisterKey: true) : dice < 30 ? NewOrderStep(engine) : NewTransfersStep();
             _counters.Operations++;
             _inFlight = step;
             if (_settings.Store == SimulatedStore.InMemory && _random.Next(25) == 0)
@@ -379,14 +405,36 @@ public sealed class Simulator
             Note($"submit {step}");
             string actual = await SubmitAsync(engine, step);
             ulong made = engine.ReleasedBatchNumber - (_genesisBatches + KnownBatches);
-            bool refusedBeforeTheLedger = step.Order is not null && actual != "order Ok" && (int)Enum.Parse<OrderResult>(actual[6..]) < 100;
-            if (refusedBeforeTheLedger && made == 0)
+            string expected;
+            if (Full)
             {
-                // Refused at the edge (4e.3: signatures and keys are checked before the ring): no batch.
-                step.Batches = 0;
-            }
+                Note($"  answer: {actual}");
+                // The shadow decides what the edge refuses (no batch) and what the ledger does with the rest.
+                (expected, bool batch) = ApplyToShadow(_shadow, step);
+                step.Batches = batch ? 1 : 0;
+                if (made != (ulong)step.Batches)
+                {
+                    throw Fail($"{step} made {made} batches in the engine, but {step.Batches} in the shadow (answer: {actual})");
+                }
 
-            string expected = Apply(_model, step, actual);
+                _counters.EdgeRefusals += batch ? 0 : 1;
+                if (step.Custom is { } custom && !custom.Label.StartsWith("key", StringComparison.Ordinal))
+                {
+                    _counters.ChannelEvents++;
+                    _counters.ChannelEventsOk += actual == "Ok" || actual.StartsWith("0: ", StringComparison.Ordinal) ? 1 : 0;
+                }
+            }
+            else
+            {
+                bool refusedBeforeTheLedger = step.Order is not null && actual != "order Ok" && (int)Enum.Parse<OrderResult>(actual[6..]) < 100;
+                if (refusedBeforeTheLedger && made == 0)
+                {
+                    // Refused at the edge (4e.3: signatures and keys are checked before the ring): no batch.
+                    step.Batches = 0;
+                }
+
+                expected = Apply(_model, step, actual);
+            }
             if (step.RegisterKey && actual == "key Ok")
             {
                 _keyKnown = true;
@@ -573,6 +621,11 @@ public sealed class Simulator
 
     private async Task<string> SubmitAsync(LedgerEngine engine, Step step)
     {
+        if (step.Custom is { } custom)
+        {
+            return await custom.Submit(engine);
+        }
+
         if (step.RegisterKey)
         {
             return $"key {await engine.RegisterKeyAsync(1, _device.VerificationKey, Policy)}";
@@ -684,6 +737,11 @@ public sealed class Simulator
         {
             _genesisBatches = engine.ReleasedBatchNumber;
             _minimumClock = _clock.Nanoseconds + Second;
+            if (Full)
+            {
+                StartShadow(engine);
+            }
+
             Note($"first open: genesis released batch {_genesisBatches}");
             if (_genesisBatches == 0)
             {
@@ -700,7 +758,7 @@ public sealed class Simulator
             // write; the store cuts it and the engine reports the cut (DiscardedTailAtOpen), never silently.
             Note($"the damaged last record was cut and reported: {tail}");
             _known.RemoveAt(_known.FindLastIndex(step => step.Batches == 1));
-            _model = Replay(_known);
+            Rebuild();
             expected--;
         }
 
@@ -719,7 +777,7 @@ public sealed class Simulator
             StayAfterUnseenBatch();
             _known.Add(kept);
             _counters.InFlightKept++;
-            _model = Replay(_known);
+            Rebuild();
         }
         else if (released != expected)
         {
@@ -727,7 +785,7 @@ public sealed class Simulator
         }
         else if (_inFlight is not null)
         {
-            _model = Replay(_known);
+            Rebuild();
         }
 
         if (_inFlight is { RegisterKey: true } && engine.TryGetKey(KeyIds.Of(_device.VerificationKey), out _))
@@ -752,10 +810,33 @@ public sealed class Simulator
         // The recovered ledger's clock may be ahead of a clock that jumped back: keep later batches after the last known.
         _minimumClock = Math.Max(_minimumClock, _known.Count > 0 ? _known[^1].Clock : 0);
         CheckState(engine, "after recovery", full: true);
+        if (Full && !damaged)
+        {
+            CheckReceipt(engine);
+        }
+    }
+
+    /// <summary>The oracle fed the known operations again.</summary>
+    private void Rebuild()
+    {
+        if (Full)
+        {
+            RebuildShadow();
+        }
+        else
+        {
+            _model = Replay(_known);
+        }
     }
 
     private void CheckState(LedgerEngine engine, string when, bool full)
     {
+        if (Full)
+        {
+            CheckShadowState(engine, when, full);
+            return;
+        }
+
         Account[] accounts = engine.ReadAllAccounts();
         Account[] expected = [.. _model.Accounts];
         if (!accounts.AsSpan().SequenceEqual(expected))
@@ -853,9 +934,9 @@ public sealed class Simulator
         LedgerEngine engine;
         try
         {
-            engine = await LedgerEngine.OpenAsync(new LedgerEngineOptions { Store = NewStore(), TimeProvider = _clock, ClockPulses = false });
+            engine = await LedgerEngine.OpenAsync(EngineOptions());
         }
-        catch (Exception e) when (e is LedgerStoreException or LedgerEngineException or LedgerSnapshotException)
+        catch (Exception e) when (e is LedgerStoreException or LedgerEngineException or LedgerSnapshotException or Audit.AuditLogException)
         {
             Note($"the open refused the damaged store: {e.GetType().Name}: {e.Message}");
             _counters.FlipsRefused++;
@@ -869,7 +950,7 @@ public sealed class Simulator
     }
 
     /// <summary>One submission: accounts or transfers, at a clock reading.</summary>
-    private sealed record Step(ulong Clock, Account[]? Accounts, Transfer[]? Transfers, bool RegisterKey = false, PaymentOrder? Order = null)
+    private sealed record Step(ulong Clock, Account[]? Accounts, Transfer[]? Transfers, bool RegisterKey = false, PaymentOrder? Order = null, CustomStep? Custom = null)
     {
         /// <summary>The engine's result when acknowledged; null for an operation kept from flight by a recovery.</summary>
         public string? Result { get; set; }
@@ -880,7 +961,7 @@ public sealed class Simulator
         /// <summary>The batches it made: 1, or 0 for an order refused at the edge.</summary>
         public int Batches { get; set; } = 1;
 
-        public override string ToString() => RegisterKey ? "register key" : Order is { } o ? $"order {o.Id}: 1->{Transfers![0].CreditAccountId} {o.Amount}" : Accounts is { } a
+        public override string ToString() => Custom is { } custom ? custom.Label : RegisterKey ? "register key" : Order is { } o ? $"order {o.Id}: 1->{Transfers![0].CreditAccountId} {o.Amount}" : Accounts is { } a
             ? $"accounts [{string.Join(", ", a.Select(x => $"{x.Id}{(x.Flags == AccountFlags.None ? string.Empty : " " + x.Flags)}"))}]"
             : $"transfers [{string.Join(", ", Transfers!.Select(t => $"{t.Id}: {t.DebitAccountId}->{t.CreditAccountId} {t.Amount}{(t.PendingId != 0 ? $" of {t.PendingId}" : string.Empty)}{(t.Flags == TransferFlags.None ? string.Empty : " " + t.Flags)}{(t.Timeout != 0 ? $" timeout {t.Timeout}s" : string.Empty)}"))}]";
     }

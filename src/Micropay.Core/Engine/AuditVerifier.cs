@@ -62,17 +62,25 @@ public static partial class AuditVerifier
             return ValueTask.FromCanceled<AuditReport>(cancellationToken);
         }
 
-        var verification = new Verification(Path.GetFullPath(journalDirectory), Path.GetFullPath(auditDirectory), ledgerKey, progress, cancellationToken);
+        var verification = new Verification(StoreFileSystem.Os, Path.GetFullPath(journalDirectory), Path.GetFullPath(auditDirectory), ledgerKey, progress, cancellationToken);
         return new ValueTask<AuditReport>(Task.Run(verification.Run, cancellationToken));
     }
 
+    /// <summary>
+    /// The same audit over another file system (the simulator's disk), on the caller's thread, so a simulated run stays
+    /// one deterministic sequence of disk calls.
+    /// </summary>
+    internal static AuditReport Verify(StoreFileSystem fileSystem, string journalDirectory, string auditDirectory, NoteVerifierKey ledgerKey) =>
+        new Verification(fileSystem, journalDirectory, auditDirectory, ledgerKey, null, CancellationToken.None).Run();
+
     /// <summary>One audit: its inputs, its findings, and the state of its passes (one thread).</summary>
-    private sealed partial class Verification(string journal, string audit, NoteVerifierKey key, IProgress<AuditProgress>? progress, CancellationToken cancellationToken)
+    private sealed partial class Verification(
+        StoreFileSystem fs, string journal, string audit, NoteVerifierKey key, IProgress<AuditProgress>? progress, CancellationToken cancellationToken)
     {
         private const int MaxFindingsPerKind = 100;
         private static readonly long ProgressInterval = Stopwatch.Frequency / 10;
 
-        private readonly StoreFileSystem _fs = StoreFileSystem.Os;
+        private readonly StoreFileSystem _fs = fs;
         private readonly List<AuditFinding> _findings = [];
         private readonly int[] _findingsPerKind = new int[(int)AuditFindingKind.NotVerified + 1];
 

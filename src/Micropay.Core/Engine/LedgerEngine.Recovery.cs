@@ -114,6 +114,24 @@ public sealed partial class LedgerEngine
     private static SnapshotSection[] SnapshotSectionsOf(LedgerStateMachine ledger) =>
         [.. StateSections.Select(s => s.Of(ledger)).Append(new LedgerSnapshotSection(ledger)).OrderBy(s => s.Name, StringComparer.Ordinal)];
 
+    /// <summary>
+    /// Every state of <paramref name="ledger"/> as its snapshot section's bytes, by section name: how the simulator
+    /// compares a ledger it fed the acknowledged operations with the writer's whole state (ledger, channels, keys).
+    /// </summary>
+    internal static (string Name, byte[] Bytes)[] StateSectionBytes(LedgerStateMachine ledger) =>
+        [.. SnapshotSectionsOf(ledger).Select(section =>
+        {
+            var bytes = new ArrayBufferWriter<byte>();
+            section.Write(bytes);
+            return (section.Name, bytes.WrittenSpan.ToArray());
+        })];
+
+    /// <summary>
+    /// The writer's ledger, for the simulator's comparison only: read it only while nothing is submitted (each submission
+    /// awaited), when the writer thread is parked and its last writes are published by the completed await.
+    /// </summary>
+    internal LedgerStateMachine WriterLedgerWhileIdle => _ledger;
+
     /// <summary>The section names this build reads (those <see cref="SnapshotSectionsOf"/> writes).</summary>
     private static readonly HashSet<string> KnownSnapshotSections =
         new(StateSections.Select(s => s.Name).Append(SnapshotEnvelope.LedgerSection).Append(AuditSnapshotSection.SectionName), StringComparer.Ordinal);
