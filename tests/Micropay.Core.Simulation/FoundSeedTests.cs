@@ -24,6 +24,36 @@ public sealed class FoundSeedTests
         Assert.Contains("Writing the snapshot at batch", outcome.Trace, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// With the audit log on, a bit flip in the last record is not a silent cut: the durable signed checkpoint covers
+    /// the batch the store cut, so the open refuses (AuditLogException) instead of recovering to an earlier state.
+    /// </summary>
+    [Fact]
+    public async Task FullSeed62_BitFlipInTheLastRecordUnderACheckpoint_OpenRefuses()
+    {
+        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(62, Workload: SimulatedWorkload.Full));
+        Assert.False(outcome.Failed, outcome.Describe());
+        Assert.Contains("the open refused the damaged store: AuditLogException", outcome.Trace, StringComparison.Ordinal);
+    }
+
+    /// <summary>A power cut while a receipt signs its checkpoint after a recovery: an I/O error to the caller, then recovery as from any crash.</summary>
+    [Fact]
+    public async Task FullSeed220_PowerCutWhileAReceiptSignsItsCheckpoint_Recovers()
+    {
+        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(220, Workload: SimulatedWorkload.Full));
+        Assert.False(outcome.Failed, outcome.Describe());
+        Assert.Contains("the receipt's checkpoint hit the fault", outcome.Trace, StringComparison.Ordinal);
+    }
+
+    /// <summary>A closed channel whose payer account refuses the refund's credit keeps the rest in escrow (a documented known gap), conserved.</summary>
+    [Fact]
+    public async Task FullSeed117_RefundRefusedByThePayersFlags_RestStaysInEscrow()
+    {
+        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(117, Workload: SimulatedWorkload.Full));
+        Assert.False(outcome.Failed, outcome.Describe());
+        Assert.Contains("left in escrow: the payer's account refuses the refund (CreditsMustNotExceedDebits)", outcome.Trace, StringComparison.Ordinal);
+    }
+
     /// <summary>A bit flip in the latest snapshot: the open passes over it to an older snapshot and the journal, and recovers the known state exactly.</summary>
     [Fact]
     public async Task Seed11_BitFlipInTheLatestSnapshot_RecoversFromAnOlderOne()
