@@ -172,7 +172,17 @@ public sealed partial class Simulator
         _settings = settings;
         _random = new Random(settings.Seed);
         _disk = new SimulatedDisk(settings.Seed, Root);
-        _files = settings.Bug == PlantedBug.None ? _disk : new LyingFileSystem(_disk, new Random(settings.Seed ^ 0x5eed), settings.Bug);
+        var liar = new Random(settings.Seed ^ 0x5eed);
+        _files = settings.Bug switch
+        {
+            // One file fsync in four returns without syncing, as a store that acknowledged before its fsync would.
+            PlantedBug.DropFsync => new LyingDisk(_disk, liesAbout: _ => true, dropFlush: () => liar.Next(4) == 0),
+
+            // One write in eight to an audit tile file (hashes-L.bin) returns without writing, as a log that lost a tile would.
+            PlantedBug.DropTileWrite => new LyingDisk(
+                _disk, liesAbout: path => Path.GetFileName(path).StartsWith("hashes-", StringComparison.Ordinal), dropWrite: () => liar.Next(8) == 0),
+            _ => _disk,
+        };
         _clock.Nanoseconds = 1_700_000_000 * Second;
         _instanceId = new UInt128(0x5eed_0000_0000_0000UL | (uint)settings.Seed, 0x0123_4567_89ab_cdefUL);
     }

@@ -109,7 +109,10 @@ public sealed class AuditPowerLossTests(ITestOutputHelper output)
     private async Task<string?> RunCompactionThenCutAsync(int seed, bool lyingAuditDisk)
     {
         var disk = new SimulatedDisk(seed, Root);
-        StoreFileSystem files = lyingAuditDisk ? new AuditFsyncDroppingFileSystem(disk, AuditDirectory) : disk;
+        StoreFileSystem files = lyingAuditDisk ? new LyingDisk(
+            disk,
+            liesAbout: path => Path.GetFullPath(path).StartsWith(Path.GetFullPath(AuditDirectory) + Path.DirectorySeparatorChar, StringComparison.Ordinal),
+            dropFlush: () => true) : disk;
         var history = new History();
 
         LedgerEngine engine = await LedgerEngine.OpenAsync(Options(files, out FileLedgerStore store));
@@ -357,53 +360,6 @@ public sealed class AuditPowerLossTests(ITestOutputHelper output)
             {
                 Checkpoints.Add(checkpoint);
             }
-        }
-    }
-
-    /// <summary>
-    /// The planted bug: the simulated disk, except that fsyncs of files under <paramref name="lyingAbout"/> do nothing
-    /// (what a missing <c>AuditLog.Flush</c> before each snapshot would do); the journal's and every directory's are honest.
-    /// </summary>
-    private sealed class AuditFsyncDroppingFileSystem(SimulatedDisk disk, string lyingAbout) : StoreFileSystem
-    {
-        public override string? BootId => disk.BootId;
-
-        public override StoreFile OpenFile(string path, FileMode mode, FileAccess access, FileShare share)
-        {
-            StoreFile file = disk.OpenFile(path, mode, access, share);
-            return Path.GetFullPath(path).StartsWith(Path.GetFullPath(lyingAbout) + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? new Lying(file) : file;
-        }
-
-        public override bool FileExists(string path) => disk.FileExists(path);
-
-        public override void Move(string source, string destination, bool overwrite) => disk.Move(source, destination, overwrite);
-
-        public override void Delete(string path) => disk.Delete(path);
-
-        public override IEnumerable<string> EnumerateFiles(string directory, string pattern) => disk.EnumerateFiles(directory, pattern);
-
-        public override IReadOnlyList<string> CreateDirectory(string directory) => disk.CreateDirectory(directory);
-
-        public override void SyncDirectory(string directory) => disk.SyncDirectory(directory);
-
-        public override IDisposable Lock(string path) => disk.Lock(path);
-
-        private sealed class Lying(StoreFile inner) : StoreFile
-        {
-            public override long Length => inner.Length;
-
-            public override int Read(Span<byte> buffer, long offset) => inner.Read(buffer, offset);
-
-            public override void Write(ReadOnlySpan<byte> data, long offset) => inner.Write(data, offset);
-
-            public override void Flush()
-            {
-                // Dropped: the audit file's data stays in the simulated page cache only.
-            }
-
-            public override void SetLength(long length) => inner.SetLength(length);
-
-            public override void Dispose() => inner.Dispose();
         }
     }
 }

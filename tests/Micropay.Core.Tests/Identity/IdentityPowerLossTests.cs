@@ -55,7 +55,7 @@ public sealed class IdentityPowerLossTests
     {
         var random = new Random(seed);
         var disk = new SimulatedDisk(seed, "/simulated");
-        StoreFileSystem files = lyingDisk ? new FsyncDroppingFileSystem(disk) : disk;
+        StoreFileSystem files = lyingDisk ? new LyingDisk(disk, liesAbout: _ => true, dropFlush: () => true) : disk;
         using SigningKey device = SigningKey.Import(DeviceSeed, SigningKeyFormat.RawSeed);
         var policy = new SpendingPolicy { WindowLimit = WindowLimit, WindowLength = Hour };
         var acknowledged = new List<(PaymentOrder Order, OrderResult Result)>();
@@ -151,45 +151,5 @@ public sealed class IdentityPowerLossTests
         }
 
         return lost;
-    }
-
-    /// <summary>The planted bug: a file system whose fsyncs (files and directories) do nothing, over the simulated disk.</summary>
-    private sealed class FsyncDroppingFileSystem(SimulatedDisk disk) : StoreFileSystem
-    {
-        public override string? BootId => disk.BootId;
-
-        public override StoreFile OpenFile(string path, FileMode mode, FileAccess access, FileShare share) => new Lying(disk.OpenFile(path, mode, access, share));
-
-        public override bool FileExists(string path) => disk.FileExists(path);
-
-        public override void Move(string source, string destination, bool overwrite) => disk.Move(source, destination, overwrite);
-
-        public override void Delete(string path) => disk.Delete(path);
-
-        public override IEnumerable<string> EnumerateFiles(string directory, string pattern) => disk.EnumerateFiles(directory, pattern);
-
-        public override IReadOnlyList<string> CreateDirectory(string directory) => disk.CreateDirectory(directory);
-
-        public override void SyncDirectory(string directory) => disk.SyncDirectory(directory);
-
-        public override IDisposable Lock(string path) => disk.Lock(path);
-
-        private sealed class Lying(StoreFile inner) : StoreFile
-        {
-            public override long Length => inner.Length;
-
-            public override int Read(Span<byte> buffer, long offset) => inner.Read(buffer, offset);
-
-            public override void Write(ReadOnlySpan<byte> data, long offset) => inner.Write(data, offset);
-
-            public override void Flush()
-            {
-                // Dropped: the data stays in the simulated page cache only.
-            }
-
-            public override void SetLength(long length) => inner.SetLength(length);
-
-            public override void Dispose() => inner.Dispose();
-        }
     }
 }

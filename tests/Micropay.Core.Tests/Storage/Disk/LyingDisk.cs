@@ -1,21 +1,22 @@
 using Micropay.Core.Storage;
-using Micropay.Core.Tests.Storage.Disk;
 
-namespace Micropay.Core.Simulation;
+namespace Micropay.Core.Tests.Storage.Disk;
 
 /// <summary>
-/// The planted bugs: a file system over the simulated disk that lies to the code above it, as a store or audit log with
-/// the bug would. <see cref="PlantedBug.DropFsync"/>: one file fsync in four returns without syncing (the data stays in
-/// the page cache only), as a store that skipped an fsync before acknowledging would. <see cref="PlantedBug.DropTileWrite"/>:
-/// one write in eight to an audit tile file (<c>hashes-L.bin</c>) returns without writing, as an audit log that lost a
-/// tile would. Deterministic: its random source comes from the run's seed.
+/// The planted bugs' one shape: the simulated disk, except that for the files <c>liesAbout</c> names, a write
+/// <c>dropWrite</c> picks returns without writing and an fsync <c>dropFlush</c> picks returns without syncing (the data
+/// stays in the page cache only), as code that skipped the write or the fsync would. Directory fsyncs stay honest.
+/// The pickers are called once per write or fsync of a lied-about file, so a seeded picker keeps a run deterministic.
 /// </summary>
-internal sealed class LyingFileSystem(SimulatedDisk disk, Random random, PlantedBug bug) : StoreFileSystem
+internal sealed class LyingDisk(SimulatedDisk disk, Func<string, bool> liesAbout, Func<bool>? dropWrite = null, Func<bool>? dropFlush = null) : StoreFileSystem
 {
     public override string? BootId => disk.BootId;
 
-    public override StoreFile OpenFile(string path, FileMode mode, FileAccess access, FileShare share) =>
-        new Lying(disk.OpenFile(path, mode, access, share), random, bug, isTile: Path.GetFileName(path).StartsWith("hashes-", StringComparison.Ordinal));
+    public override StoreFile OpenFile(string path, FileMode mode, FileAccess access, FileShare share)
+    {
+        StoreFile file = disk.OpenFile(path, mode, access, share);
+        return liesAbout(path) ? new Lying(file, dropWrite, dropFlush) : file;
+    }
 
     public override bool FileExists(string path) => disk.FileExists(path);
 
@@ -31,7 +32,7 @@ internal sealed class LyingFileSystem(SimulatedDisk disk, Random random, Planted
 
     public override IDisposable Lock(string path) => disk.Lock(path);
 
-    private sealed class Lying(StoreFile inner, Random random, PlantedBug bug, bool isTile) : StoreFile
+    private sealed class Lying(StoreFile inner, Func<bool>? dropWrite, Func<bool>? dropFlush) : StoreFile
     {
         public override long Length => inner.Length;
 
@@ -39,7 +40,7 @@ internal sealed class LyingFileSystem(SimulatedDisk disk, Random random, Planted
 
         public override void Write(ReadOnlySpan<byte> data, long offset)
         {
-            if (bug != PlantedBug.DropTileWrite || !isTile || random.Next(8) != 0)
+            if (dropWrite?.Invoke() != true)
             {
                 inner.Write(data, offset);
             }
@@ -47,7 +48,7 @@ internal sealed class LyingFileSystem(SimulatedDisk disk, Random random, Planted
 
         public override void Flush()
         {
-            if (bug != PlantedBug.DropFsync || random.Next(4) != 0)
+            if (dropFlush?.Invoke() != true)
             {
                 inner.Flush();
             }
