@@ -767,7 +767,15 @@ public sealed partial class Simulator
             // Documented (ARCHITECTURE 4b, 4c.7): a flipped bit in the last acknowledged record looks exactly like a torn
             // write; the store cuts it and the engine reports the cut (DiscardedTailAtOpen), never silently.
             Note($"the damaged last record was cut and reported: {tail}");
-            _known.RemoveAt(_known.FindLastIndex(step => step.Batches == 1));
+            int cut = _known.FindLastIndex(step => step.Batches == 1);
+            bool cutRegistration = _known[cut].RegisterKey;
+            _known.RemoveAt(cut);
+            if (cutRegistration)
+            {
+                // The cut record was the key's registration: the key is known only if an earlier one registered it.
+                _keyKnown = _known.Any(step => step.RegisterKey && (step.Result is null || step.Result == "key Ok"));
+            }
+
             Rebuild();
             expected--;
         }
