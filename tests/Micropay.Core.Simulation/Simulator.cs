@@ -125,7 +125,8 @@ public sealed class SimulationCounters
 /// The deterministic simulator: drives the real <see cref="LedgerEngine"/> (Durable) over the real store, from one seeded
 /// random source and a manual clock, one submission at a time (the caller awaits each, so the engine's writer thread
 /// applies, journals and fsyncs it alone and the disk sees one call order per seed). After every step and every
-/// recovery it checks the engine against <see cref="ReferenceLedger"/> fed the acknowledged operations.
+/// recovery it checks the engine against <see cref="ReferenceLedger"/> fed the acknowledged operations, or in the full
+/// workload against a shadow ledger and the offline audit (Simulator.Full.cs).
 /// </summary>
 public sealed partial class Simulator
 {
