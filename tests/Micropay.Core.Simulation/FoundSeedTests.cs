@@ -10,18 +10,14 @@ public sealed class FoundSeedTests
     [Fact]
     public async Task Seed23_BitFlipInTheLastRecord_CutAndReported()
     {
-        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(23));
-        Assert.False(outcome.Failed, outcome.Describe());
-        Assert.Contains("the damaged last record was cut and reported", outcome.Trace, StringComparison.Ordinal);
+        await PassesThroughAsync(new SimulationSettings(23), "the damaged last record was cut and reported");
     }
 
     /// <summary>A snapshot write that fails with EIO: the engine reports it to the snapshot's caller and keeps running (the journal is unaffected).</summary>
     [Fact]
     public async Task Seed15_SnapshotWriteFails_EngineKeepsRunning()
     {
-        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(15));
-        Assert.False(outcome.Failed, outcome.Describe());
-        Assert.Contains("Writing the snapshot at batch", outcome.Trace, StringComparison.Ordinal);
+        await PassesThroughAsync(new SimulationSettings(15), "Writing the snapshot at batch");
     }
 
     /// <summary>
@@ -31,10 +27,7 @@ public sealed class FoundSeedTests
     [Fact]
     public async Task Seed5176_BitFlipCutsTheKeysRegistration_KeyNoLongerExpected()
     {
-        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(5176));
-        Assert.False(outcome.Failed, outcome.Describe());
-        Assert.Contains("the damaged last record was cut and reported", outcome.Trace, StringComparison.Ordinal);
-        Assert.Contains("submit register key", outcome.Trace, StringComparison.Ordinal);
+        await PassesThroughAsync(new SimulationSettings(5176), "the damaged last record was cut and reported", "submit register key");
     }
 
     /// <summary>
@@ -44,35 +37,38 @@ public sealed class FoundSeedTests
     [Fact]
     public async Task FullSeed62_BitFlipInTheLastRecordUnderACheckpoint_OpenRefuses()
     {
-        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(62, Workload: SimulatedWorkload.Full));
-        Assert.False(outcome.Failed, outcome.Describe());
-        Assert.Contains("the open refused the damaged store: AuditLogException", outcome.Trace, StringComparison.Ordinal);
+        await PassesThroughAsync(new SimulationSettings(62, Workload: SimulatedWorkload.Full), "the open refused the damaged store: AuditLogException");
     }
 
     /// <summary>A power cut while a receipt signs its checkpoint after a recovery: an I/O error to the caller, then recovery as from any crash.</summary>
     [Fact]
     public async Task FullSeed220_PowerCutWhileAReceiptSignsItsCheckpoint_Recovers()
     {
-        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(220, Workload: SimulatedWorkload.Full));
-        Assert.False(outcome.Failed, outcome.Describe());
-        Assert.Contains("the receipt's checkpoint hit the fault", outcome.Trace, StringComparison.Ordinal);
+        await PassesThroughAsync(new SimulationSettings(220, Workload: SimulatedWorkload.Full), "the receipt's checkpoint hit the fault");
     }
 
     /// <summary>A closed channel whose payer account refuses the refund's credit keeps the rest in escrow (a documented known gap), conserved.</summary>
     [Fact]
     public async Task FullSeed117_RefundRefusedByThePayersFlags_RestStaysInEscrow()
     {
-        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(117, Workload: SimulatedWorkload.Full));
-        Assert.False(outcome.Failed, outcome.Describe());
-        Assert.Contains("left in escrow: the payer's account refuses the refund (CreditsMustNotExceedDebits)", outcome.Trace, StringComparison.Ordinal);
+        await PassesThroughAsync(new SimulationSettings(117, Workload: SimulatedWorkload.Full), "left in escrow: the payer's account refuses the refund (CreditsMustNotExceedDebits)");
     }
 
     /// <summary>A bit flip in the latest snapshot: the open passes over it to an older snapshot and the journal, and recovers the known state exactly.</summary>
     [Fact]
     public async Task Seed11_BitFlipInTheLatestSnapshot_RecoversFromAnOlderOne()
     {
-        SimulationOutcome outcome = await Simulator.RunAsync(new SimulationSettings(11));
+        await PassesThroughAsync(new SimulationSettings(11), "bit flip in snapshot-");
+    }
+
+    /// <summary>Runs a seed: it must pass, and its trace must show every mark (the path it pins was taken).</summary>
+    private static async Task PassesThroughAsync(SimulationSettings settings, params string[] marks)
+    {
+        SimulationOutcome outcome = await Simulator.RunAsync(settings);
         Assert.False(outcome.Failed, outcome.Describe());
-        Assert.Contains("bit flip in snapshot-", outcome.Trace, StringComparison.Ordinal);
+        foreach (string mark in marks)
+        {
+            Assert.Contains(mark, outcome.Trace, StringComparison.Ordinal);
+        }
     }
 }

@@ -255,11 +255,11 @@ public sealed partial class Simulator
             byte[] root = new byte[32];
             HashChain.ComputeRoot(seed, length, root);
             ChannelConfig config = ChannelConfig.CreateHashChain(_instanceId, 1, payee, 1, Payer.VerificationKey, expiresAt, settleDelay, salt, root, (UInt128)_random.Next(1, 6), length);
-            channel = new SimulatedChannel(config, Payer, seed);
+            channel = new SimulatedChannel(_channels.Count, config, Payer, seed);
         }
         else
         {
-            channel = new SimulatedChannel(ChannelConfig.CreateCumulative(_instanceId, 1, payee, 1, Payer.VerificationKey, expiresAt, settleDelay, salt), Payer, null);
+            channel = new SimulatedChannel(_channels.Count, ChannelConfig.CreateCumulative(_instanceId, 1, payee, 1, Payer.VerificationKey, expiresAt, settleDelay, salt), Payer, null);
         }
 
         _channels.Add(channel);
@@ -276,7 +276,7 @@ public sealed partial class Simulator
         }
 
         return Custom(
-            $"open {(channel.ChainSeed is null ? "cumulative" : "hash chain")} channel {channel.Index(_channels)} 1->{payee} deposit {deposit}{(forged ? " (forged)" : string.Empty)}",
+            $"open {(channel.ChainSeed is null ? "cumulative" : "hash chain")} channel {channel.Number} 1->{payee} deposit {deposit}{(forged ? " (forged)" : string.Empty)}",
             async engine => Render([await engine.OpenChannelAsync(request)]),
             (ledger, clock) => ShadowBatch(ledger, clock, OperationRegistry.OpenChannels, [request], [EdgeVerification.VerifyOpen(request, _instanceId, new BookKeyLookup(IdentityBook.Find(ledger)))]));
     }
@@ -313,7 +313,7 @@ public sealed partial class Simulator
             ulong validUntil = _random.Next(12) == 0 ? _clock.Nanoseconds - Second : _clock.Nanoseconds + ((ulong)_random.Next(1, 120) * Second);
             bool forged = _random.Next(15) == 0;
             vouchers[i] = Voucher.Sign(forged || channel is null ? _attacker : channel.Key, _instanceId, channelId, lane, sequence, cumulative, validUntil);
-            labels[i] = $"channel {channel?.Index(_channels).ToString() ?? "none"} lane {lane} #{sequence} {cumulative}{(forged ? " (forged)" : string.Empty)}";
+            labels[i] = $"channel {channel?.Number.ToString() ?? "none"} lane {lane} #{sequence} {cumulative}{(forged ? " (forged)" : string.Empty)}";
         }
 
         return Custom(
@@ -364,7 +364,7 @@ public sealed partial class Simulator
         }
 
         return Custom(
-            $"tick channel {channel.Index(_channels)} index {index}{(forged ? " (wrong word)" : string.Empty)}",
+            $"tick channel {channel.Number} index {index}{(forged ? " (wrong word)" : string.Empty)}",
             async engine => Render([await engine.RedeemTickAsync(tick)]),
             (ledger, clock) => ShadowBatch(ledger, clock, OperationRegistry.RedeemTicks, [tick], [EdgeVerification.VerifyTick(tick, new BookChannelLookup(ChannelBook.Find(ledger)))]));
     }
@@ -377,7 +377,7 @@ public sealed partial class Simulator
         _topUpIds.Add(id);
         var topUp = new ChannelTopUp(id, channel?.Config.Id ?? (UInt128)0xdead, (UInt128)_random.Next(0, 400));
         return Custom(
-            $"top-up {id} of channel {channel?.Index(_channels).ToString() ?? "none"} by {topUp.Amount}",
+            $"top-up {id} of channel {channel?.Number.ToString() ?? "none"} by {topUp.Amount}",
             async engine => Render([await engine.TopUpChannelAsync(topUp)]),
             (ledger, clock) => ShadowBatch(ledger, clock, OperationRegistry.TopUpChannels, [topUp], new ChannelResult[1]));
     }
@@ -394,7 +394,7 @@ public sealed partial class Simulator
         bool forged = !cooperative && _random.Next(10) == 0;
         ChannelClose close = cooperative ? ChannelClose.Cooperative(channel.Config.Id) : ChannelClose.Unilateral(forged ? _attacker : channel.Key, _instanceId, channel.Config.Id);
         return Custom(
-            $"{(cooperative ? "cooperative" : "unilateral")} close of channel {channel.Index(_channels)}{(forged ? " (forged)" : string.Empty)}",
+            $"{(cooperative ? "cooperative" : "unilateral")} close of channel {channel.Number}{(forged ? " (forged)" : string.Empty)}",
             async engine => Render([await engine.CloseChannelAsync(close)]),
             (ledger, clock) => ShadowBatch(ledger, clock, OperationRegistry.CloseChannels, [close], [EdgeVerification.VerifyClose(close, _instanceId, new BookChannelLookup(ChannelBook.Find(ledger)))]));
     }
@@ -583,8 +583,11 @@ public sealed partial class Simulator
     }
 
     /// <summary>A channel the workload opened (or tried to): its config, and what the payer has signed on it so far.</summary>
-    private sealed class SimulatedChannel(ChannelConfig config, SigningKey key, byte[]? chainSeed)
+    private sealed class SimulatedChannel(int number, ChannelConfig config, SigningKey key, byte[]? chainSeed)
     {
+        /// <summary>Its place in the order the workload made them (the trace's "channel N").</summary>
+        public int Number { get; } = number;
+
         public ChannelConfig Config { get; } = config;
 
         /// <summary>The payer key the config names.</summary>
@@ -598,8 +601,6 @@ public sealed partial class Simulator
 
         /// <summary>The highest tick index issued.</summary>
         public uint NextTick { get; set; }
-
-        public int Index(List<SimulatedChannel> all) => all.IndexOf(this);
     }
 
     /// <summary>A step the full workload defines by its two halves: what it submits, and what the shadow does with it.</summary>
